@@ -1,0 +1,121 @@
+"""What each request needs to know about its business, cached briefly in every process.
+
+A web or worker process re-reads a business's settings and plugin switches at most every
+``SUPRATA_STATE_TTL`` seconds, so a change made in the console (in any process, on any host) takes effect
+everywhere within seconds, without a restart, and a page does not pay two queries for it every time.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+from flask import current_app
+from sqlalchemy import select
+
+from core.extensions import db
+from core.models import Business, PluginState
+from core.tenancy import business_context
+
+
+@dataclass(frozen=True)
+class BusinessInfo:
+    """A read-only snapshot of a business for rendering and dispatch; not an ORM object."""
+
+    id: int
+    slug: str
+    name: str
+    host: str | None
+    public_url: str | None
+    theme: str
+    brand_color: str
+    accent_color: str
+    has_logo: bool
+    email: str | None
+    phone: str | None
+    address: str | None
+    billing_email: str | None
+    mail_from: str | None
+    reply_to: str | None
+    timezone: str
+    currency: str
+    policies: dict
+    enabled_plugins: frozenset[str] = field(default_factory=frozenset)
+    plugin_settings: dict = field(default_factory=dict)
+
+    def policy(self, name: str):
+        from core.models.business import DEFAULT_POLICIES
+
+        return self.policies.get(name, DEFAULT_POLICIES[name])
+
+
+def _snapshot(business: Business) -> BusinessInfo:
+    with business_context(business.id):
+        states = db.session.scalars(select(PluginState)).all()
+    return BusinessInfo(
+        id=business.id,
+        slug=business.slug,
+        name=business.name,
+        host=business.host,
+        public_url=business.public_url,
+        theme=business.theme or "default",
+        brand_color=business.brand_color,
+        accent_color=business.accent_color,
+        has_logo=business.logo_mime is not None,
+        email=business.email,
+        phone=business.phone,
+        address=business.address,
+        billing_email=business.billing_email,
+        mail_from=business.mail_from,
+        reply_to=business.reply_to,
+        timezone=business.timezone,
+        currency=business.currency,
+        policies=dict(business.policies or {}),
+        enabled_plugins=frozenset(s.plugin_name for s in states if s.enabled),
+        plugin_settings={s.plugin_name: dict(s.settings or {}) for s in states},
+    )
+
+
+class BusinessCache:
+    """Per-process cache of :class:`BusinessInfo`, by id, slug and host, with a short time to live."""
+
+    def __init__(self, ttl: float):
+        self.ttl = ttl
+        self._lock = threading.Lock()
+        self._entries: dict[tuple[str, object], tuple[float, BusinessInfo | None]] = {}
+
+    def _get(self, key: tuple[str, object], where) -> BusinessInfo | None:
+        now = time.monotonic()
+        with self._lock:
+            hit = self._entries.get(key)
+        if hit and now - hit[0] < self.ttl:
+            return hit[1]
+        business = db.session.scalar(select(Business).where(where))
+        info = _snapshot(business) if business else None
+        with self._lock:
+            self._entries[key] = (now, info)
+        return info
+
+    def by_id(self, business_id: int) -> BusinessInfo | None:
+        return self._get(("id", business_id), Business.id == business_id)
+
+    def by_slug(self, slug: str) -> BusinessInfo | None:
+        return self._get(("slug", slug), Business.slug == slug)
+
+    def by_host(self, host: str) -> BusinessInfo | None:
+        return self._get(("host", host), Business.host == host)
+
+    def forget(self, business_id: int | None = None) -> None:
+        """Drop cached entries (this process only; others expire within the TTL)."""
+        with self._lock:
+            if business_id is None:
+                self._entries.clear()
+            else:
+                self._entries = {
+                    k: v for k, v in self._entries.items() if v[1] is None or v[1].id != business_id
+                }
+
+
+def business_cache() -> BusinessCache:
+    return current_app.extensions["suprata"].businesses

@@ -1,0 +1,5 @@
+"""Command-line interface."""
+
+
+def init_app(app) -> None:
+    pass

@@ -1,0 +1,83 @@
+"""Configuration from environment variables, with safe defaults for the embedded demo.
+
+Every setting is read from a ``SUPRATA_*`` (or the library's own) environment variable so that secrets never
+live in the repository. In production (``SUPRATA_ENV=production``) the app refuses to start on a default
+secret key or without a public URL.
+"""
+
+import os
+from pathlib import Path
+
+DEMO_SECRET_KEY = "suprata-demo-secret-key-not-for-production"
+INSTANCE_DIR = Path(os.environ.get("SUPRATA_INSTANCE_DIR", Path.cwd() / "instance"))
+
+
+class ConfigurationError(RuntimeError):
+    """Raised at start-up when the configuration is unsafe for the chosen environment."""
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+def from_environment() -> dict:
+    """Build the Flask config mapping from the process environment."""
+    env = os.environ.get("SUPRATA_ENV", "development")
+    production = env == "production"
+    database_url = os.environ.get("SUPRATA_DATABASE_URL") or os.environ.get("DATABASE_URL")
+    if not database_url:
+        database_url = f"sqlite:///{INSTANCE_DIR / 'suprata.db'}"
+    return {
+        "SUPRATA_ENV": env,
+        "SECRET_KEY": os.environ.get("SUPRATA_SECRET_KEY", DEMO_SECRET_KEY),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        # Public base URL used for every link we send out; never derived from the Host header.
+        "SUPRATA_PUBLIC_URL": os.environ.get("SUPRATA_PUBLIC_URL", "" if production else "http://127.0.0.1:5000"),
+        # Seconds a process may serve cached business settings and plugin switches before re-reading them.
+        "SUPRATA_STATE_TTL": float(os.environ.get("SUPRATA_STATE_TTL", "2")),
+        # Task queue: "sqlite:///path" (embedded, no server), "redis://host:port/db", or "memory" (tests).
+        "SUPRATA_QUEUE_URL": os.environ.get("SUPRATA_QUEUE_URL", f"sqlite:///{INSTANCE_DIR / 'queue.db'}"),
+        "MAIL_SERVER": os.environ.get("SUPRATA_MAIL_SERVER", "127.0.0.1"),
+        "MAIL_PORT": _env_int("SUPRATA_MAIL_PORT", 1025),
+        "MAIL_USE_TLS": _env_bool("SUPRATA_MAIL_USE_TLS", False),
+        "MAIL_USE_SSL": _env_bool("SUPRATA_MAIL_USE_SSL", False),
+        "MAIL_USERNAME": os.environ.get("SUPRATA_MAIL_USERNAME"),
+        "MAIL_PASSWORD": os.environ.get("SUPRATA_MAIL_PASSWORD"),
+        "MAIL_DEFAULT_SENDER": os.environ.get("SUPRATA_MAIL_SENDER", "no-reply@suprata.localhost"),
+        "RATELIMIT_STORAGE_URI": os.environ.get("SUPRATA_RATELIMIT_STORAGE", "memory://"),
+        "RATELIMIT_ENABLED": _env_bool("SUPRATA_RATELIMIT_ENABLED", True),
+        "SESSION_COOKIE_SECURE": _env_bool("SUPRATA_SECURE_COOKIES", production),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        # Realm sessions: minutes of inactivity, and hours since login, after which a login ends.
+        "SUPRATA_SESSION_IDLE_MINUTES": _env_int("SUPRATA_SESSION_IDLE_MINUTES", 60),
+        "SUPRATA_SESSION_MAX_HOURS": _env_int("SUPRATA_SESSION_MAX_HOURS", 12),
+        # Businesses reachable by path prefix (/b/<slug>/) when no host name of theirs matches.
+        "SUPRATA_PATH_PREFIX_TENANTS": _env_bool("SUPRATA_PATH_PREFIX_TENANTS", not production),
+        "MAX_CONTENT_LENGTH": _env_int("SUPRATA_MAX_UPLOAD_BYTES", 10 * 1024 * 1024),
+        # Plugins blocked for the whole installation (comma separated entry-point names).
+        "SUPRATA_BLOCKED_PLUGINS": [
+            p.strip() for p in os.environ.get("SUPRATA_BLOCKED_PLUGINS", "").split(",") if p.strip()
+        ],
+    }
+
+
+def check_production_safety(config) -> None:
+    """Refuse to run production with demo secrets or without a public URL."""
+    if config.get("SUPRATA_ENV") != "production":
+        return
+    problems = []
+    if not config.get("SECRET_KEY") or config["SECRET_KEY"] == DEMO_SECRET_KEY:
+        problems.append("set SUPRATA_SECRET_KEY to a long random value")
+    if not config.get("SUPRATA_PUBLIC_URL"):
+        problems.append("set SUPRATA_PUBLIC_URL to the https:// address customers use")
+    if problems:
+        raise ConfigurationError("Refusing to start in production: " + "; ".join(problems) + ".")

@@ -1,0 +1,191 @@
+"""Every hook a Suprata plugin can implement. This module is the catalogue; each docstring is the contract.
+
+Families: ``on_<event>`` hooks are notifications (return value ignored); ``<things>()`` and ``register_<x>``
+hooks contribute objects at start-up or on demand; ``render_<slot>`` hooks contribute to a named place in a
+template. Hooks grow and never shrink: an implementation may accept any subset of the arguments.
+
+Every call goes through :class:`core.plugin_host.PluginHost`: implementations of plugins the current
+business switched off are skipped, and an implementation that raises is logged with its plugin's name,
+recorded for staff, and skipped, so the page or job that called it still succeeds.
+"""
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("suprata")
+
+
+@hookspec
+def on_payment_captured(payment, invoice):
+    """Money for an invoice was confirmed by the payment processor.
+
+    Called once per payment, from the verified webhook (or server-side re-fetch) that confirmed it, after
+    the invoice's new status and the payment are committed. Never called from a browser redirect.
+
+    :param core.models.Payment payment: the captured payment (``status == "succeeded"``).
+    :param core.models.Invoice invoice: the invoice it paid, already updated.
+    :return: ignored. Not ``firstresult``.
+    """
+
+
+@hookspec
+def on_payment_failed(payment, invoice, reason):
+    """A charge for an invoice, manual or autopay, definitively failed.
+
+    Called after the failed payment is committed; the invoice stays open.
+
+    :param core.models.Payment payment: the failed payment (``status == "failed"``).
+    :param core.models.Invoice invoice: the invoice that is still unpaid.
+    :param str reason: a short, customer-safe reason such as ``"insufficient_funds"``.
+    :return: ignored. Not ``firstresult``.
+    """
+
+
+@hookspec
+def on_ticket_submitted(ticket):
+    """A support ticket entered the staff queue.
+
+    Called after commit; for public-form tickets only once the submitter confirmed their email.
+
+    :param ticket: the helpdesk plugin's ticket record.
+    :return: ignored. Not ``firstresult``.
+    """
+
+
+@hookspec
+def on_ticket_replied(ticket, message):
+    """Staff or the customer added a visible reply to a ticket (internal notes do not count).
+
+    Called after commit.
+
+    :param ticket: the helpdesk plugin's ticket record.
+    :param message: the new message record.
+    :return: ignored. Not ``firstresult``.
+    """
+
+
+@hookspec
+def on_invoice_sent(invoice):
+    """An invoice was issued to its customer (moved from draft to open and emailed).
+
+    Called after commit.
+
+    :param core.models.Invoice invoice: the issued invoice.
+    :return: ignored. Not ``firstresult``.
+    """
+
+
+@hookspec
+def on_invoice_viewed(invoice, when):
+    """A customer opened an invoice's pay link for the first time.
+
+    Called after the view is committed; later views are recorded but do not call this hook.
+
+    :param core.models.Invoice invoice: the viewed invoice.
+    :param datetime.datetime when: the moment of the view, in UTC.
+    :return: ignored. Not ``firstresult``.
+    """
+
+
+@hookspec
+def render_portal_tab(customer, request):
+    """The customer portal builds its navigation.
+
+    Called on every portal page, for the logged-in customer whose email is confirmed. Appears in the
+    portal's tab bar (``portal/base.html``), ordered by ``order`` then ``title``.
+
+    :param core.models.Customer customer: the logged-in customer.
+    :param flask.Request request: the current request.
+    :return: a :class:`core.plugin_api.PortalTab`, a list of them, or ``None``. Not ``firstresult``.
+    """
+
+
+@hookspec
+def payment_processors():
+    """Core looks for payment processors (when showing Pay Now, charging a saved card, routing a webhook).
+
+    :return: a :class:`core.plugin_api.PaymentProcessor` instance, a list of them, or ``None``.
+        Not ``firstresult``.
+    """
+
+
+@hookspec
+def notification_channels():
+    """Core looks for delivery channels when the outbox delivers a message.
+
+    :return: a :class:`core.plugin_api.Channel` instance, a list of them, or ``None``. Not ``firstresult``.
+    """
+
+
+@hookspec
+def register_blueprints(app):
+    """App start-up: the plugin adds its routes.
+
+    Called once per app, for every loaded plugin whatever any business's switch says: a plugin's routes
+    answer 404 for a business that turned it off. Use :func:`core.plugin_api.blueprint` (or
+    ``customer_blueprint`` / ``staff_blueprint``) so core knows which plugin and login realm owns them.
+
+    :param flask.Flask app: the application.
+    :return: ignored. Not ``firstresult``.
+    """
+
+
+@hookspec
+def register_cli(cli):
+    """App start-up: the plugin adds ``flask`` sub-commands.
+
+    :param click.Group cli: the application's command group.
+    :return: ignored. Not ``firstresult``.
+    """
+
+
+@hookspec
+def plugin_settings():
+    """The plugins page shows a plugin's settings form, or core validates saved settings.
+
+    :return: a list of :class:`core.plugin_api.Setting` declaring the plugin's settings, their defaults and
+        validation. Not ``firstresult``; each plugin answers for itself.
+    """
+
+
+@hookspec
+def console_menu_items(staff_user):
+    """The staff console builds its side menu.
+
+    Appears in ``console/base.html``.
+
+    :param core.models.StaffUser staff_user: the logged-in staff member.
+    :return: a :class:`core.plugin_api.MenuItem`, a list of them, or ``None``. Not ``firstresult``.
+    """
+
+
+@hookspec
+def register_periodic_tasks(schedule):
+    """App and worker start-up: the plugin adds scheduled jobs (autopay runs, reminders).
+
+    :param core.plugin_api.Schedule schedule: call ``schedule.every(name, minutes, func)``; ``func`` is run
+        once per business that has the plugin switched on, inside that business's context.
+    :return: ignored. Not ``firstresult``.
+    """
+
+
+@hookspec(firstresult=True)
+def accepts_invitations():
+    """Core asks whether an enabled plugin can turn a customer invitation token into a portal login.
+
+    The portal plugin answers; core only sends "create your account" invitations while one does.
+
+    :return: the endpoint name of the view that consumes ``token`` (e.g. ``"portal.accept_invitation"``),
+        or ``None``. ``firstresult``.
+    """
+
+
+
+@hookspec
+def render_site_links(customer):
+    """A customer-facing page builds its header links (business home, pay link, portal, help site).
+
+    Appears in ``base.html``'s header and on the business home page, ordered by ``order`` then ``title``.
+
+    :param customer: the logged-in :class:`core.models.Customer` on customer-realm pages, else ``None``.
+    :return: a :class:`core.plugin_api.MenuItem`, a list of them, or ``None``. Not ``firstresult``.
+    """

@@ -1,0 +1,51 @@
+"""The business (tenant): branding, contact details and policies."""
+
+from datetime import datetime
+
+from sqlalchemy import JSON, LargeBinary, String
+from sqlalchemy.orm import Mapped, deferred, mapped_column
+
+from core.extensions import db
+from core.models.types import UTCDateTime
+from core.tenancy import utcnow
+
+# Policies a business may change in its settings, with the defaults a new business starts with.
+DEFAULT_POLICIES = {
+    # Email a customer who paid by link without a portal account an invitation to register.
+    "invite_after_payment": True,
+    # Portal self-registration with an email not on file: "reject" or "queue" for staff approval.
+    "unknown_signup_policy": "reject",
+    "self_registration": True,
+    # Public help-site tickets must confirm their email before entering the queue.
+    "verify_public_tickets": True,
+}
+
+
+class Business(db.Model):
+    __tablename__ = "business"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    # Host name customers use for this business (e.g. pay.acme-plumbing.com); optional in development.
+    host: Mapped[str | None] = mapped_column(String(255), unique=True)
+    public_url: Mapped[str | None] = mapped_column(String(500))
+    theme: Mapped[str] = mapped_column(String(64), default="default")
+    brand_color: Mapped[str] = mapped_column(String(7), default="#1f6feb")
+    accent_color: Mapped[str] = mapped_column(String(7), default="#0b3d91")
+    logo: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))  # served by its own route
+    logo_mime: Mapped[str | None] = mapped_column(String(64))
+    email: Mapped[str | None] = mapped_column(String(255))
+    phone: Mapped[str | None] = mapped_column(String(64))
+    address: Mapped[str | None] = mapped_column(String(500))
+    billing_email: Mapped[str | None] = mapped_column(String(255))
+    mail_from: Mapped[str | None] = mapped_column(String(255))
+    reply_to: Mapped[str | None] = mapped_column(String(255))
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    invoice_prefix: Mapped[str] = mapped_column(String(16), default="INV-")
+    policies: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def policy(self, name: str):
+        return (self.policies or {}).get(name, DEFAULT_POLICIES[name])

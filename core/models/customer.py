@@ -1,0 +1,67 @@
+"""Customer records, with several emails and phone numbers, each verified or not."""
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.extensions import db
+from core.models.types import UTCDateTime
+from core.tenancy import TenantScoped, utcnow
+
+
+class Customer(TenantScoped, db.Model):
+    __tablename__ = "customer"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    company: Mapped[str | None] = mapped_column(String(200))
+    address: Mapped[str | None] = mapped_column(String(500))
+    # Staff-only: never rendered on a customer-facing page.
+    internal_notes: Mapped[str | None] = mapped_column(Text)
+    autopay_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Invoice kinds charged automatically when autopay is on (see core.models.invoice.INVOICE_KINDS).
+    autopay_kinds: Mapped[list] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    emails: Mapped[list["CustomerEmail"]] = relationship(
+        back_populates="customer", cascade="all, delete-orphan", order_by="CustomerEmail.id"
+    )
+    phones: Mapped[list["CustomerPhone"]] = relationship(
+        back_populates="customer", cascade="all, delete-orphan", order_by="CustomerPhone.id"
+    )
+
+    @property
+    def primary_email(self) -> str | None:
+        for email in self.emails:
+            if email.is_primary:
+                return email.email
+        return self.emails[0].email if self.emails else None
+
+
+class CustomerEmail(TenantScoped, db.Model):
+    __tablename__ = "customer_email"
+    __table_args__ = (UniqueConstraint("business_id", "email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"), index=True)
+    # Stored lower-cased so lookups and the uniqueness rule ignore case.
+    email: Mapped[str] = mapped_column(String(255))
+    is_primary: Mapped[bool] = mapped_column(Boolean, default=False)
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    customer: Mapped[Customer] = relationship(back_populates="emails")
+
+
+class CustomerPhone(TenantScoped, db.Model):
+    __tablename__ = "customer_phone"
+    __table_args__ = (UniqueConstraint("business_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"), index=True)
+    number: Mapped[str] = mapped_column(String(32))  # E.164
+    label: Mapped[str | None] = mapped_column(String(32))
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sms_opted_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    customer: Mapped[Customer] = relationship(back_populates="phones")

@@ -1,0 +1,53 @@
+"""The durable notification outbox and the business's own versions of message templates."""
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.extensions import db
+from core.models.types import UTCDateTime
+from core.tenancy import TenantScoped, utcnow
+
+# pending: waiting for (another) delivery attempt; sending: claimed by a worker until lease_until;
+# sent: delivered; failed: retries exhausted, shown to staff; skipped: nothing to send it to.
+OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "skipped")
+
+
+class OutboxMessage(TenantScoped, db.Model):
+    __tablename__ = "outbox_message"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32))  # "email", "sms", ...
+    template_key: Mapped[str] = mapped_column(String(64))
+    recipient: Mapped[str] = mapped_column(String(255))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id", ondelete="SET NULL"), index=True)
+    context: Mapped[dict] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    # Set when the business's template failed and the default was used instead.
+    template_error: Mapped[str | None] = mapped_column(Text)
+    subject: Mapped[str | None] = mapped_column(String(500))  # as rendered on the last attempt
+    body_text: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    provider_ref: Mapped[str | None] = mapped_column(String(255))
+
+
+class NotificationTemplate(TenantScoped, db.Model):
+    """A business's own wording for one message; absent means the built-in default is used."""
+
+    __tablename__ = "notification_template"
+    __table_args__ = (UniqueConstraint("business_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str | None] = mapped_column(String(500))
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,80 @@
+"""Payments, refunds and saved payment methods (only the processor's references are kept)."""
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.extensions import db
+from core.models.invoice import Invoice
+from core.models.types import UTCDateTime
+from core.tenancy import TenantScoped, utcnow
+
+PAYMENT_STATUSES = ("pending", "succeeded", "failed", "canceled")
+
+
+class Payment(TenantScoped, db.Model):
+    __tablename__ = "payment"
+    __table_args__ = (UniqueConstraint("processor", "processor_ref"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id", ondelete="RESTRICT"), index=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="RESTRICT"), index=True)
+    processor: Mapped[str] = mapped_column(String(32))
+    # The processor's id for the money movement (a Stripe PaymentIntent), once known.
+    processor_ref: Mapped[str | None] = mapped_column(String(255))
+    # The processor's id for the attempt that started it (a Stripe Checkout Session), if any.
+    checkout_ref: Mapped[str | None] = mapped_column(String(255), index=True)
+    amount: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    amount_refunded: Mapped[int] = mapped_column(Integer, default=0)
+    failure_code: Mapped[str | None] = mapped_column(String(64))
+    failure_message: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(16), default="pay_link")  # pay_link, portal, staff, autopay
+    saved_method_id: Mapped[int | None] = mapped_column(ForeignKey("saved_payment_method.id"))
+    idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True)
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    captured_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    invoice: Mapped[Invoice] = relationship()
+    refunds: Mapped[list["Refund"]] = relationship(back_populates="payment", order_by="Refund.id")
+
+
+class Refund(TenantScoped, db.Model):
+    __tablename__ = "refund"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payment.id", ondelete="RESTRICT"), index=True)
+    amount: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    processor_ref: Mapped[str | None] = mapped_column(String(255), unique=True)
+    reason: Mapped[str | None] = mapped_column(String(255))
+    staff_user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    payment: Mapped[Payment] = relationship(back_populates="refunds")
+
+
+class SavedPaymentMethod(TenantScoped, db.Model):
+    """A card kept at the processor for off-session use, saved only with the customer's explicit yes."""
+
+    __tablename__ = "saved_payment_method"
+    __table_args__ = (UniqueConstraint("processor", "processor_ref"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"), index=True)
+    processor: Mapped[str] = mapped_column(String(32))
+    processor_ref: Mapped[str] = mapped_column(String(255))
+    brand: Mapped[str | None] = mapped_column(String(32))
+    last4: Mapped[str | None] = mapped_column(String(4))
+    exp_month: Mapped[int | None] = mapped_column(Integer)
+    exp_year: Mapped[int | None] = mapped_column(Integer)
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    consent_text: Mapped[str] = mapped_column(Text)
+    consent_ip: Mapped[str | None] = mapped_column(String(64))
+    consent_user_agent: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    detached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,1 @@
+"""Pay-link routes."""

@@ -1,0 +1,168 @@
+"""The plugin host: discovers plugins through entry points and dispatches hooks per business.
+
+Loading order follows pluggy's own practice: hook specs, the installation's blocked set, entry points, then
+a check that every implementation names a real hook. A plugin that fails any step is listed as broken and
+the app starts without it. At run time :meth:`PluginHost.call` skips plugins the current business turned
+off and isolates implementations that raise.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections import Counter
+from importlib.metadata import entry_points
+
+import pluggy
+from flask import Flask
+from sqlalchemy import insert
+
+from core import hookspecs
+from core.extensions import db
+from core.models import PluginError
+from core.tenancy import current_business_id
+
+ENTRY_POINT_GROUP = "suprata.plugins"
+log = logging.getLogger("suprata.plugins")
+
+
+class PluginHost:
+    def __init__(self, blocked: list[str] | tuple[str, ...] = ()):
+        self.pm = pluggy.PluginManager("suprata")
+        self.pm.add_hookspecs(hookspecs)
+        for name in blocked:
+            self.pm.set_blocked(name)
+        self.broken: dict[str, str] = {}  # plugin name -> why it could not load
+        self.blueprint_owner: dict[str, str] = {}  # blueprint name -> plugin name
+        self.error_counts: Counter[str] = Counter()  # raised hook calls in this process, by plugin
+        self._business_lookup = None  # set by the app: business id -> BusinessInfo
+
+    # -- loading ------------------------------------------------------------------------------------------
+
+    def load_entry_points(self) -> None:
+        for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+            if self.pm.is_blocked(ep.name) or self.pm.has_plugin(ep.name):
+                continue
+            try:
+                plugin = ep.load()
+            except Exception as exc:  # a plugin that cannot import must not stop the app
+                self._mark_broken(ep.name, f"import failed: {exc!r}")
+                continue
+            self.register(plugin, ep.name)
+
+    def register(self, plugin, name: str) -> bool:
+        """Register one plugin object (a module or instance); returns False if it is broken."""
+        try:
+            self.pm.register(plugin, name=name)
+        except Exception as exc:
+            self._mark_broken(name, f"registration failed: {exc!r}")
+            return False
+        unknown = [
+            impl_name
+            for impl_name in dir(self.pm.hook)
+            if not impl_name.startswith("_")
+            and not getattr(self.pm.hook, impl_name).has_spec()
+            and any(i.plugin_name == name for i in getattr(self.pm.hook, impl_name).get_hookimpls())
+        ]
+        if unknown:
+            self.pm.unregister(name=name)
+            self._mark_broken(name, "implements unknown hooks: " + ", ".join(sorted(unknown)))
+            return False
+        return True
+
+    def _mark_broken(self, name: str, why: str) -> None:
+        log.error("plugin %s is broken: %s", name, why)
+        self.broken[name] = why
+
+    def plugin_names(self) -> list[str]:
+        """Every loaded plugin, in a stable order."""
+        return sorted(name for name, _ in self.pm.list_name_plugin() if name is not None)
+
+    def plugin_doc(self, name: str) -> str:
+        plugin = self.pm.get_plugin(name)
+        return ((getattr(plugin, "__doc__", None) or "").strip().splitlines() or [""])[0]
+
+    # -- start-up hooks: every loaded plugin, whatever the businesses say ---------------------------------
+
+    def register_blueprints(self, app: Flask) -> None:
+        for impl in self.pm.hook.register_blueprints.get_hookimpls():
+            before = set(app.blueprints)
+            self._invoke(impl, "register_blueprints", {"app": app}, isolate=False)
+            for bp_name in set(app.blueprints) - before:
+                self.blueprint_owner[bp_name] = impl.plugin_name
+
+    def call_all_plugins(self, hook_name: str, **kwargs) -> list:
+        """Call a start-up hook on every loaded plugin (not filtered by business)."""
+        hook = getattr(self.pm.hook, hook_name)
+        return [
+            (impl.plugin_name, self._invoke(impl, hook_name, kwargs, isolate=False))
+            for impl in reversed(hook.get_hookimpls())
+        ]
+
+    # -- run-time dispatch --------------------------------------------------------------------------------
+
+    def enabled_for_current_business(self) -> frozenset[str]:
+        business_id = current_business_id()
+        if business_id is None or self._business_lookup is None:
+            return frozenset()
+        info = self._business_lookup(business_id)
+        return info.enabled_plugins if info else frozenset()
+
+    def is_enabled(self, plugin_name: str) -> bool:
+        return plugin_name in self.enabled_for_current_business()
+
+    def call(self, hook_name: str, **kwargs) -> list:
+        """Call a hook on the plugins the current business has on, isolating failures.
+
+        Returns the non-``None`` results in registration order (pluggy's LIFO order reversed); list
+        results are flattened so a plugin may contribute several items.
+        """
+        hook = getattr(self.pm.hook, hook_name)
+        enabled = self.enabled_for_current_business()
+        first_only = hook.spec is not None and hook.spec.opts.get("firstresult", False)
+        results = []
+        for impl in reversed(hook.get_hookimpls()):
+            if impl.plugin_name not in enabled:
+                continue
+            result = self._invoke(impl, hook_name, kwargs, isolate=True)
+            if result is None:
+                continue
+            if first_only:
+                return [result]
+            results.extend(result if isinstance(result, list | tuple) else [result])
+        return results
+
+    def call_first(self, hook_name: str, **kwargs):
+        results = self.call(hook_name, **kwargs)
+        return results[0] if results else None
+
+    def _invoke(self, impl, hook_name: str, kwargs: dict, *, isolate: bool):
+        args = [kwargs[name] for name in impl.argnames]
+        if not isolate:
+            return impl.function(*args)
+        try:
+            return impl.function(*args)
+        except Exception as exc:
+            self._record_failure(impl.plugin_name, hook_name, exc)
+            return None
+
+    def _record_failure(self, plugin_name: str, hook_name: str, exc: Exception) -> None:
+        log.exception("plugin %s raised in hook %s", plugin_name, hook_name)
+        self.error_counts[plugin_name] += 1
+        business_id = current_business_id()
+        if business_id is None:
+            return
+        # A connection of its own: the caller's transaction may be rolled back, the record must stay.
+        try:
+            with db.engine.begin() as conn:
+                conn.execute(
+                    insert(PluginError).values(
+                        business_id=business_id,
+                        plugin_name=plugin_name,
+                        hook=hook_name,
+                        error=f"{type(exc).__name__}: {exc}"[:2000],
+                        traceback=traceback.format_exc()[-8000:],
+                    )
+                )
+        except Exception:
+            log.exception("could not record the failure of plugin %s", plugin_name)

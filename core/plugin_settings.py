@@ -1,0 +1,118 @@
+"""Per-business plugin settings: declared by plugins, stored in ``PluginState.settings``, secrets encrypted.
+
+Secret settings (API keys) are encrypted at rest with a key derived from ``SECRET_KEY`` (Fernet from the
+``cryptography`` package), so a database dump alone does not reveal a business's Stripe or Twilio keys.
+"""
+
+from __future__ import annotations
+
+import base64
+
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from flask import current_app
+from sqlalchemy import select
+
+from core.extensions import db
+from core.models import PluginState
+from core.tenancy import current_business_id
+
+SECRET_PREFIX = "enc:"
+
+
+def _fernet() -> Fernet:
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"suprata plugin settings").derive(
+        current_app.config["SECRET_KEY"].encode()
+    )
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
+def encrypt_secret(value: str) -> str:
+    return SECRET_PREFIX + _fernet().encrypt(value.encode()).decode()
+
+
+def decrypt_secret(value: str | None) -> str | None:
+    if not value or not value.startswith(SECRET_PREFIX):
+        return value
+    try:
+        return _fernet().decrypt(value[len(SECRET_PREFIX):].encode()).decode()
+    except InvalidToken:
+        return None  # the secret key changed: the business must enter the secret again
+
+
+def declared_settings(plugin_name: str) -> list:
+    host = current_app.extensions["suprata"].plugins
+    plugin = host.pm.get_plugin(plugin_name)
+    impl = getattr(plugin, "plugin_settings", None)
+    return list(impl() or []) if callable(impl) else []
+
+
+def settings_for(plugin_name: str) -> dict:
+    """The current business's settings for a plugin: defaults, then stored values, secrets decrypted."""
+    from core.business_state import business_cache
+
+    info = business_cache().by_id(current_business_id())
+    stored = info.plugin_settings.get(plugin_name, {}) if info else {}
+    values = {}
+    for setting in declared_settings(plugin_name):
+        raw = stored.get(setting.name, setting.default)
+        values[setting.name] = decrypt_secret(raw) if setting.kind == "secret" else raw
+    return values
+
+
+def get_state(plugin_name: str) -> PluginState:
+    """The business's row for a plugin, created (switched off) on first use."""
+    state = db.session.scalar(select(PluginState).where(PluginState.plugin_name == plugin_name))
+    if state is None:
+        state = PluginState(plugin_name=plugin_name, enabled=False, settings={})
+        db.session.add(state)
+    return state
+
+
+def set_enabled(plugin_name: str, enabled: bool) -> None:
+    get_state(plugin_name).enabled = enabled
+
+
+def save_settings(plugin_name: str, form_values: dict) -> dict[str, str]:
+    """Validate and store submitted settings; returns field errors (empty when saved).
+
+    A blank secret keeps the stored one, so keys are never echoed back into a form.
+    """
+    errors: dict[str, str] = {}
+    state = get_state(plugin_name)
+    new = dict(state.settings or {})
+    for setting in declared_settings(plugin_name):
+        raw = form_values.get(setting.name)
+        if setting.kind == "bool":
+            value = raw in (True, "y", "on", "true", "1")
+        elif setting.kind == "secret":
+            if not raw:
+                if setting.required and not new.get(setting.name):
+                    errors[setting.name] = "This is required."
+                continue
+            value = raw.strip()
+        elif setting.kind == "int":
+            try:
+                value = int(raw) if raw not in (None, "") else setting.default
+            except ValueError:
+                errors[setting.name] = "Enter a whole number."
+                continue
+        else:
+            value = (raw or "").strip()
+            if setting.kind == "choice" and value not in {c for c, _ in setting.choices}:
+                errors[setting.name] = "Choose one of the options."
+                continue
+        if setting.required and value in (None, ""):
+            errors[setting.name] = "This is required."
+            continue
+        if setting.validate is not None and value not in (None, ""):
+            try:
+                setting.validate(value)
+            except ValueError as exc:
+                errors[setting.name] = str(exc)
+                continue
+        new[setting.name] = encrypt_secret(value) if setting.kind == "secret" else value
+    if not errors:
+        state.settings = new
+    return errors

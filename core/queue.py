@@ -1,0 +1,5 @@
+"""Background work."""
+
+
+def init_app(app) -> None:
+    pass

@@ -1,0 +1,37 @@
+"""Installation-level pages (landing, health) and per-business public assets (logo)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, g, render_template
+from sqlalchemy import select, text
+
+from core.extensions import db
+from core.models import Business
+
+bp = Blueprint("site", __name__)
+bp.realm = None
+
+
+@bp.get("/healthz")
+def health():
+    db.session.execute(text("SELECT 1"))
+    return {"status": "ok"}
+
+
+@bp.get("/")
+def installation_home():
+    """Without a business: the list of businesses (development); with one: its customer-facing home."""
+    if g.business is None:
+        businesses = db.session.scalars(select(Business).order_by(Business.name)).all()
+        return render_template("installation.html", businesses=businesses)
+    return render_template("business_home.html")
+
+
+@bp.get("/logo")
+def logo():
+    row = db.session.execute(select(Business.logo, Business.logo_mime).where(Business.id == g.business.id)).first()
+    if row is None or row.logo is None:
+        abort(404)
+    response = Response(row.logo, mimetype=row.logo_mime)
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response

@@ -1,0 +1,108 @@
+"""The one mechanism that keeps every business's records apart.
+
+The current business lives in a context variable, set once per request (from the host name, or a
+``/b/<slug>`` path prefix in development) and once per background job. Every ORM statement that touches a
+:class:`TenantScoped` model is filtered to that business automatically, and every new row is stamped with
+it, so a view or a plugin cannot forget. A statement on tenant data with no business set is an error, not an
+unfiltered read. Code that really must cross businesses (the worker looking for due work) says so with
+``execution_options(all_businesses=True)``.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from contextlib import contextmanager
+from datetime import datetime, timezone
+
+from sqlalchemy import ForeignKey, event
+from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column, with_loader_criteria
+
+_current_business_id: contextvars.ContextVar[int | None] = contextvars.ContextVar(
+    "suprata_business_id", default=None
+)
+
+
+class TenancyError(RuntimeError):
+    """Tenant data was read or written without, or across, a business context."""
+
+
+def utcnow() -> datetime:
+    """Timezone-aware now in UTC; every timestamp column stores UTC."""
+    return datetime.now(timezone.utc)
+
+
+class TenantScoped:
+    """Mixin for every table that belongs to one business (core's and plugins' alike)."""
+
+    @declared_attr
+    def business_id(cls) -> Mapped[int]:  # noqa: N805 - SQLAlchemy declared_attr takes the class
+        return mapped_column(ForeignKey("business.id", ondelete="CASCADE"), index=True, nullable=False)
+
+
+def current_business_id() -> int | None:
+    return _current_business_id.get()
+
+
+def require_business_id() -> int:
+    business_id = _current_business_id.get()
+    if business_id is None:
+        raise TenancyError("no business is selected for this request or job")
+    return business_id
+
+
+@contextmanager
+def business_context(business_id: int):
+    """Run a block (a job, a CLI command, a test) as the given business."""
+    token = _current_business_id.set(business_id)
+    try:
+        yield
+    finally:
+        _current_business_id.reset(token)
+
+
+def enter_business(business_id: int | None) -> contextvars.Token:
+    """Select a business for the rest of the current request; pair with :func:`leave_business`."""
+    return _current_business_id.set(business_id)
+
+
+def leave_business(token: contextvars.Token) -> None:
+    _current_business_id.reset(token)
+
+
+def _touches_tenant_data(state) -> bool:
+    return any(issubclass(mapper.class_, TenantScoped) for mapper in state.all_mappers)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _scope_statement_to_business(state) -> None:
+    if state.is_column_load or state.is_relationship_load:
+        return  # the parent statement's criteria propagate to these loads
+    if not (state.is_select or state.is_update or state.is_delete):
+        return
+    if state.execution_options.get("all_businesses", False):
+        return
+    if not _touches_tenant_data(state):
+        return
+    business_id = require_business_id()
+    state.statement = state.statement.options(
+        with_loader_criteria(
+            TenantScoped,
+            lambda cls: cls.business_id == business_id,
+            include_aliases=True,
+        )
+    )
+
+
+@event.listens_for(Session, "before_flush")
+def _stamp_and_guard_writes(session, flush_context, instances) -> None:
+    business_id = current_business_id()
+    for obj in session.new:
+        if not isinstance(obj, TenantScoped):
+            continue
+        if obj.business_id is None:
+            obj.business_id = require_business_id()
+        elif business_id is not None and obj.business_id != business_id:
+            raise TenancyError(f"refusing to create a {type(obj).__name__} for another business")
+    for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, TenantScoped) and business_id is not None and obj.business_id != business_id:
+            raise TenancyError(f"refusing to change a {type(obj).__name__} of another business")

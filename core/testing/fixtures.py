@@ -1,0 +1,200 @@
+"""Pytest fixtures for Suprata and its plugins: real database, real SMTP server, real Stripe test server.
+
+Choose the database with ``--db=sqlite`` (default) or ``--db=postgresql`` (a throwaway cluster is started),
+or point ``SUPRATA_TEST_DATABASE_URL`` at an existing empty database.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import text
+
+from core.tenancy import business_context
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--db",
+        default=os.environ.get("SUPRATA_TEST_DB", "sqlite"),
+        choices=("sqlite", "postgresql"),
+        help="database the suite runs on",
+    )
+
+
+@pytest.fixture(scope="session")
+def database_url(request, tmp_path_factory) -> Iterator[str]:
+    url = os.environ.get("SUPRATA_TEST_DATABASE_URL")
+    if url:
+        yield url
+        return
+    if request.config.getoption("--db") == "postgresql":
+        from core.testing.postgres import ThrowawayPostgres
+
+        cluster = ThrowawayPostgres()
+        cluster.start()
+        try:
+            yield cluster.create_database("suprata_test")
+        finally:
+            cluster.stop()
+        return
+    yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'suprata.db'}"
+
+
+@pytest.fixture(scope="session")
+def mailbox():
+    """A real SMTP server on 127.0.0.1; every email the app sends lands in ``mailbox.messages``."""
+    from core.testing.mailbox import SMTPMailbox
+
+    box = SMTPMailbox().start()
+    yield box
+    box.stop()
+
+
+@pytest.fixture(scope="session")
+def stripe_server():
+    """The local stateful Stripe server, driven by the real ``stripe`` SDK."""
+    from core.testing.stripe_server import StripeTestServer
+
+    server = StripeTestServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+def base_test_config(database_url: str, tmp_path, mail_port: int) -> dict:
+    """The configuration every test app shares; pass to ``create_app`` for extra app instances."""
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SUPRATA_PUBLIC_URL": "http://suprata.test",
+        "SUPRATA_QUEUE_URL": "memory",
+        "SUPRATA_STATE_TTL": 0,
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": mail_port,
+        "MAIL_SUPPRESS_SEND": False,  # Flask-Mail would skip sending under TESTING otherwise
+        "WTF_CSRF_ENABLED": True,
+        "RATELIMIT_ENABLED": True,
+        "SERVER_NAME": None,
+        "SUPRATA_INSTANCE_TMP": str(tmp_path),
+    }
+
+
+@pytest.fixture(scope="session")
+def app_config(database_url, tmp_path_factory, mailbox) -> dict:
+    return base_test_config(database_url, tmp_path_factory.mktemp("instance"), mailbox.port)
+
+
+@pytest.fixture(scope="session")
+def app(app_config):
+    """The application, once per session (pytest-flask's live_server needs that); data is reset per test."""
+    from core import create_app
+    from core.extensions import db as _db
+
+    application = create_app(dict(app_config))
+    with application.app_context():
+        _db.create_all()
+    yield application
+    with application.app_context():
+        _db.session.remove()
+        _db.engine.dispose()
+
+
+def wipe_database(app) -> None:
+    """Delete every row of every table (schema stays), and forget what processes cached about it."""
+    from core.extensions import db as _db, limiter
+
+    with app.app_context():
+        _db.session.remove()
+        tables = list(reversed(_db.metadata.sorted_tables))
+        with _db.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                names = ", ".join(f'"{t.name}"' for t in tables)
+                conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            else:
+                for table in tables:
+                    conn.execute(table.delete())
+        app.extensions["suprata"].businesses.forget()
+        limiter.reset()
+
+
+@pytest.fixture
+def db(app, mailbox):
+    """The database, emptied after each test; the SMTP mailbox is emptied too."""
+    from core.extensions import db as _db
+
+    mailbox.clear()
+    yield _db
+    wipe_database(app)
+
+
+@pytest.fixture
+def make_business(app, db):
+    """Factory: ``make_business("acme", plugins=["portal"])`` creates a business with those plugins on."""
+
+    def factory(slug: str = "acme", *, plugins: tuple[str, ...] | list[str] = (), **fields):
+        from core.models import Business
+        from core.plugin_settings import set_enabled
+
+        with app.app_context():
+            business = Business(
+                slug=slug,
+                name=fields.pop("name", slug.replace("-", " ").title()),
+                email=fields.pop("email", f"office@{slug}.test"),
+                billing_email=fields.pop("billing_email", f"billing@{slug}.test"),
+                **fields,
+            )
+            db.session.add(business)
+            db.session.commit()
+            with business_context(business.id):
+                for name in plugins:
+                    set_enabled(name, True)
+                db.session.commit()
+            app.extensions["suprata"].businesses.forget(business.id)
+            db.session.expunge(business)
+            return business
+
+    return factory
+
+
+@pytest.fixture
+def business(make_business):
+    """One business, "Acme", with every bundled plugin switched on."""
+    return make_business("acme", plugins=["payments_stripe", "sms_twilio", "helpdesk", "portal"],
+                         name="Acme Plumbing", timezone="America/New_York")
+
+
+@pytest.fixture
+def in_business(app):
+    """Context manager: ``with in_business(b):`` runs code (queries, factories) as that business."""
+
+    @contextmanager
+    def enter(business):
+        with app.app_context(), business_context(business.id):
+            yield
+
+    return enter
+
+
+@pytest.fixture
+def register_plugin(app):
+    """Register a plugin object (module, class instance) with the app for one test; its hooks only.
+
+    Plugins that add blueprints must be passed to ``create_app(..., plugins=[...])`` instead, because Flask
+    takes no new routes once an app has served a request.
+    """
+    host = app.extensions["suprata"].plugins
+    added = []
+
+    def register(plugin, name: str):
+        assert host.register(plugin, name), host.broken.get(name)
+        added.append(name)
+        return plugin
+
+    yield register
+    for name in added:
+        host.pm.unregister(name=name)

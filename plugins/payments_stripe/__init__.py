@@ -1,0 +1,1 @@
+"""payments_stripe plugin."""

@@ -1,0 +1,1 @@
+"""Hook implementations of the sms_twilio plugin."""
