@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextvars
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import ForeignKey, event
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column, with_loader_criteria
@@ -28,7 +28,7 @@ class TenancyError(RuntimeError):
 
 def utcnow() -> datetime:
     """Timezone-aware now in UTC; every timestamp column stores UTC."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class TenantScoped:

@@ -106,7 +106,8 @@ def app(app_config):
 
 def wipe_database(app) -> None:
     """Delete every row of every table (schema stays), and forget what processes cached about it."""
-    from core.extensions import db as _db, limiter
+    from core.extensions import db as _db
+    from core.extensions import limiter
 
     with app.app_context():
         _db.session.remove()
