@@ -14,7 +14,7 @@ Everything here is promised to plugin authors and changes only as a documented, 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pluggy
@@ -254,7 +254,6 @@ __all__ = [
     "current_business_id",
     "customer_blueprint",
     "db",
-    "field",
     "hookimpl",
     "limiter",
     "notify",
