@@ -14,6 +14,7 @@ from core.extensions import db
 from core.tenancy import business_context, current_business_id
 
 _PENDING_KEY = "suprata_after_commit"
+_COMMITTED_KEY = "suprata_committed"
 
 
 def after_commit(fn) -> None:
@@ -28,9 +29,16 @@ def emit_after_commit(hook_name: str, **kwargs) -> None:
 
 
 @event.listens_for(Session, "after_commit")
-def _run_pending(session) -> None:
-    pending = session.info.pop(_PENDING_KEY, [])
-    for business_id, fn in pending:
+def _mark_committed(session) -> None:
+    # No SQL may run inside after_commit: the callbacks wait until the transaction has fully ended.
+    session.info[_COMMITTED_KEY] = session.info.pop(_PENDING_KEY, [])
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _run_committed(session, transaction) -> None:
+    if transaction.parent is not None:
+        return
+    for business_id, fn in session.info.pop(_COMMITTED_KEY, []):
         with business_context(business_id):
             fn()
 

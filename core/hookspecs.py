@@ -101,7 +101,9 @@ def render_portal_tab(customer, request):
 
 @hookspec
 def payment_processors():
-    """Core looks for payment processors (when showing Pay Now, charging a saved card, routing a webhook).
+    """Core looks for payment processors.
+
+    Called whenever core needs one: to show Pay Now, to charge a saved card, to route a webhook.
 
     :return: a :class:`core.plugin_api.PaymentProcessor` instance, a list of them, or ``None``.
         Not ``firstresult``.
@@ -110,7 +112,9 @@ def payment_processors():
 
 @hookspec
 def notification_channels():
-    """Core looks for delivery channels when the outbox delivers a message.
+    """Core looks for delivery channels.
+
+    Called by the outbox worker each time it delivers a message, inside the message's business.
 
     :return: a :class:`core.plugin_api.Channel` instance, a list of them, or ``None``. Not ``firstresult``.
     """
@@ -133,6 +137,8 @@ def register_blueprints(app):
 def register_cli(cli):
     """App start-up: the plugin adds ``flask`` sub-commands.
 
+    Called once per app, for every loaded plugin whatever any business's switch says.
+
     :param click.Group cli: the application's command group.
     :return: ignored. Not ``firstresult``.
     """
@@ -141,6 +147,9 @@ def register_cli(cli):
 @hookspec
 def plugin_settings():
     """The plugins page shows a plugin's settings form, or core validates saved settings.
+
+    Called on the plugin's own module or object (not through the business's switch), whenever core reads,
+    shows or saves that plugin's settings.
 
     :return: a list of :class:`core.plugin_api.Setting` declaring the plugin's settings, their defaults and
         validation. Not ``firstresult``; each plugin answers for itself.
@@ -151,7 +160,7 @@ def plugin_settings():
 def console_menu_items(staff_user):
     """The staff console builds its side menu.
 
-    Appears in ``console/base.html``.
+    Called on every console page, for the logged-in staff member. Appears in ``console/base.html``.
 
     :param core.models.StaffUser staff_user: the logged-in staff member.
     :return: a :class:`core.plugin_api.MenuItem`, a list of them, or ``None``. Not ``firstresult``.
@@ -161,6 +170,8 @@ def console_menu_items(staff_user):
 @hookspec
 def register_periodic_tasks(schedule):
     """App and worker start-up: the plugin adds scheduled jobs (autopay runs, reminders).
+
+    Called once per app, for every loaded plugin whatever any business's switch says.
 
     :param core.plugin_api.Schedule schedule: call ``schedule.every(name, minutes, func)``; ``func`` is run
         once per business that has the plugin switched on, inside that business's context.
@@ -172,19 +183,20 @@ def register_periodic_tasks(schedule):
 def accepts_invitations():
     """Core asks whether an enabled plugin can turn a customer invitation token into a portal login.
 
-    The portal plugin answers; core only sends "create your account" invitations while one does.
+    Called before core offers or sends a "create your account" invitation. The portal plugin answers;
+    core only sends invitations while one does.
 
     :return: the endpoint name of the view that consumes ``token`` (e.g. ``"portal.accept_invitation"``),
         or ``None``. ``firstresult``.
     """
 
 
-
 @hookspec
 def render_site_links(customer):
     """A customer-facing page builds its header links (business home, pay link, portal, help site).
 
-    Appears in ``base.html``'s header and on the business home page, ordered by ``order`` then ``title``.
+    Called on every customer-facing page that uses the theme's ``base.html``. Appears in its header and on
+    the business home page, ordered by ``order`` then ``title``.
 
     :param customer: the logged-in :class:`core.models.Customer` on customer-realm pages, else ``None``.
     :return: a :class:`core.plugin_api.MenuItem`, a list of them, or ``None``. Not ``firstresult``.

@@ -24,6 +24,7 @@ from core.tenancy import current_business_id
 
 ENTRY_POINT_GROUP = "suprata.plugins"
 log = logging.getLogger("suprata.plugins")
+_FAILED = object()  # what a start-up hook call returns when the plugin raised
 
 
 class PluginHost:
@@ -76,7 +77,8 @@ class PluginHost:
 
     def plugin_names(self) -> list[str]:
         """Every loaded plugin, in a stable order."""
-        return sorted(name for name, _ in self.pm.list_name_plugin() if name is not None)
+        # A blocked name is listed with ``None`` in place of its plugin.
+        return sorted(name for name, plugin in self.pm.list_name_plugin() if plugin is not None)
 
     def plugin_doc(self, name: str) -> str:
         plugin = self.pm.get_plugin(name)
@@ -87,17 +89,32 @@ class PluginHost:
     def register_blueprints(self, app: Flask) -> None:
         for impl in self.pm.hook.register_blueprints.get_hookimpls():
             before = set(app.blueprints)
-            self._invoke(impl, "register_blueprints", {"app": app}, isolate=False)
+            self._call_at_start_up(impl, "register_blueprints", {"app": app})
+            # Kept even for a plugin that failed half-way, so the routes it did add answer 404.
             for bp_name in set(app.blueprints) - before:
                 self.blueprint_owner[bp_name] = impl.plugin_name
 
     def call_all_plugins(self, hook_name: str, **kwargs) -> list:
-        """Call a start-up hook on every loaded plugin (not filtered by business)."""
+        """Call a start-up hook on every loaded plugin (not filtered by business).
+
+        Returns ``(plugin name, result)`` pairs. A plugin whose implementation raises is unloaded and
+        listed as broken; the app starts without it.
+        """
         hook = getattr(self.pm.hook, hook_name)
-        return [
-            (impl.plugin_name, self._invoke(impl, hook_name, kwargs, isolate=False))
-            for impl in reversed(hook.get_hookimpls())
-        ]
+        results = []
+        for impl in reversed(hook.get_hookimpls()):
+            result = self._call_at_start_up(impl, hook_name, kwargs)
+            if result is not _FAILED:
+                results.append((impl.plugin_name, result))
+        return results
+
+    def _call_at_start_up(self, impl, hook_name: str, kwargs: dict):
+        try:
+            return self._invoke(impl, hook_name, kwargs, isolate=False)
+        except Exception as exc:  # a plugin that cannot start must not stop the app
+            self.pm.unregister(name=impl.plugin_name)
+            self._mark_broken(impl.plugin_name, f"{hook_name} failed: {exc!r}")
+            return _FAILED
 
     # -- run-time dispatch --------------------------------------------------------------------------------
 
@@ -109,13 +126,14 @@ class PluginHost:
         return info.enabled_plugins if info else frozenset()
 
     def is_enabled(self, plugin_name: str) -> bool:
-        return plugin_name in self.enabled_for_current_business()
+        """True when the plugin is loaded (not blocked or broken) and the current business has it on."""
+        return self.pm.has_plugin(plugin_name) and plugin_name in self.enabled_for_current_business()
 
     def call(self, hook_name: str, **kwargs) -> list:
         """Call a hook on the plugins the current business has on, isolating failures.
 
-        Returns the non-``None`` results in registration order (pluggy's LIFO order reversed); list
-        results are flattened so a plugin may contribute several items.
+        Returns the non-``None`` results in pluggy's call order (``tryfirst`` implementations first, then the
+        plugin registered last first); list results are flattened so a plugin may contribute several items.
         """
         hook = getattr(self.pm.hook, hook_name)
         enabled = self.enabled_for_current_business()
@@ -145,6 +163,13 @@ class PluginHost:
         except Exception as exc:
             self._record_failure(impl.plugin_name, hook_name, exc)
             return None
+
+    def record_failure(self, plugin_name: str, where: str, exc: Exception) -> None:
+        """Log, count and record for staff a plugin's failure outside a hook call (e.g. a periodic job).
+
+        Call it from the ``except`` block, in the business the failure belongs to.
+        """
+        self._record_failure(plugin_name, where, exc)
 
     def _record_failure(self, plugin_name: str, hook_name: str, exc: Exception) -> None:
         log.exception("plugin %s raised in hook %s", plugin_name, hook_name)
