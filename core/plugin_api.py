@@ -32,6 +32,7 @@ from core.models import (
     Payment,
     SavedPaymentMethod,
 )
+from core.queue import Schedule
 from core.tenancy import TenantScoped, business_context, current_business_id, utcnow
 
 API_VERSION = "1.0"
@@ -246,6 +247,7 @@ __all__ = [
     "PortalTab",
     "RenderedMessage",
     "SavedPaymentMethod",
+    "Schedule",
     "Setting",
     "TenantScoped",
     "business_context",

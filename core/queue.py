@@ -1,5 +1,194 @@
-"""Background work."""
+"""Background work on Huey: outbox delivery and periodic jobs, with an embedded default that needs no server.
+
+``SUPRATA_QUEUE_URL`` chooses where tasks wait:
+
+- ``sqlite:///path/queue.db``: embedded, the default; web and worker processes on one host share the file;
+- ``redis://host:port/db``: for web and worker processes on several hosts;
+- ``memory``: in-process only; tests call the task functions directly.
+
+Tasks: ``deliver_message(id)``, queued once an outbox row is committed; ``deliver_due``, the outbox sweep,
+every minute; and the jobs plugins declare in their ``register_periodic_tasks(schedule)`` hook. Each task
+runs in an app context of its own. The worker is :func:`run_worker` (``flask suprata worker``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from flask import Flask, current_app, g
+from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
+from sqlalchemy import select
+
+from core.config import ConfigurationError
+from core.extensions import db
+from core.models import PluginState
+from core.tenancy import business_context
+
+log = logging.getLogger("suprata.queue")
+
+QUEUE_NAME = "suprata"
+SWEEP_BATCH = 100
 
 
-def init_app(app) -> None:
-    pass
+@dataclass(frozen=True)
+class PeriodicJob:
+    """One plugin job: ``func()`` every ``minutes`` minutes, once per business that has the plugin on."""
+
+    plugin_name: str
+    name: str
+    minutes: int
+    func: Callable[[], object]
+
+    @property
+    def task_name(self) -> str:
+        return f"{self.plugin_name}.{self.name}"
+
+    def is_due(self, when: datetime) -> bool:
+        """Due on each minute since the epoch divisible by ``minutes`` (60 means on the hour, UTC)."""
+        minute = int(when.replace(tzinfo=when.tzinfo or UTC).timestamp()) // 60
+        return minute % self.minutes == 0
+
+
+class Schedule:
+    """What a plugin's ``register_periodic_tasks(schedule)`` hook receives."""
+
+    def __init__(self, plugin_name: str):
+        self.plugin_name = plugin_name
+        self.jobs: list[PeriodicJob] = []
+
+    def every(self, name: str, minutes: int, func: Callable[[], object]) -> None:
+        """Run ``func()`` every ``minutes`` minutes for each business that has the plugin switched on.
+
+        Each run happens inside that business's context (queries are scoped to it, ``current_business()``
+        works) and is committed when ``func`` returns; if it raises, its changes are rolled back and the
+        error is logged and shown to staff on the plugins page, and the other businesses still run.
+        """
+        if not isinstance(minutes, int) or minutes < 1:
+            raise ValueError(f"periodic job {name!r}: minutes must be a whole number of at least 1")
+        self.jobs.append(PeriodicJob(self.plugin_name, name, minutes, func))
+
+
+def collect_schedules(host) -> list[PeriodicJob]:
+    """Ask every loaded plugin for its periodic jobs (the ``register_periodic_tasks`` hook).
+
+    Each plugin gets a :class:`Schedule` of its own, so every job knows which plugin's switch governs it.
+    A plugin whose hook raises is logged and runs without periodic jobs; the app still starts.
+    """
+    jobs = []
+    for impl in reversed(host.pm.hook.register_periodic_tasks.get_hookimpls()):
+        schedule = Schedule(impl.plugin_name)
+        arguments = {"schedule": schedule}
+        try:
+            impl.function(*[arguments[name] for name in impl.argnames])
+        except Exception as exc:
+            host.record_failure(impl.plugin_name, "register_periodic_tasks", exc)
+            continue
+        jobs.extend(schedule.jobs)
+    return jobs
+
+
+def run_periodic_job(job: PeriodicJob) -> None:
+    """Run ``job`` once for every business that has its plugin switched on, each in its own transaction."""
+    state = current_app.extensions["suprata"]
+    business_ids = db.session.scalars(
+        select(PluginState.business_id)
+        .where(PluginState.plugin_name == job.plugin_name, PluginState.enabled.is_(True))
+        .order_by(PluginState.business_id)
+        .execution_options(all_businesses=True)
+    ).all()
+    for business_id in business_ids:
+        with business_context(business_id):
+            g.business = state.businesses.by_id(business_id)
+            try:
+                job.func()
+                db.session.commit()
+            except Exception as exc:  # one business's failure must not stop the others
+                db.session.rollback()
+                state.plugins.record_failure(job.plugin_name, f"periodic:{job.name}", exc)
+    g.pop("business", None)
+
+
+def sweep_outbox() -> None:
+    """Deliver every due outbox message, in batches."""
+    from core.notifications.outbox import deliver_due
+
+    while deliver_due(SWEEP_BATCH) == SWEEP_BATCH:
+        pass
+
+
+def _in_app_context(app: Flask, fn: Callable, *bound) -> Callable:
+    """A task body that runs in a fresh app context (and so its own database session) on any thread."""
+
+    def run(*args):
+        with app.app_context():
+            return fn(*bound, *args)
+
+    return run
+
+
+class TaskQueue:
+    """The app's Huey instance and its tasks, kept in ``app.extensions["suprata"].queue``."""
+
+    def __init__(self, app: Flask, huey: Huey, jobs: list[PeriodicJob]):
+        from core.notifications.outbox import deliver_one
+
+        self.huey = huey
+        self.deliver_message = huey.task(name="deliver_message")(_in_app_context(app, deliver_one))
+        huey.periodic_task(crontab(), name="deliver_due")(_in_app_context(app, sweep_outbox))
+        for job in jobs:
+            huey.periodic_task(job.is_due, name=f"periodic:{job.task_name}")(
+                _in_app_context(app, run_periodic_job, job)
+            )
+
+    def deliver_soon(self, message_id: int) -> None:
+        """Ask a worker to deliver an outbox message now.
+
+        Never raises: when the queue cannot be reached the message stays pending and the sweep delivers it.
+        """
+        try:
+            self.deliver_message(message_id)
+        except Exception:
+            log.warning("could not queue outbox message %s; the periodic sweep will deliver it", message_id,
+                        exc_info=True)
+
+
+def make_huey(url: str) -> Huey:
+    """The Huey instance for a ``SUPRATA_QUEUE_URL``."""
+    if url == "memory":
+        return MemoryHuey(QUEUE_NAME, results=False, immediate=False)
+    if url.startswith("sqlite:///"):
+        path = Path(url.removeprefix("sqlite:///"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return SqliteHuey(QUEUE_NAME, filename=str(path), results=False)
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        from redis import ConnectionPool
+
+        # A web request that queues a task must not hang on an unreachable Redis.
+        pool = ConnectionPool.from_url(url, socket_connect_timeout=5)
+        return RedisHuey(QUEUE_NAME, connection_pool=pool, results=False)
+    raise ConfigurationError(
+        f"SUPRATA_QUEUE_URL={url!r} is not supported: "
+        "use sqlite:///path/queue.db, redis://host:port/db or memory"
+    )
+
+
+def init_app(app: Flask) -> None:
+    state = app.extensions["suprata"]
+    state.schedules = collect_schedules(state.plugins)
+    state.queue = TaskQueue(app, make_huey(app.config["SUPRATA_QUEUE_URL"]), state.schedules)
+
+
+def run_worker(app: Flask, workers: int = 2, *, periodic: bool = True) -> None:
+    """Run the task consumer in the foreground until interrupted (Ctrl-C finishes running tasks first).
+
+    ``workers`` threads execute tasks. The consumer also queues the periodic tasks; with several worker
+    processes sharing one Redis, pass ``periodic=False`` to all but one so plugin jobs run once per period.
+    """
+    consumer = app.extensions["suprata"].queue.huey.create_consumer(
+        workers=workers, worker_type="thread", periodic=periodic
+    )
+    consumer.run()

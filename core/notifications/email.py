@@ -1,0 +1,73 @@
+"""Core's email channel: Flask-Mail over SMTP, From and Reply-To per business.
+
+The SMTP settings are read from the app's configuration at each delivery (``MAIL_SERVER``, ``MAIL_PORT``, ...
+plus ``MAIL_TIMEOUT``, seconds), and every connection has a timeout, so a hung mail server makes a message
+wait for its next attempt instead of blocking a worker past its lease.
+"""
+
+from __future__ import annotations
+
+import smtplib
+from email.utils import formataddr, parseaddr
+
+from flask import current_app
+from flask_mail import Connection, Message
+
+from core.business_state import business_cache
+from core.extensions import mail
+from core.plugin_api import Channel, DeliveryError, OutboxMessage, RenderedMessage
+
+DEFAULT_TIMEOUT_SECONDS = 30
+
+
+class _TimedConnection(Connection):
+    """Flask-Mail's connection with a socket timeout (Flask-Mail 0.10 opens SMTP without one)."""
+
+    def __init__(self, state, timeout: float):
+        super().__init__(state)
+        self.timeout = timeout
+
+    def configure_host(self) -> smtplib.SMTP:
+        state = self.mail
+        smtp_class = smtplib.SMTP_SSL if state.use_ssl else smtplib.SMTP
+        host = smtp_class(state.server, state.port, timeout=self.timeout)
+        host.set_debuglevel(int(state.debug))
+        if state.use_tls:
+            host.starttls()
+        if state.username and state.password:
+            host.login(state.username, state.password)
+        return host
+
+
+def _is_permanent(exc: smtplib.SMTPException) -> bool:
+    """Only the server refusing this recipient or this message for good (5xx) stops the retries."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return bool(exc.recipients) and all(code >= 500 for code, _ in exc.recipients.values())
+    return isinstance(exc, smtplib.SMTPDataError) and exc.smtp_code >= 500
+
+
+class EmailChannel(Channel):
+    name = "email"
+
+    def deliver(self, message: OutboxMessage, rendered: RenderedMessage) -> str | None:
+        business = business_cache().by_id(message.business_id)
+        config = current_app.config
+        sender_address = business.mail_from or parseaddr(config["MAIL_DEFAULT_SENDER"])[1]
+        email = Message(
+            subject=rendered.subject,
+            recipients=[message.recipient],
+            body=rendered.text,
+            html=rendered.html,
+            # Flask-Mail joins a (name, address) pair unquoted, which breaks names such as "Bolt, Electric".
+            sender=formataddr((business.name, sender_address)),
+            reply_to=business.reply_to or business.email,
+        )
+        state = mail.init_mail(config, current_app.debug, current_app.testing)
+        try:
+            with _TimedConnection(state, config.get("MAIL_TIMEOUT", DEFAULT_TIMEOUT_SECONDS)) as connection:
+                connection.send(email)
+        except smtplib.SMTPException as exc:
+            raise DeliveryError(f"SMTP: {exc}", permanent=_is_permanent(exc)) from exc
+        except OSError as exc:  # refused, unreachable, timed out: the mail server may be back later
+            raise DeliveryError(f"Mail server {state.server}:{state.port} unreachable: {exc}") from exc
+        return email.msgId

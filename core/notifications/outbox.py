@@ -1,0 +1,204 @@
+"""The durable outbox: every notification is a row written with the event that causes it, then delivered.
+
+:func:`enqueue` adds the row in the caller's transaction, so a rolled-back event sends nothing and a
+committed one cannot lose its message. After the commit the task queue is asked to deliver it at once; the
+worker's periodic sweep (:func:`deliver_due`) picks up whatever that misses: a queue that was down, a retry
+whose time has come, a message left half-sent by a worker that crashed.
+
+A worker claims a message before delivering it (status ``sending`` with a lease), atomically, so two
+workers never send the same message; a claim whose lease ran out is taken over. A failed attempt waits with
+exponential backoff; a permanent failure or the last attempt leaves the message ``failed``, kept and shown
+to staff, who may :func:`retry` it.
+
+Settings: ``SUPRATA_OUTBOX_MAX_ATTEMPTS`` (8), ``SUPRATA_OUTBOX_RETRY_SECONDS`` (30: the first wait is twice
+that, then it doubles), ``SUPRATA_OUTBOX_RETRY_MAX_SECONDS`` (3600), ``SUPRATA_OUTBOX_LEASE_SECONDS`` (300).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import and_, or_, select, update
+
+from core.activity import record
+from core.events import after_commit
+from core.extensions import db
+from core.models import OutboxMessage
+from core.notifications.channels import channel_for
+from core.notifications.templates import TemplateRenderError, UnknownTemplate, get_default, render
+from core.plugin_api import DeliveryError
+from core.tenancy import business_context, utcnow
+
+log = logging.getLogger("suprata.notifications")
+
+DEFAULT_SETTINGS = {
+    "SUPRATA_OUTBOX_MAX_ATTEMPTS": 8,
+    "SUPRATA_OUTBOX_RETRY_SECONDS": 30,
+    "SUPRATA_OUTBOX_RETRY_MAX_SECONDS": 3600,
+    "SUPRATA_OUTBOX_LEASE_SECONDS": 300,
+}
+
+
+class OutboxStateError(ValueError):
+    """The message is not in a state that allows this action; the message is for the user."""
+
+
+def enqueue(template_key: str, *, to: str, channel: str = "email", customer_id: int | None = None,
+            context: dict | None = None) -> OutboxMessage:
+    """Add a notification to the outbox in the caller's transaction (flushed, not committed).
+
+    ``context`` holds the template's variables as JSON values. Delivery is requested once the caller's
+    commit succeeds; a rollback drops the message together with the event that caused it.
+    """
+    get_default(template_key)  # an unknown key is a programming error: fail here, not in the worker
+    message = OutboxMessage(
+        channel=channel,
+        template_key=template_key,
+        recipient=to.strip(),
+        customer_id=customer_id,
+        context=dict(context or {}),
+        status="pending",
+        attempts=0,
+        next_attempt_at=utcnow(),
+    )
+    db.session.add(message)
+    db.session.flush()
+    message_id = message.id
+    after_commit(lambda: current_app.extensions["suprata"].queue.deliver_soon(message_id))
+    return message
+
+
+def retry(message_id: int) -> OutboxMessage | None:
+    """Staff want a failed or waiting message of the current business sent now, with a fresh set of attempts.
+
+    Works in the caller's transaction; delivery is requested after the commit. Returns ``None`` when the
+    business has no such message; raises :class:`OutboxStateError` for one that is sent or being sent.
+    """
+    message = db.session.get(OutboxMessage, message_id)
+    if message is None:
+        return None
+    if message.status not in ("failed", "pending"):
+        raise OutboxStateError("Only a failed or waiting message can be retried.")
+    message.status = "pending"
+    message.attempts = 0
+    message.next_attempt_at = utcnow()
+    after_commit(lambda: current_app.extensions["suprata"].queue.deliver_soon(message_id))
+    return message
+
+
+# -- delivery (workers) ------------------------------------------------------------------------------------
+
+
+def _setting(name: str) -> int:
+    return current_app.config.get(name, DEFAULT_SETTINGS[name])
+
+
+def _due(now: datetime):
+    return or_(
+        and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
+        and_(OutboxMessage.status == "sending", OutboxMessage.lease_until < now),  # its worker died
+    )
+
+
+def _claim(message_id: int, now: datetime) -> bool:
+    """Mark one message as being sent by this worker, only if it is still due; True if we got it."""
+    lease_until = now + timedelta(seconds=_setting("SUPRATA_OUTBOX_LEASE_SECONDS"))
+    result = db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, _due(now))
+        .values(status="sending", lease_until=lease_until)
+        .execution_options(all_businesses=True, synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def deliver_due(limit: int = 100) -> int:
+    """Claim and deliver up to ``limit`` due messages of every business; returns how many were attempted.
+
+    On PostgreSQL the candidates are locked with ``SKIP LOCKED``, so concurrent workers take different
+    rows; everywhere the claim itself is a conditional update, so a message is only ever claimed once.
+    """
+    now = utcnow()
+    candidates = (
+        select(OutboxMessage.id)
+        .where(_due(now))
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(limit)
+        .execution_options(all_businesses=True)
+    )
+    if db.session.get_bind().dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    claimed = [message_id for message_id in db.session.scalars(candidates).all() if _claim(message_id, now)]
+    db.session.commit()
+    for message_id in claimed:
+        _deliver_claimed(message_id)
+    return len(claimed)
+
+
+def deliver_one(message_id: int) -> bool:
+    """Deliver one message now if it is due and no other worker has it; True if an attempt was made."""
+    claimed = _claim(message_id, utcnow())
+    db.session.commit()
+    if claimed:
+        _deliver_claimed(message_id)
+    return claimed
+
+
+def _deliver_claimed(message_id: int) -> None:
+    business_id = db.session.scalar(
+        select(OutboxMessage.business_id)
+        .where(OutboxMessage.id == message_id)
+        .execution_options(all_businesses=True)
+    )
+    if business_id is None:  # deleted with its business since it was claimed
+        return
+    with business_context(business_id):
+        message = db.session.get(OutboxMessage, message_id)
+        _attempt(message)
+        db.session.commit()
+
+
+def _attempt(message: OutboxMessage) -> None:
+    try:
+        channel = channel_for(message.channel)
+        if channel is None:
+            raise DeliveryError(f"No {message.channel!r} channel is available to this business: "
+                                "switch on the plugin that provides it.")
+        rendered, message.template_error = render(message.template_key, message.context)
+        message.subject, message.body_text = rendered.subject[:500], rendered.text
+        provider_ref = channel.deliver(message, rendered)
+    except DeliveryError as exc:
+        _attempt_failed(message, str(exc), permanent=exc.permanent)
+    except (UnknownTemplate, TemplateRenderError) as exc:
+        _attempt_failed(message, f"Template {message.template_key!r}: {exc}", permanent=True)
+    except Exception as exc:  # a faulty channel must not stop the sweep; the message waits for its retry
+        log.exception("outbox message %s: channel %r raised", message.id, message.channel)
+        _attempt_failed(message, f"{type(exc).__name__}: {exc}", permanent=False)
+    else:
+        message.status = "sent"
+        message.sent_at = utcnow()
+        message.provider_ref = provider_ref
+        message.lease_until = None
+        message.last_error = None
+
+
+def _attempt_failed(message: OutboxMessage, error: str, *, permanent: bool) -> None:
+    message.attempts += 1
+    message.last_error = error[:2000]
+    message.lease_until = None
+    if permanent or message.attempts >= _setting("SUPRATA_OUTBOX_MAX_ATTEMPTS"):
+        message.status = "failed"
+        log.warning("outbox message %s to %s failed for good: %s", message.id, message.recipient, error)
+        if message.customer_id is not None:
+            summary = f"{message.channel.title()} to {message.recipient} could not be delivered: {error}"
+            record(message.customer_id, surface="system", kind="notification.failed", summary=summary,
+                   outbox_message_id=message.id)
+        return
+    wait = min(_setting("SUPRATA_OUTBOX_RETRY_SECONDS") * 2 ** message.attempts,
+               _setting("SUPRATA_OUTBOX_RETRY_MAX_SECONDS"))
+    message.status = "pending"
+    message.next_attempt_at = utcnow() + timedelta(seconds=wait)
+    log.info("outbox message %s: attempt %s failed, next in %ss: %s",
+             message.id, message.attempts, wait, error)

@@ -1,0 +1,132 @@
+"""Templates: defaults, a business's own wording, the sandbox, fallback on errors, previews and validation."""
+
+import pytest
+from sqlalchemy import select
+
+from core.models import NotificationTemplate, OutboxMessage
+from core.notifications import templates
+from core.notifications.outbox import deliver_due, enqueue
+from core.notifications.templates import all_defaults, preview, sample_context, validate, variables
+from core.plugin_api import register_template
+
+CORE_KEYS = ["invoice_sent", "payment_receipt", "portal_invitation", "payment_failed", "payment_failed_staff",
+             "staff_password_changed"]
+
+
+def save_template(db, key, *, subject=None, text, html=None) -> None:
+    db.session.add(NotificationTemplate(key=key, subject=subject, body_text=text, body_html=html))
+    db.session.commit()
+
+
+def send(app, db, key, context, to="jordan@example.com") -> int:
+    """Queue one message in the current business, commit, and run the sweep; returns the message id."""
+    message = enqueue(key, to=to, context=context)
+    db.session.commit()
+    with app.app_context():
+        assert deliver_due() == 1
+    db.session.expire_all()
+    return message.id
+
+
+@pytest.mark.parametrize("key", CORE_KEYS)
+def test_every_core_template_renders_its_sample_in_the_business_layout(key, business, in_business):
+    assert key in {d.key for d in all_defaults()}
+    default = templates.get_default(key)
+    with in_business(business):
+        result = preview(key, default.subject, default.text, default.html)
+    assert result.error is None
+    assert result.subject and result.text.strip()
+    assert "Acme Plumbing" in result.html and "<!doctype html>" in result.html
+    assert "[" not in result.text  # every variable has a realistic sample
+
+
+def test_money_and_dates_are_shown_in_the_business_currency_and_time_zone(app, db, business, in_business,
+                                                                          mailbox):
+    with in_business(business):  # Acme is in America/New_York
+        send(app, db, "payment_receipt", {"invoice_number": "INV-0007", "amount": 123456, "currency": "EUR",
+                                          "paid_at": "2026-07-02T15:04:00+00:00",
+                                          "receipt_url": "http://suprata.test/r/1"})
+    text = mailbox.text_of(mailbox.wait_for(1)[0])
+    assert "We received €1,234.56 for invoice INV-0007 on Jul 2, 2026 at 11:04 AM EDT." in text
+
+
+def test_a_business_template_replaces_the_default(app, db, business, in_business, mailbox):
+    with in_business(business):
+        save_template(db, "portal_invitation", subject="Welcome, {{ customer_name }}",
+                      text="Hi {{ customer_name }}, join {{ business.name }}:\n{{ invite_url }}")
+        send(app, db, "portal_invitation", {"customer_name": "Jordan", "invite_url": "http://suprata.test/i/1"})
+    [email] = mailbox.wait_for(1)
+    assert email["Subject"] == "Welcome, Jordan"
+    assert mailbox.text_of(email).splitlines() == ["Hi Jordan, join Acme Plumbing:", "http://suprata.test/i/1"]
+    # without an HTML version of its own, the HTML part is made from the text, links clickable
+    assert '<a href="http://suprata.test/i/1">http://suprata.test/i/1</a>' in mailbox.html_of(email)
+
+
+def test_values_are_escaped_in_html_but_not_in_text(app, db, business, in_business, mailbox):
+    with in_business(business):
+        send(app, db, "portal_invitation", {"customer_name": "<b>Jo & Co</b>", "invite_url": "http://x.test/"})
+    [email] = mailbox.wait_for(1)
+    assert "Hello <b>Jo & Co</b>," in mailbox.text_of(email)
+    assert "Hello &lt;b&gt;Jo &amp; Co&lt;/b&gt;," in mailbox.html_of(email)
+
+
+@pytest.mark.parametrize(("broken_text", "error"), [
+    ("Hello {{ customer_name }}\n\n{{ missing_variable }}", "Text, line 3: 'missing_variable' is undefined"),
+    ("Hello {{ customer_name", "Text, line 1: unexpected end of template"),
+    ("{{ ''.__class__.__mro__ }}", "unsafe"),
+    ("{{ invite_url.__init__.__globals__ }}", "unsafe"),
+    ("{{ 'x' * 100000000 }}", "not allowed"),
+])
+def test_a_broken_business_template_falls_back_to_the_default_and_is_reported(
+        app, db, business, in_business, mailbox, broken_text, error):
+    with in_business(business):
+        save_template(db, "portal_invitation", subject="Hi", text=broken_text)
+        message_id = send(app, db, "portal_invitation",
+                          {"customer_name": "Jordan", "invite_url": "http://suprata.test/i/1"})
+        message = db.session.get(OutboxMessage, message_id)
+        stored = db.session.scalar(select(NotificationTemplate))
+        assert message.status == "sent"
+        assert error in message.template_error
+        assert stored.last_error == message.template_error and stored.last_error_at is not None
+    [email] = mailbox.wait_for(1)
+    assert email["Subject"] == "Create your Acme Plumbing account"  # the default, whole
+    assert "Hello Jordan," in mailbox.text_of(email)
+
+
+def test_preview_renders_a_draft_with_sample_values(business, in_business):
+    with in_business(business):
+        result = preview("invoice_sent", "Bill {{ invoice_number }}",
+                         "Pay {{ amount_due|money }} by {{ due_date|date }}", "<p>{{ customer_name }}</p>")
+    assert result.error is None
+    assert result.subject == "Bill INV-0042"
+    assert result.text == "Pay $245.00 by Jul 15, 2026"
+    assert "<p>Jordan Rivera</p>" in result.html
+
+
+def test_preview_reports_the_first_error_with_its_line(business, in_business):
+    with in_business(business):
+        result = preview("invoice_sent", "Bill", "Line one\n{{ nope }}", None)
+        sandboxed = preview("invoice_sent", "Bill", "ok", "<p>\n\n{{ ''.__class__ }}</p>")
+    assert result.error == "Text, line 2: 'nope' is undefined"
+    assert sandboxed.error.startswith("HTML, line 3: access to attribute '__class__'")
+
+
+def test_validate_reports_syntax_and_unknown_variables_per_part():
+    assert validate("Invoice {{ invoice_number }}", "Pay here: {{ pay_url }}", "<p>{{ total|money }}</p>",
+                    key="invoice_sent") == []
+    assert validate("Hi {{", "ok", None) == ["Subject, line 1: unexpected 'end of template'"]
+    [problem] = validate("Hi", "{{ pay_link }}", None, key="invoice_sent")
+    assert problem.startswith("Text: unknown variable pay_link; available: amount_due, business, currency")
+    assert validate("Hi", "   ", None) == ["The text version can't be empty."]
+
+
+def test_plugin_templates_preview_unknown_values_as_placeholders(business, in_business, monkeypatch):
+    monkeypatch.setattr(templates, "_defaults", dict(templates._defaults))
+    register_template("ticket_replied", subject="Re: {{ ticket_subject }}",
+                      text="{{ reply }}\n\nAmount: {{ amount|money }}", description="A reply on a ticket")
+
+    assert variables("ticket_replied") == ["amount", "reply", "ticket_subject"]
+    assert sample_context("ticket_replied")["reply"] == "[reply]"
+    with in_business(business):
+        result = preview("ticket_replied", None, "{{ reply }} ({{ amount|money }})")
+    assert (result.error, result.subject, result.text) == (None, "Re: [ticket_subject]", "[reply] ([amount])")
