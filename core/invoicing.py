@@ -49,11 +49,14 @@ def revoke_pay_links(invoice: Invoice) -> int:
 def find_pay_link(token: str) -> PayLink | None:
     """The live pay link for a token. Unknown, mutated, revoked and expired tokens all give None."""
     link = db.session.scalar(select(PayLink).where(PayLink.token_hash == hash_token(token)))
+    return link if pay_link_is_live(link) else None
+
+
+def pay_link_is_live(link: PayLink | None) -> bool:
+    """True for an existing link that is neither revoked nor expired."""
     if link is None or link.revoked_at is not None:
-        return None
-    if link.expires_at is not None and link.expires_at <= utcnow():
-        return None
-    return link
+        return False
+    return link.expires_at is None or link.expires_at > utcnow()
 
 
 def send_invoice(invoice: Invoice, *, expires_at: datetime | None = None, resend: bool = False) -> str:

@@ -15,12 +15,14 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from functools import wraps
 from typing import Any
 
 import pluggy
-from flask import Blueprint, current_app, g
+from flask import Blueprint, current_app, g, redirect, request, url_for
+from flask_login import current_user
 
-from core.extensions import db, limiter
+from core.extensions import csrf, db, limiter
 from core.models import (
     ActivityEvent,
     Customer,
@@ -31,6 +33,17 @@ from core.models import (
     OutboxMessage,
     Payment,
     SavedPaymentMethod,
+)
+from core.payments import (
+    CardDetails,
+    Consent,
+    ProcessorError,
+    record_card_saved,
+    record_checkout_expired,
+    record_method_detached,
+    record_payment_captured,
+    record_payment_failed,
+    record_refund,
 )
 from core.queue import Schedule
 from core.tenancy import TenantScoped, business_context, current_business_id, utcnow
@@ -94,8 +107,12 @@ class CheckoutRedirect:
 class PaymentProcessor(ABC):
     """A payment processor (returned by the ``payment_processors`` hook). Deliberately small.
 
-    Implementations turn processor events into core state only through :mod:`core.payments`
-    (``record_payment_captured``, ``record_payment_failed``, ...), which make those changes exactly once.
+    A processor never changes money state itself: it reports what its processor says, from a verified
+    webhook or a server-side re-fetch, through ``record_payment_captured``, ``record_payment_failed``,
+    ``record_refund``, ``record_card_saved``, ``record_checkout_expired`` and ``record_method_detached``
+    (re-exported here from :mod:`core.payments`), which apply each fact exactly once. Methods that talk to
+    the processor raise :class:`ProcessorError` with a message for staff when it refuses or cannot be
+    reached.
     """
 
     #: short identifier stored on payments and saved methods, e.g. ``"stripe"``
@@ -110,7 +127,11 @@ class PaymentProcessor(ABC):
     @abstractmethod
     def create_checkout(self, payment: Payment, *, save_card: bool, success_url: str, cancel_url: str
                         ) -> CheckoutRedirect:
-        """Open the processor's hosted payment page for ``payment`` (amount and currency already set)."""
+        """Open the processor's hosted payment page for ``payment`` (amount and currency already set).
+
+        ``save_card`` is True only when the customer consented to keeping the card for later
+        (the consent is on ``payment.details["consent"]``); otherwise nothing may be kept.
+        """
 
     @abstractmethod
     def refresh_payment(self, payment: Payment) -> None:
@@ -118,7 +139,11 @@ class PaymentProcessor(ABC):
 
     @abstractmethod
     def charge_saved_method(self, payment: Payment, method: SavedPaymentMethod) -> None:
-        """Charge a saved method off-session for ``payment``, idempotently; records the outcome."""
+        """Charge a saved method off-session for ``payment`` and record the outcome.
+
+        The request carries ``payment.idempotency_key``, so charging the same payment again returns the
+        first result instead of charging twice.
+        """
 
     @abstractmethod
     def detach_saved_method(self, method: SavedPaymentMethod) -> None:
@@ -126,7 +151,8 @@ class PaymentProcessor(ABC):
 
     @abstractmethod
     def refund(self, payment: Payment, amount: int, idempotency_key: str) -> str:
-        """Refund ``amount`` of ``payment``; returns the processor's refund id."""
+        """Refund ``amount`` of ``payment`` at the processor, sending ``idempotency_key`` with the request;
+        returns the processor's refund id."""
 
 
 @dataclass
@@ -170,6 +196,19 @@ def staff_blueprint(name: str, import_name: str, **kwargs) -> Blueprint:
     bp = Blueprint(name, import_name, **kwargs)
     bp.realm = "staff"
     return bp
+
+
+def staff_login_required(view):
+    """Decorator for the views of a plugin's staff blueprint: without a staff login of this business, the
+    console's login page (which brings the member back here after logging in)."""
+
+    @wraps(view)
+    def guarded(*args, **kwargs):
+        if not (current_user.is_authenticated and current_user.realm == "staff"):
+            return redirect(url_for("console.login", next=request.path))
+        return view(*args, **kwargs)
+
+    return guarded
 
 
 def public_blueprint(name: str, import_name: str, **kwargs) -> Blueprint:
@@ -232,8 +271,10 @@ def public_url(endpoint: str, **values) -> str:
 __all__ = [
     "API_VERSION",
     "Blueprint",
+    "CardDetails",
     "Channel",
     "CheckoutRedirect",
+    "Consent",
     "Customer",
     "CustomerEmail",
     "CustomerPhone",
@@ -245,6 +286,7 @@ __all__ = [
     "Payment",
     "PaymentProcessor",
     "PortalTab",
+    "ProcessorError",
     "RenderedMessage",
     "SavedPaymentMethod",
     "Schedule",
@@ -252,6 +294,7 @@ __all__ = [
     "TenantScoped",
     "business_context",
     "call_hook",
+    "csrf",
     "current_business",
     "current_business_id",
     "customer_blueprint",
@@ -263,7 +306,14 @@ __all__ = [
     "public_blueprint",
     "public_url",
     "record_activity",
+    "record_card_saved",
+    "record_checkout_expired",
+    "record_method_detached",
+    "record_payment_captured",
+    "record_payment_failed",
+    "record_refund",
     "register_template",
     "staff_blueprint",
+    "staff_login_required",
     "utcnow",
 ]

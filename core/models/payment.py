@@ -10,7 +10,8 @@ from core.models.invoice import Invoice
 from core.models.types import UTCDateTime
 from core.tenancy import TenantScoped, utcnow
 
-PAYMENT_STATUSES = ("pending", "succeeded", "failed", "canceled")
+# unapplied: money received that could not be applied to its invoice (see core.payments); staff refund it.
+PAYMENT_STATUSES = ("pending", "succeeded", "failed", "canceled", "unapplied")
 
 
 class Payment(TenantScoped, db.Model):

@@ -1,1 +1,197 @@
-"""Pay-link routes."""
+"""Pay-link pages: one invoice, its payment, the return from the processor's page, the receipt. No login.
+
+Every response (the "not valid" page too) is marked ``no-store`` and ``no-referrer``: the token in the
+address is the key to the invoice, so neither caches nor the processor's page may keep it. Unknown, mutated,
+revoked and expired tokens all get the same page, so a guess learns nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import flash, g, redirect, render_template, request, url_for
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+
+from core.activity import record
+from core.events import emit_after_commit
+from core.extensions import db, limiter
+from core.identity.tokens import hash_token
+from core.invoicing import pay_link_is_live
+from core.models import Invoice, InvoiceView, PayLink, Payment, SavedPaymentMethod
+from core.paylink import bp
+from core.payments import (
+    Consent,
+    PaymentError,
+    ProcessorError,
+    cancel_payment,
+    connected_processor,
+    processor_named,
+    record_checkout_started,
+    save_card_wording,
+    start_payment,
+)
+from core.tenancy import utcnow
+from core.urls import public_url_for
+
+log = logging.getLogger("suprata.paylink")
+
+# Generous for a person, slow for a script trying tokens.
+VIEW_LIMIT = "60 per minute"
+CHECKOUT_LIMIT = "10 per minute"
+# The return page refreshes itself every few seconds while the processor confirms.
+RETURN_LIMIT = "60 per minute"
+RETURN_REFRESH_SECONDS = 3
+
+
+@bp.after_request
+def private_response(response):
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@bp.get("/pay/<token>")
+@limiter.limit(VIEW_LIMIT)
+def show(token: str):
+    """The invoice behind the link; records the view and says when the previous one was."""
+    found = _load(token, with_last_view=True)
+    if found is None:
+        return not_valid()
+    link, last_viewed_at = found
+    invoice = link.invoice
+    now = utcnow()
+    db.session.add(InvoiceView(invoice_id=invoice.id, pay_link_id=link.id, viewed_at=now,
+                               ip=request.remote_addr, user_agent=request.user_agent.string[:300] or None))
+    if last_viewed_at is None:
+        record(invoice.customer_id, surface="pay_link", kind="invoice.viewed",
+               summary=f"Opened invoice {invoice.number} for the first time", invoice_id=invoice.id)
+        emit_after_commit("on_invoice_viewed", invoice=invoice, when=now)
+    processor = connected_processor() if invoice.status == "open" and invoice.amount_due > 0 else None
+    # Rendered before the commit, which would expire every loaded row and cost a query each to reload.
+    page = render_template("paylink/invoice.html", invoice=invoice, token=token,
+                           last_viewed_at=last_viewed_at, can_pay=processor is not None,
+                           save_card_wording=save_card_wording(g.business.name))
+    db.session.commit()
+    return page
+
+
+@bp.post("/pay/<token>/checkout")
+@limiter.limit(CHECKOUT_LIMIT)
+def checkout(token: str):
+    """Pay Now: a pending payment for the amount due, then off to the processor's hosted page."""
+    found = _load(token)
+    if found is None:
+        return not_valid()
+    invoice = found[0].invoice
+    processor = connected_processor()
+    if processor is None:
+        flash("Online payment isn't available right now. Please contact us to pay.", "error")
+        return redirect(url_for("paylink.show", token=token))
+    consent = None
+    if request.form.get("save_card") == "yes":
+        consent = Consent(at=utcnow(), text=save_card_wording(g.business.name), ip=request.remote_addr,
+                          user_agent=request.user_agent.string[:300] or None)
+    try:
+        payment = start_payment(invoice, processor, source="pay_link", save_card=consent)
+    except PaymentError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("paylink.show", token=token))
+    db.session.commit()
+    try:
+        hosted = processor.create_checkout(
+            payment,
+            save_card=consent is not None,
+            success_url=public_url_for("paylink.return_page", token=token, payment=payment.id),
+            cancel_url=public_url_for("paylink.show", token=token),
+        )
+    except ProcessorError:
+        log.exception("could not open the %s checkout for payment %s", processor.name, payment.id)
+        cancel_payment(payment)
+        db.session.commit()
+        flash("We couldn't open the payment page. Please try again in a moment.", "error")
+        return redirect(url_for("paylink.show", token=token))
+    record_checkout_started(payment, hosted.checkout_ref)
+    db.session.commit()
+    return redirect(hosted.url, code=303)
+
+
+@bp.get("/pay/<token>/return")
+@limiter.limit(RETURN_LIMIT)
+def return_page(token: str):
+    """Back from the processor: "processing" until the processor confirms server-side, then "paid".
+
+    The browser's arrival proves nothing; the payment is re-fetched from the processor here.
+    """
+    found = _load(token)
+    if found is None:
+        return not_valid()
+    invoice = found[0].invoice
+    payment = db.session.get(Payment, request.args.get("payment", type=int) or 0)
+    if payment is None or payment.invoice_id != invoice.id:
+        return redirect(url_for("paylink.show", token=token))
+    if payment.status == "pending":
+        try:
+            processor_named(payment.processor).refresh_payment(payment)
+            db.session.commit()
+        except (PaymentError, ProcessorError):
+            log.exception("could not check payment %s with its processor", payment.id)
+            db.session.rollback()
+        payment = db.session.get(Payment, payment.id)
+        invoice = db.session.get(Invoice, invoice.id)
+    return render_template("paylink/return.html", invoice=invoice, payment=payment, token=token,
+                           refresh_seconds=RETURN_REFRESH_SECONDS)
+
+
+@bp.get("/pay/<token>/receipt")
+@limiter.limit(VIEW_LIMIT)
+def receipt(token: str):
+    """The receipt of a paid invoice, printable."""
+    found = _load(token)
+    if found is None:
+        return not_valid()
+    invoice = found[0].invoice
+    if invoice.status != "paid":
+        return redirect(url_for("paylink.show", token=token))
+    payments = db.session.execute(
+        select(Payment, SavedPaymentMethod)
+        .outerjoin(SavedPaymentMethod, SavedPaymentMethod.id == Payment.saved_method_id)
+        .where(Payment.invoice_id == invoice.id, Payment.status == "succeeded")
+        .order_by(Payment.captured_at)
+    ).all()
+    return render_template("paylink/receipt.html", invoice=invoice, payments=payments, token=token)
+
+
+@bp.get("/pay/<token>/print")
+@limiter.limit(VIEW_LIMIT)
+def printable(token: str):
+    """The invoice on its own, laid out for printing or saving as PDF from the browser."""
+    found = _load(token)
+    if found is None:
+        return not_valid()
+    return render_template("paylink/print.html", invoice=found[0].invoice, token=token)
+
+
+def not_valid():
+    """The one answer for every token that does not open an invoice."""
+    return render_template("paylink/not_valid.html"), 404
+
+
+def _load(token: str, *, with_last_view: bool = False) -> tuple[PayLink, object] | None:
+    """The live link for ``token`` with its invoice, customer and lines (and the last view), in one query."""
+    columns = [PayLink]
+    if with_last_view:
+        columns.append(
+            select(func.max(InvoiceView.viewed_at))
+            .where(InvoiceView.invoice_id == PayLink.invoice_id)
+            .correlate(PayLink)
+            .scalar_subquery()
+        )
+    row = db.session.execute(
+        select(*columns)
+        .where(PayLink.token_hash == hash_token(token))
+        .options(joinedload(PayLink.invoice).options(joinedload(Invoice.customer), joinedload(Invoice.lines)))
+    ).unique().first()
+    if row is None or not pay_link_is_live(row[0]):
+        return None
+    return row[0], (row[1] if with_last_view else None)

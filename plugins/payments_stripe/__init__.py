@@ -1,1 +1,1 @@
-"""payments_stripe plugin."""
+"""Stripe payments for Suprata: hosted Checkout, signed webhooks, saved cards with consent, refunds."""

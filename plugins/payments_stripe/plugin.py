@@ -1,1 +1,24 @@
-"""Hook implementations of the payments_stripe plugin."""
+"""Stripe payments: hosted Checkout for pay links, saved cards with consent, refunds, signed webhooks."""
+
+from core.plugin_api import hookimpl
+from plugins.payments_stripe import models  # noqa: F401  (its tables join the metadata)
+from plugins.payments_stripe.processor import StripeProcessor
+from plugins.payments_stripe.settings import SETTINGS
+
+
+@hookimpl
+def payment_processors():
+    return StripeProcessor()
+
+
+@hookimpl
+def plugin_settings():
+    return SETTINGS
+
+
+@hookimpl
+def register_blueprints(app):
+    from plugins.payments_stripe.views import public, staff
+
+    app.register_blueprint(public)
+    app.register_blueprint(staff)

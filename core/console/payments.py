@@ -1,0 +1,74 @@
+"""Money actions on an invoice's page: refund a payment (all or part), charge a saved card in one click.
+
+Both go through :mod:`core.payments`, which guards against double clicks (row locks, idempotency keys)
+and writes the audit trail.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask import abort, flash, redirect, request, url_for
+from flask_login import current_user
+
+from core.console import bp
+from core.console.money import decimal_places, parse_decimal
+from core.extensions import db, limiter
+from core.jinja_helpers import format_money
+from core.models import Invoice, Payment, SavedPaymentMethod
+from core.payments import PaymentError, charge_saved_method, refund_payment
+
+# Money actions are rare; a burst means a stuck button or a script.
+MONEY_ACTION_LIMIT = "20 per minute"
+
+
+@bp.post("/invoices/<int:invoice_id>/payments/<int:payment_id>/refund")
+@limiter.limit(MONEY_ACTION_LIMIT)
+def refund(invoice_id: int, payment_id: int):
+    """Refund the amount typed (blank: everything not refunded yet) through the payment's processor."""
+    payment = db.session.get(Payment, payment_id)
+    if payment is None or payment.invoice_id != invoice_id:
+        abort(404)
+    remaining = payment.amount - payment.amount_refunded
+    try:
+        amount = _minor_units(request.form.get("amount", ""), payment.currency) or remaining
+        refund_payment(payment, amount, reason=(request.form.get("reason") or "").strip()[:255],
+                       staff_user_id=current_user.id)
+    except (ValueError, PaymentError) as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        flash(f"Refunded {format_money(amount, payment.currency)}.", "success")
+    return redirect(url_for("console.invoice", invoice_id=invoice_id))
+
+
+@bp.post("/invoices/<int:invoice_id>/charge-saved-method")
+@limiter.limit(MONEY_ACTION_LIMIT)
+def charge_saved(invoice_id: int):
+    """Charge the invoice's amount due to one of the customer's saved cards, off-session."""
+    invoice = db.session.get(Invoice, invoice_id)
+    method = db.session.get(SavedPaymentMethod, request.form.get("method_id", type=int) or 0)
+    if invoice is None or method is None:
+        abort(404)
+    try:
+        payment = charge_saved_method(invoice, method, source="staff")
+    except PaymentError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("console.invoice", invoice_id=invoice_id))
+    money = format_money(payment.amount, payment.currency)
+    if payment.status == "succeeded":
+        flash(f"Charged {money}. The invoice is paid and the receipt is on its way.", "success")
+    elif payment.status == "failed":
+        flash(f"The card was declined ({payment.failure_message}). Nothing was charged.", "error")
+    else:
+        flash(f"The charge of {money} is processing; this page will show the result.", "success")
+    return redirect(url_for("console.invoice", invoice_id=invoice_id))
+
+
+def _minor_units(text: str, currency: str) -> int | None:
+    """"12.50" -> 1250 (in the currency's minor units); None when nothing was typed."""
+    if not text.strip():
+        return None
+    places = decimal_places(currency)
+    return int(parse_decimal(text, places=places) * Decimal(10) ** places)

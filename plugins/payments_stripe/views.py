@@ -1,0 +1,59 @@
+"""The Stripe plugin's routes: the webhook endpoint (public, per business) and "test connection" (staff)."""
+
+from __future__ import annotations
+
+import logging
+
+import stripe
+from flask import current_app, flash, redirect, request, url_for
+
+from core.plugin_api import ProcessorError, csrf, public_blueprint, staff_blueprint, staff_login_required
+from plugins.payments_stripe import webhooks
+from plugins.payments_stripe.settings import client_for, current_config
+
+log = logging.getLogger("suprata.payments_stripe")
+
+public = public_blueprint("payments_stripe_public", __name__)
+staff = staff_blueprint("payments_stripe", __name__, url_prefix="/console/stripe",
+                        template_folder="templates")
+
+# Seconds a signed event stays acceptable; older deliveries are replays and are refused.
+WEBHOOK_TOLERANCE_SETTING = "SUPRATA_STRIPE_WEBHOOK_TOLERANCE"
+
+
+@public.post("/stripe/webhook")
+@csrf.exempt
+def webhook():
+    """Stripe's events for this business: signature checked on the raw body, each acted on once."""
+    config = current_config()
+    if not config.webhook_secret:
+        return {"error": "no webhook signing secret is configured"}, 400
+    tolerance = current_app.config.get(WEBHOOK_TOLERANCE_SETTING, stripe.Webhook.DEFAULT_TOLERANCE)
+    try:
+        event = stripe.Webhook.construct_event(request.get_data(), request.headers.get("Stripe-Signature"),
+                                               config.webhook_secret, tolerance=tolerance)
+    except (ValueError, stripe.SignatureVerificationError):
+        return {"error": "invalid signature"}, 400
+    try:
+        outcome = webhooks.process(event)
+    except ProcessorError:
+        log.exception("could not act on Stripe event %s", event.id)
+        return {"error": "try again later"}, 503
+    return {"received": outcome}
+
+
+@staff.post("/test-connection")
+@staff_login_required
+def test_connection():
+    """Ask Stripe for the account's balance with the saved key, and say how that went."""
+    config = current_config()
+    if not config.secret_key:
+        flash(f"Enter your Stripe {config.mode} secret key first.", "error")
+    else:
+        try:
+            client_for(config).v1.balance.retrieve()
+        except stripe.StripeError as exc:
+            flash(f"Stripe refused the {config.mode} key: {exc.user_message or exc}", "error")
+        else:
+            flash(f"Connected to Stripe in {config.mode} mode.", "success")
+    return redirect(url_for("console.plugins"))
