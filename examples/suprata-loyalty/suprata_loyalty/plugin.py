@@ -1,0 +1,32 @@
+"""The hook implementations: what Suprata's plugin host calls. Each accepts only the arguments it uses."""
+
+from flask import url_for
+
+from core.plugin_api import MenuItem, PortalTab, hookimpl
+from suprata_loyalty import points, settings, views
+
+
+@hookimpl
+def register_blueprints(app):
+    app.register_blueprint(views.portal)
+    app.register_blueprint(views.console)
+
+
+@hookimpl
+def plugin_settings():
+    return settings.SETTINGS
+
+
+@hookimpl
+def on_payment_captured(payment):
+    points.award_points(payment)
+
+
+@hookimpl
+def render_portal_tab():
+    return PortalTab(id="loyalty", title="Rewards", url=url_for("loyalty.my_points"), order=50)
+
+
+@hookimpl
+def console_menu_items():
+    return MenuItem(title="Loyalty points", url=url_for("loyalty_console.customer_balances"), order=60)
