@@ -3,7 +3,7 @@
 Import the fixtures into a ``conftest.py``; they build on core's (``app``, ``client``, ``make_business``,
 ``stripe_server``)::
 
-    from core.testing.payments import inbox, shop, stripe_api  # noqa: F401
+    from core.testing.payments import hooks, inbox, shop, stripe_api  # noqa: F401
 
 Webhooks: the Stripe test server signs and POSTs every event to :class:`WebhookInbox` (a small HTTP endpoint
 in the test process), and tests hand those exact bytes and signatures to the app with :func:`deliver`. So a
@@ -25,7 +25,8 @@ import stripe
 from core.extensions import db
 from core.invoicing import next_invoice_number, send_invoice
 from core.models import Customer, CustomerEmail, Invoice, InvoiceLine
-from core.plugin_settings import save_settings
+from core.plugin_api import hookimpl
+from core.plugin_settings import save_settings, set_enabled
 from core.tenancy import business_context
 
 # Known to the local test server only.
@@ -161,3 +162,40 @@ def shop(app, make_business, stripe_api):
                              timezone="America/New_York", phone="+1 555 0100")
     connect_stripe(app, business)
     return business
+
+
+class HookRecorder:
+    """A plugin that remembers the payment and invoice hooks it receives (register and enable it)."""
+
+    def __init__(self):
+        self.calls: list[tuple] = []
+
+    @hookimpl
+    def on_payment_captured(self, payment, invoice):
+        self.calls.append(("on_payment_captured", payment.id, invoice.id))
+
+    @hookimpl
+    def on_payment_failed(self, payment, invoice, reason):
+        self.calls.append(("on_payment_failed", payment.id, reason))
+
+    @hookimpl
+    def on_invoice_viewed(self, invoice, when):
+        self.calls.append(("on_invoice_viewed", invoice.id))
+
+    def named(self, hook_name: str) -> list[tuple]:
+        return [call for call in self.calls if call[0] == hook_name]
+
+
+def enable_plugin(app, business, name: str) -> None:
+    with app.app_context(), business_context(business.id):
+        set_enabled(name, True)
+        db.session.commit()
+    app.extensions["suprata"].businesses.forget(business.id)
+
+
+@pytest.fixture
+def hooks(app, shop, register_plugin):
+    """A :class:`HookRecorder` switched on for the shop."""
+    recorder = register_plugin(HookRecorder(), "hook_recorder")
+    enable_plugin(app, shop, "hook_recorder")
+    return recorder

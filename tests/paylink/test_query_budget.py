@@ -1,0 +1,63 @@
+"""The pay-link page runs a fixed, small number of SQL statements, however much data the business has."""
+
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event
+
+from core.extensions import db
+from core.models import Invoice, InvoiceView
+from core.testing.payments import issue_invoice
+
+QUERY_BUDGET = 4
+
+
+@contextmanager
+def recorded_statements(engine):
+    statements = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+@pytest.fixture
+def cached_businesses(app, monkeypatch):
+    """Business snapshots cached as in production (tests otherwise re-read them on every request)."""
+    monkeypatch.setattr(app.extensions["suprata"].businesses, "ttl", 60)
+
+
+def _page_statements(app, client, token):
+    with app.app_context():
+        engine = db.engine
+    with recorded_statements(engine) as statements:
+        response = client.get(f"/b/acme/pay/{token}")
+    assert response.status_code == 200
+    return statements
+
+
+@pytest.mark.parametrize(("invoices", "lines", "views"), [(1, 1, 0), (40, 30, 25)])
+def test_the_page_stays_within_its_query_budget(app, client, shop, cached_businesses, in_business,
+                                               invoices, lines, views):
+    many_lines = [(f"Part {n}", "1", 1000 + n, 825) for n in range(lines)]
+    issued = [issue_invoice(app, shop, email=f"customer{n}@example.com", lines=many_lines)
+              for n in range(invoices)]
+    invoice_id, token = issued[-1]
+    with in_business(shop):
+        for _ in range(views):
+            db.session.add(InvoiceView(invoice_id=invoice_id, ip="10.0.0.1"))
+        db.session.commit()
+    client.get("/b/acme/pay/warm-the-business-cache")
+
+    first = _page_statements(app, client, token)
+    again = _page_statements(app, client, token)
+
+    assert len(first) <= QUERY_BUDGET, first
+    assert len(again) <= QUERY_BUDGET, again
+    with in_business(shop):
+        assert db.session.get(Invoice, invoice_id).lines[-1].description == f"Part {lines - 1}"
