@@ -1,10 +1,13 @@
-"""Shared helpers for the notification tests: an empty task queue per test and a quick way to queue mail."""
+"""Notification test helpers: an empty queue per test, queuing mail, SMTP servers that fail, more apps."""
 
 import pytest
 from aiosmtpd.controller import Controller
 
+from core import create_app
+from core.extensions import db as database
 from core.models import OutboxMessage
 from core.notifications.outbox import enqueue
+from core.testing.fixtures import base_test_config
 from core.testing.postgres import free_port
 
 
@@ -62,3 +65,20 @@ def refusing_smtp():
 def closed_port():
     """A port nothing listens on: an SMTP server that is down."""
     return free_port()
+
+
+@pytest.fixture
+def other_app(database_url, tmp_path, mailbox):
+    """``other_app(queue_url, plugins=[...])``: another app instance on the same database."""
+    apps = []
+
+    def make(queue_url: str = "memory", plugins=()):
+        config = base_test_config(database_url, tmp_path, mailbox.port)
+        application = create_app({**config, "SUPRATA_QUEUE_URL": queue_url}, plugins=list(plugins))
+        apps.append(application)
+        return application
+
+    yield make
+    for application in apps:
+        with application.app_context():
+            database.engine.dispose()

@@ -7,35 +7,16 @@ import pytest
 from huey import MemoryHuey, RedisHuey, SqliteHuey
 from sqlalchemy import select
 
-from core import create_app, plugin_api
+from core import plugin_api
 from core.config import ConfigurationError
-from core.extensions import db as database
 from core.models import Customer, OutboxMessage, PluginError
 from core.notifications.outbox import deliver_due, enqueue
 from core.plugin_api import current_business, hookimpl
 from core.queue import PeriodicJob, make_huey
 from core.tenancy import business_context
-from core.testing.fixtures import base_test_config
 from core.testing.postgres import free_port
 
 INVITE_CONTEXT = {"customer_name": "Jordan Rivera", "invite_url": "http://suprata.test/invite/x"}
-
-
-@pytest.fixture
-def other_app(database_url, tmp_path, mailbox):
-    """``other_app(queue_url, plugins=[...])``: a second app process on the same database."""
-    apps = []
-
-    def make(queue_url: str = "memory", plugins=()):
-        config = base_test_config(database_url, tmp_path, mailbox.port)
-        application = create_app({**config, "SUPRATA_QUEUE_URL": queue_url}, plugins=list(plugins))
-        apps.append(application)
-        return application
-
-    yield make
-    for application in apps:
-        with application.app_context():
-            database.engine.dispose()
 
 
 def test_the_queue_url_chooses_the_backend(tmp_path):
