@@ -4,4 +4,14 @@ from core.plugin_api import staff_blueprint
 
 bp = staff_blueprint("console", __name__, url_prefix="/console")
 
-from core.console import views  # noqa: E402,F401  (routes attach to bp)
+# Importing the modules attaches their routes to bp.
+from core.console import (  # noqa: E402,F401
+    auth,
+    customers,
+    dashboard,
+    invoices,
+    notifications,
+    payments,
+    plugins,
+    settings,
+)

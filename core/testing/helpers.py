@@ -32,6 +32,7 @@ def create_staff(app, business, *, email: str = "dana@acme.test", password: str 
         user = StaffUser(email=email, name=name, password_hash=hash_password(password))
         db.session.add(user)
         db.session.commit()
+        db.session.refresh(user)  # loaded before detaching: the commit expired it
         db.session.expunge(user)
         return user
 

@@ -1,0 +1,53 @@
+"""The console's first page: what is owed, what came in, and what needs a look."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import render_template
+from sqlalchemy import func, select
+
+from core.console import bp
+from core.extensions import db
+from core.models import ActivityEvent, Customer, Invoice, OutboxMessage, Payment, PluginError
+from core.tenancy import utcnow
+
+RECENT_ROWS = 10
+
+
+@bp.get("/")
+def dashboard():
+    open_count, amount_due = db.session.execute(
+        select(func.count(Invoice.id), func.coalesce(func.sum(Invoice.total - Invoice.amount_paid), 0)).where(
+            Invoice.status == "open"
+        )
+    ).one()
+    recent_payments = db.session.execute(
+        select(Payment, Customer.name, Invoice.number)
+        .join(Customer, Payment.customer_id == Customer.id)
+        .join(Invoice, Payment.invoice_id == Invoice.id)
+        .where(Payment.status == "succeeded")
+        .order_by(Payment.captured_at.desc(), Payment.id.desc())
+        .limit(RECENT_ROWS)
+    ).all()
+    recent_activity = db.session.execute(
+        select(ActivityEvent, Customer.name)
+        .join(Customer, ActivityEvent.customer_id == Customer.id)
+        .order_by(ActivityEvent.at.desc(), ActivityEvent.id.desc())
+        .limit(RECENT_ROWS)
+    ).all()
+    failed_notifications = db.session.scalar(
+        select(func.count(OutboxMessage.id)).where(OutboxMessage.status == "failed")
+    )
+    plugin_errors = db.session.scalar(
+        select(func.count(PluginError.id)).where(PluginError.created_at >= utcnow() - timedelta(hours=24))
+    )
+    return render_template(
+        "console/dashboard.html",
+        open_count=open_count,
+        amount_due=amount_due,
+        recent_payments=recent_payments,
+        recent_activity=recent_activity,
+        failed_notifications=failed_notifications,
+        plugin_errors=plugin_errors,
+    )

@@ -1,0 +1,407 @@
+"""The console's forms. All are Flask-WTF forms, so every one carries and checks a CSRF token."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC
+from zoneinfo import ZoneInfo, available_timezones
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from sqlalchemy import select
+from wtforms import (
+    BooleanField,
+    ColorField,
+    DateField,
+    DateTimeLocalField,
+    EmailField,
+    FieldList,
+    Form,
+    FormField,
+    PasswordField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    EqualTo,
+    InputRequired,
+    Length,
+    Optional,
+    Regexp,
+    ValidationError,
+)
+
+from core.console.money import LARGEST_AMOUNT, parse_decimal, to_minor_units
+from core.extensions import db
+from core.identity.passwords import MAX_LENGTH, password_problem
+from core.models import INVOICE_KINDS, CustomerEmail, CustomerPhone, InvoiceLine
+from core.tenancy import utcnow
+from core.themes import available_themes
+
+# Syntax only, no DNS look-up; reserved names such as example.test are accepted because demo data uses them.
+VALID_EMAIL = Email("Enter a valid email.", test_environment=True)
+
+# -- staff login --------------------------------------------------------------------------------------------
+
+
+class LoginForm(FlaskForm):
+    email = StringField("Email", validators=[DataRequired(), Length(max=255)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=MAX_LENGTH)])
+
+
+class PasswordChangeForm(FlaskForm):
+    current_password = PasswordField("Current password", validators=[DataRequired(), Length(max=MAX_LENGTH)])
+    new_password = PasswordField("New password", validators=[DataRequired()])
+    confirm_password = PasswordField(
+        "New password again",
+        validators=[DataRequired(), EqualTo("new_password", message="The two passwords are not the same.")],
+    )
+
+    def validate_new_password(self, field):
+        problem = password_problem(field.data)
+        if problem:
+            raise ValidationError(problem)
+
+
+# -- customers ----------------------------------------------------------------------------------------------
+
+_PHONE_PUNCTUATION = re.compile(r"[\s().\-/]")
+_E164 = re.compile(r"\+[1-9]\d{7,14}")
+
+
+def normalise_phone(text: str) -> str:
+    """ "+1 (555) 010-2030" -> "+15550102030"; ValueError unless it is a full international number."""
+    number = _PHONE_PUNCTUATION.sub("", text or "")
+    if not _E164.fullmatch(number):
+        raise ValueError("Enter the number with its country code, like +1 555 010 2030.")
+    return number
+
+
+class EmailEntry(Form):
+    email = EmailField("Email", validators=[Optional(), Length(max=255), VALID_EMAIL])
+    primary = BooleanField("Primary")
+    verified = BooleanField("Verified")
+
+
+class PhoneEntry(Form):
+    number = StringField("Phone", validators=[Optional(), Length(max=40)])
+    label = StringField("Label", validators=[Optional(), Length(max=32)])
+    verified = BooleanField("Verified")
+
+    def validate_number(self, field):
+        try:
+            field.data = normalise_phone(field.data)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+
+
+class CustomerForm(FlaskForm):
+    """A customer record; each email and phone number belongs to one customer of the business only."""
+
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    company = StringField("Company", validators=[Optional(), Length(max=200)])
+    address = TextAreaField("Address", validators=[Optional(), Length(max=500)])
+    internal_notes = TextAreaField("Internal notes (staff only)", validators=[Optional(), Length(max=20000)])
+    emails = FieldList(FormField(EmailEntry), min_entries=1, max_entries=20)
+    phones = FieldList(FormField(PhoneEntry), min_entries=1, max_entries=20)
+
+    def __init__(self, *args, customer_id: int | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.customer_id = customer_id
+
+    def filled_emails(self) -> list[EmailEntry]:
+        return [entry.form for entry in self.emails if (entry.form.email.data or "").strip()]
+
+    def filled_phones(self) -> list[PhoneEntry]:
+        return [entry.form for entry in self.phones if (entry.form.number.data or "").strip()]
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        return self._check_contacts() and valid
+
+    def _check_contacts(self) -> bool:
+        """Duplicates within the form and addresses already on file for another customer."""
+        ok = True
+        emails = self.filled_emails()
+        for entry in emails:
+            entry.email.data = entry.email.data.strip().lower()
+        for entry, problem in self._conflicts(emails, "email", CustomerEmail, CustomerEmail.email):
+            entry.email.errors.append(problem)
+            ok = False
+        phones = [entry for entry in self.filled_phones() if not entry.number.errors]
+        for entry, problem in self._conflicts(phones, "number", CustomerPhone, CustomerPhone.number):
+            entry.number.errors.append(problem)
+            ok = False
+        if sum(1 for entry in emails if entry.primary.data) > 1:
+            self.form_errors.append("Mark only one email as primary.")
+            ok = False
+        return ok
+
+    def _conflicts(self, entries, field_name: str, model, column):
+        seen = set()
+        for entry in entries:
+            value = entry[field_name].data
+            if value in seen:
+                yield entry, "This is listed twice."
+            seen.add(value)
+            owner = db.session.scalar(select(model).where(column == value))
+            if owner is not None and owner.customer_id != self.customer_id:
+                yield entry, f"Already on file for {owner.customer.name}."
+
+
+# -- invoices -----------------------------------------------------------------------------------------------
+
+
+class LineEntry(Form):
+    description = StringField("Description", validators=[Optional(), Length(max=500)])
+    quantity = StringField("Qty", default="1")
+    unit_price = StringField("Unit price")
+    tax_rate = StringField("Tax %", default="0")
+    unit_cost = StringField("Unit cost (staff only)")
+
+    def is_blank(self) -> bool:
+        return not any((f.data or "").strip() for f in (self.description, self.unit_price, self.unit_cost))
+
+    def to_line(self, currency: str, position: int) -> InvoiceLine | None:
+        """The line these fields describe (not yet in the session), or None with field errors set."""
+        values = {}
+        if not (self.description.data or "").strip():
+            self.description.errors.append("Describe the work or item.")
+        parsers = {
+            "quantity": lambda text: _bounded(parse_decimal(text, places=3), 1_000_000, "quantity"),
+            "unit_price": lambda text: to_minor_units(text, currency, allow_negative=True),
+            "tax_rate": lambda text: int(_bounded(parse_decimal(text, places=2), 100, "tax rate") * 100),
+            "unit_cost": lambda text: to_minor_units(text, currency) if (text or "").strip() else None,
+        }
+        for name, parse in parsers.items():
+            try:
+                values[name] = parse(self[name].data)
+            except ValueError as exc:
+                self[name].errors.append(str(exc))
+        if "quantity" in values and values["quantity"] == 0:
+            self.quantity.errors.append("Enter a quantity above zero.")
+        if any(field.errors for field in self):
+            return None
+        line = InvoiceLine(
+            position=position,
+            description=self.description.data.strip(),
+            quantity=values["quantity"],
+            unit_price=values["unit_price"],
+            tax_rate_bp=values["tax_rate"],
+            unit_cost=values["unit_cost"],
+        )
+        line.recompute()
+        return line
+
+
+def _bounded(value, largest, what: str):
+    if value > largest:
+        raise ValueError(f"That {what} is too large.")
+    return value
+
+
+class InvoiceForm(FlaskForm):
+    """A draft invoice. Amounts are typed in major units and converted here; totals come from the lines."""
+
+    kind = SelectField("Kind", choices=dict(INVOICE_KINDS))
+    due_date = DateField("Due date", validators=[Optional()])
+    memo = TextAreaField("Memo (the customer sees this)", validators=[Optional(), Length(max=5000)])
+    internal_notes = TextAreaField("Internal notes (staff only)", validators=[Optional(), Length(max=20000)])
+    lines = FieldList(FormField(LineEntry), min_entries=1, max_entries=100)
+    add_line = SubmitField("Add a line")
+
+    def __init__(self, *args, currency: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.currency = currency
+        self.invoice_lines: list[InvoiceLine] = []
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        return self._build_lines() and valid
+
+    def _build_lines(self) -> bool:
+        """Parse the filled-in lines into ``invoice_lines``; blank rows are ignored."""
+        lines = []
+        ok = True
+        for entry in self.lines:
+            if entry.form.is_blank():
+                continue
+            line = entry.form.to_line(self.currency, position=len(lines))
+            if line is None:
+                ok = False
+            else:
+                lines.append(line)
+        if not ok:
+            return False
+        total = sum(line.amount + line.tax_amount for line in lines)
+        if not lines:
+            self.form_errors.append("Add at least one line.")
+        elif total > LARGEST_AMOUNT or any(
+            abs(ln.amount) + abs(ln.tax_amount) > LARGEST_AMOUNT for ln in lines
+        ):
+            self.form_errors.append("The invoice total is too large.")
+        elif total < 0:
+            self.form_errors.append("The invoice total can't be negative.")
+        else:
+            self.invoice_lines = lines
+            return True
+        return False
+
+
+class PayLinkForm(FlaskForm):
+    expires_at = DateTimeLocalField("Link expires (optional)", validators=[Optional()])
+
+    def __init__(self, *args, timezone: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.timezone = timezone
+
+    def expiry_utc(self):
+        """The expiry typed in the business's time zone, in UTC (None for a link that does not expire)."""
+        if self.expires_at.data is None:
+            return None
+        return self.expires_at.data.replace(tzinfo=ZoneInfo(self.timezone)).astimezone(UTC)
+
+    def validate_expires_at(self, _field):
+        expiry = self.expiry_utc()
+        if expiry is not None and expiry <= utcnow():
+            raise ValidationError("Choose a time in the future.")
+
+
+class VoidForm(FlaskForm):
+    reason = TextAreaField("Reason (staff only)", validators=[Optional(), Length(max=500)])
+    confirm = BooleanField("Yes, void this invoice", validators=[InputRequired("Tick the box to confirm.")])
+
+
+# -- settings -----------------------------------------------------------------------------------------------
+
+LOGO_MAX_BYTES = 1024 * 1024
+# Recognised by content, never by file name. SVG is refused: it can carry script.
+_LOGO_SIGNATURES = (
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+)
+_HEX_COLOUR = Regexp(r"^#[0-9a-fA-F]{6}$", message="Use a colour like #1f6feb.")
+
+
+def sniff_image(data: bytes) -> str | None:
+    """The MIME type of a PNG, JPEG or WebP image judged by its first bytes, or None."""
+    for signature, mime in _LOGO_SIGNATURES:
+        if data.startswith(signature):
+            return mime
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+class SettingsForm(FlaskForm):
+    name = StringField("Business name", validators=[DataRequired(), Length(max=200)])
+    email = EmailField("Contact email", validators=[Optional(), Length(max=255), VALID_EMAIL])
+    phone = StringField("Contact phone", validators=[Optional(), Length(max=64)])
+    address = TextAreaField("Address", validators=[Optional(), Length(max=500)])
+    billing_email = EmailField(
+        "Billing inbox (told about failed payments)", validators=[Optional(), Length(max=255), VALID_EMAIL]
+    )
+    mail_from_name = StringField("Emails come from (name)", validators=[Optional(), Length(max=100)])
+    mail_from_address = EmailField(
+        "Emails come from (address)", validators=[Optional(), Length(max=150), VALID_EMAIL]
+    )
+    reply_to = EmailField("Replies go to", validators=[Optional(), Length(max=255), VALID_EMAIL])
+    timezone = StringField(
+        "Time zone",
+        validators=[DataRequired(), Length(max=64)],
+        description="For example America/New_York or Europe/London.",
+    )
+    currency = StringField(
+        "Currency",
+        validators=[
+            DataRequired(),
+            Regexp(r"^[A-Za-z]{3}$", message="Use the three-letter ISO 4217 code, like USD."),
+        ],
+    )
+    brand_color = ColorField("Brand colour", validators=[DataRequired(), _HEX_COLOUR])
+    accent_color = ColorField("Accent colour", validators=[DataRequired(), _HEX_COLOUR])
+    theme = SelectField("Theme")
+    invoice_prefix = StringField(
+        "Invoice number prefix",
+        validators=[
+            DataRequired(),
+            Length(max=16),
+            Regexp(r"^[A-Za-z0-9_\-/]+$", message="Use letters, digits, -, _ or /"),
+        ],
+    )
+    logo = FileField("Logo (PNG, JPEG or WebP, up to 1 MB)")
+    remove_logo = BooleanField("Remove the current logo")
+    invite_after_payment = BooleanField("After a pay-link payment, invite the customer to the portal")
+    self_registration = BooleanField("Customers may register for the portal themselves")
+    unknown_signup_policy = SelectField(
+        "Registration with an email we don't have on file",
+        choices={"reject": "Reject it", "queue": "Queue it for staff approval"},
+    )
+    verify_public_tickets = BooleanField("Public help requests must confirm their email first")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.theme.choices = {name: name.title() for name in available_themes()}
+        self.logo_bytes: bytes | None = None
+        self.logo_mime: str | None = None
+
+    def validate_timezone(self, field):
+        field.data = field.data.strip()
+        if field.data not in available_timezones():
+            raise ValidationError("Choose a time zone from the IANA list, like America/New_York.")
+
+    def validate_currency(self, field):
+        field.data = field.data.upper()
+
+    def validate_logo(self, field):
+        if field.data is None:
+            return
+        data = field.data.read(LOGO_MAX_BYTES + 1)
+        if len(data) > LOGO_MAX_BYTES:
+            raise ValidationError("The logo must be 1 MB or smaller.")
+        mime = sniff_image(data)
+        if mime is None:
+            raise ValidationError("Upload a PNG, JPEG or WebP image.")
+        self.logo_bytes, self.logo_mime = data, mime
+
+
+class TemplateForm(FlaskForm):
+    subject = StringField("Subject", validators=[Optional(), Length(max=500)])
+    text = TextAreaField("Plain-text body", validators=[DataRequired(), Length(max=50000)])
+    html = TextAreaField("HTML body (optional)", validators=[Optional(), Length(max=100000)])
+    preview = SubmitField("Preview")
+    save = SubmitField("Save")
+
+
+# -- plugin settings ----------------------------------------------------------------------------------------
+
+
+def plugin_settings_form(plugin_name: str, declared: list, values: dict, formdata=None) -> FlaskForm:
+    """A form built from a plugin's declared settings; secrets are never filled in, only said to be set."""
+
+    class PluginSettingsForm(FlaskForm):
+        pass
+
+    for setting in declared:
+        label = setting.label + (" *" if setting.required else "")
+        if setting.kind == "secret":
+            state = "set" if values.get(setting.name) else "not set"
+            field = PasswordField(label, description=f"Currently {state}; blank keeps it. {setting.help}")
+        elif setting.kind == "bool":
+            field = BooleanField(label, description=setting.help)
+        elif setting.kind == "choice":
+            field = SelectField(label, choices=dict(setting.choices), description=setting.help)
+        else:
+            field = StringField(label, description=setting.help)
+        setattr(PluginSettingsForm, setting_field_name(setting.name), field)
+    data = {setting_field_name(s.name): values.get(s.name) for s in declared if s.kind != "secret"}
+    return PluginSettingsForm(formdata=formdata, data=data, prefix=plugin_name)
+
+
+def setting_field_name(setting_name: str) -> str:
+    # Prefixed so a setting called "data" or "meta" cannot shadow a form attribute.
+    return f"setting_{setting_name}"

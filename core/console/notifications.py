@@ -1,0 +1,134 @@
+"""Notification templates in the business's own words (edit, preview, reset), and the outbox's problems."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+from sqlalchemy import select
+
+from core.activity import audit
+from core.console import bp
+from core.console.forms import TemplateForm
+from core.extensions import db
+from core.models import NotificationTemplate, OutboxMessage
+from core.notifications.outbox import OutboxStateError, retry
+from core.notifications.templates import (
+    UnknownTemplate,
+    all_defaults,
+    get_default,
+    preview,
+    validate,
+    variables,
+)
+
+PER_PAGE = 25
+# What staff must act on: given up (failed), or still waiting for a delivery attempt (pending).
+OUTBOX_SHOWN = ("failed", "pending")
+
+
+@bp.get("/settings/notifications")
+def notification_templates():
+    custom = {row.key: row for row in db.session.scalars(select(NotificationTemplate))}
+    return render_template("console/notifications/templates.html", defaults=all_defaults(), custom=custom)
+
+
+def _default_or_404(key: str):
+    try:
+        return get_default(key)
+    except UnknownTemplate:
+        abort(404)
+
+
+def _custom(key: str) -> NotificationTemplate | None:
+    return db.session.scalar(select(NotificationTemplate).where(NotificationTemplate.key == key))
+
+
+@bp.route("/settings/notifications/<key>", methods=["GET", "POST"])
+def edit_notification_template(key: str):
+    """Edit one message; "Preview" renders the draft with sample values below the form, saving nothing."""
+    default = _default_or_404(key)
+    custom = _custom(key)
+    source = custom or default
+    form = TemplateForm(
+        data={
+            "subject": custom.subject if custom else default.subject,
+            "text": custom.body_text if custom else default.text,
+            "html": custom.body_html if custom else default.html,
+        }
+    )
+    rendered = None
+    status = 200
+    if form.validate_on_submit():
+        subject, text, html = form.subject.data or None, form.text.data, form.html.data or None
+        if form.preview.data:
+            rendered = preview(key, subject, text, html)
+        else:
+            problems = validate(subject, text, html, key=key)
+            if not problems:
+                _save(key, custom, subject, text, html)
+                flash("The template is saved.", "success")
+                return redirect(url_for("console.notification_templates"))
+            form.form_errors.extend(problems)
+            status = 400
+    elif form.is_submitted():
+        status = 400
+    return render_template(
+        "console/notifications/edit.html",
+        key=key,
+        default=default,
+        custom=custom,
+        source=source,
+        form=form,
+        preview=rendered,
+        variables=variables(key),
+    ), status
+
+
+def _save(
+    key: str, custom: NotificationTemplate | None, subject: str | None, text: str, html: str | None
+) -> None:
+    if custom is None:
+        custom = NotificationTemplate(key=key)
+        db.session.add(custom)
+    custom.subject, custom.body_text, custom.body_html = subject, text, html
+    custom.last_error = custom.last_error_at = None
+    audit("template.changed", f"template {key}")
+    db.session.commit()
+
+
+@bp.post("/settings/notifications/<key>/reset")
+def reset_notification_template(key: str):
+    _default_or_404(key)
+    custom = _custom(key)
+    if custom is not None:
+        db.session.delete(custom)
+        audit("template.reset", f"template {key}")
+        db.session.commit()
+    flash("The template is back to the default wording.", "success")
+    return redirect(url_for("console.notification_templates"))
+
+
+@bp.get("/outbox")
+def outbox_page():
+    page = db.paginate(
+        select(OutboxMessage)
+        .where(OutboxMessage.status.in_(OUTBOX_SHOWN))
+        .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc()),
+        per_page=PER_PAGE,
+        error_out=False,
+    )
+    return render_template("console/notifications/outbox.html", page=page)
+
+
+@bp.post("/outbox/<int:message_id>/retry")
+def retry_notification(message_id: int):
+    try:
+        message = retry(message_id)
+    except OutboxStateError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("console.outbox_page"))
+    if message is None:
+        abort(404)
+    audit("notification.retried", f"notification {message_id}")
+    db.session.commit()
+    flash("The message will be sent again shortly.", "success")
+    return redirect(url_for("console.outbox_page"))

@@ -1,0 +1,123 @@
+"""The plugins page: switch each plugin on or off for this business, see its health, edit its settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+from sqlalchemy import func, select
+
+from core.activity import audit
+from core.business_state import business_cache
+from core.console import bp
+from core.console.forms import plugin_settings_form, setting_field_name
+from core.extensions import db
+from core.models import PluginError
+from core.plugin_settings import declared_settings, save_settings, set_enabled, settings_for
+from core.tenancy import utcnow
+
+RECENT_ERRORS_SHOWN = 5
+ERROR_WINDOW = timedelta(hours=24)
+
+
+@dataclass
+class PluginCard:
+    """What the page shows about one loaded plugin."""
+
+    name: str
+    doc: str
+    enabled: bool
+    errors_in_window: int
+    errors_in_process: int
+    recent_errors: list
+    declared: list
+    form: object = None
+
+
+def _host():
+    return current_app.extensions["suprata"].plugins
+
+
+def _loaded_or_404(name: str) -> str:
+    if name not in _host().plugin_names():
+        abort(404)
+    return name
+
+
+@bp.get("/plugins")
+def plugins():
+    return _page()
+
+
+def _page(posted_for: str | None = None, posted_form=None):
+    """The whole page; after a rejected settings post, ``posted_form`` shows that plugin's input, errors."""
+    host = _host()
+    since = utcnow() - ERROR_WINDOW
+    window_counts = dict(
+        db.session.execute(
+            select(PluginError.plugin_name, func.count(PluginError.id))
+            .where(PluginError.created_at >= since)
+            .group_by(PluginError.plugin_name)
+        ).all()
+    )
+    cards = []
+    for name in host.plugin_names():
+        declared = declared_settings(name)
+        if name == posted_for:
+            form = posted_form
+        elif declared:
+            form = plugin_settings_form(name, declared, settings_for(name))
+        else:
+            form = None
+        cards.append(
+            PluginCard(
+                name=name,
+                doc=host.plugin_doc(name),
+                enabled=name in g.business.enabled_plugins,
+                errors_in_window=window_counts.get(name, 0),
+                errors_in_process=host.error_counts.get(name, 0),
+                recent_errors=db.session.scalars(
+                    select(PluginError)
+                    .where(PluginError.plugin_name == name)
+                    .order_by(PluginError.created_at.desc(), PluginError.id.desc())
+                    .limit(RECENT_ERRORS_SHOWN)
+                ).all(),
+                declared=declared,
+                form=form,
+            )
+        )
+    status = 400 if posted_form is not None else 200
+    return render_template("console/plugins.html", cards=cards, broken=host.broken), status
+
+
+@bp.post("/plugins/<name>/switch")
+def switch_plugin(name: str):
+    name = _loaded_or_404(name)
+    enabled = request.form.get("enabled") == "on"
+    set_enabled(name, enabled)
+    audit("plugin.enabled" if enabled else "plugin.disabled", f"plugin {name}")
+    db.session.commit()
+    business_cache().forget(g.business.id)
+    flash(f"{name} is {'on' if enabled else 'off'}.", "success")
+    return redirect(url_for("console.plugins"))
+
+
+@bp.post("/plugins/<name>/settings")
+def plugin_settings(name: str):
+    name = _loaded_or_404(name)
+    declared = declared_settings(name)
+    form = plugin_settings_form(name, declared, settings_for(name), formdata=request.form)
+    if not form.validate_on_submit():
+        return _page(posted_for=name, posted_form=form)
+    errors = save_settings(name, {s.name: form[setting_field_name(s.name)].data for s in declared})
+    if errors:
+        db.session.rollback()
+        for setting_name, message in errors.items():
+            form[setting_field_name(setting_name)].errors.append(message)
+        return _page(posted_for=name, posted_form=form)
+    audit("plugin.settings_changed", f"plugin {name}")
+    db.session.commit()
+    business_cache().forget(g.business.id)
+    flash(f"Settings of {name} are saved.", "success")
+    return redirect(url_for("console.plugins"))

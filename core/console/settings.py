@@ -1,0 +1,76 @@
+"""Business settings: name, contact details, email sender, region, branding, numbering and policies."""
+
+from __future__ import annotations
+
+from email.utils import formataddr, parseaddr
+
+from flask import flash, g, redirect, render_template, url_for
+
+from core.activity import audit
+from core.business_state import business_cache
+from core.console import bp
+from core.console.forms import SettingsForm
+from core.extensions import db
+from core.models import Business
+
+POLICY_FIELDS = (
+    "invite_after_payment",
+    "self_registration",
+    "unknown_signup_policy",
+    "verify_public_tickets",
+)
+PLAIN_FIELDS = (
+    "name",
+    "email",
+    "phone",
+    "address",
+    "billing_email",
+    "reply_to",
+    "timezone",
+    "currency",
+    "brand_color",
+    "accent_color",
+    "theme",
+    "invoice_prefix",
+)
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+def settings():
+    business = db.session.get(Business, g.business.id)
+    form = SettingsForm(data=_form_data(business))
+    if form.validate_on_submit():
+        _save(business, form)
+        audit("business.settings_changed", f"business {business.slug}")
+        db.session.commit()
+        business_cache().forget(business.id)
+        flash("Settings are saved.", "success")
+        return redirect(url_for("console.settings"))
+    status = 400 if form.is_submitted() else 200
+    return render_template(
+        "console/settings.html", form=form, has_logo=business.logo_mime is not None
+    ), status
+
+
+def _form_data(business: Business) -> dict:
+    sender_name, sender_address = parseaddr(business.mail_from or "")
+    data = {name: getattr(business, name) for name in PLAIN_FIELDS}
+    data.update({name: business.policy(name) for name in POLICY_FIELDS})
+    data.update(mail_from_name=sender_name, mail_from_address=sender_address)
+    return data
+
+
+def _save(business: Business, form: SettingsForm) -> None:
+    for name in PLAIN_FIELDS:
+        setattr(business, name, (form[name].data or "").strip() or None)
+    business.brand_color = form.brand_color.data.lower()
+    business.accent_color = form.accent_color.data.lower()
+    # One "Name <address>" value, the form mail libraries accept as a sender.
+    address = (form.mail_from_address.data or "").strip()
+    name = (form.mail_from_name.data or "").strip()
+    business.mail_from = formataddr((name, address)) if address else None
+    business.policies = {**(business.policies or {}), **{name: form[name].data for name in POLICY_FIELDS}}
+    if form.logo_bytes is not None:
+        business.logo, business.logo_mime = form.logo_bytes, form.logo_mime
+    elif form.remove_logo.data:
+        business.logo, business.logo_mime = None, None
