@@ -92,7 +92,7 @@ def retry(message_id: int) -> OutboxMessage | None:
 
 
 def _setting(name: str) -> int:
-    return current_app.config.get(name, DEFAULT_SETTINGS[name])
+    return current_app.config[name]
 
 
 def _due(now: datetime):

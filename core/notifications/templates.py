@@ -28,11 +28,13 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from markupsafe import Markup, escape
 from sqlalchemy import select
 
+from core.business_state import business_cache
 from core.extensions import db
 from core.jinja_helpers import format_money
 from core.models import NotificationTemplate
 from core.plugin_api import RenderedMessage
 from core.tenancy import require_business_id, utcnow
+from core.urls import business_base_url, public_url_for
 
 log = logging.getLogger("suprata.notifications")
 
@@ -249,8 +251,6 @@ def _as_current_business(info) -> Iterator[None]:
 
 def business_variables(info) -> dict:
     """What every template sees as ``business``."""
-    from core.urls import business_base_url, public_url_for
-
     return {
         "name": info.name,
         "email": info.email,
@@ -266,8 +266,6 @@ def business_variables(info) -> dict:
 
 
 def _current_business():
-    from core.business_state import business_cache
-
     return business_cache().by_id(require_business_id())
 
 
