@@ -1,5 +1,149 @@
-"""Command-line interface."""
+"""Command line: ``flask --app core suprata <command>``, or the ``suprata`` console script.
+
+Both run the same command group; the console script builds the app from the environment like the web
+server does.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import zoneinfo
+
+import click
+import flask_migrate
+from flask import current_app
+from flask.cli import AppGroup, ScriptInfo
+from sqlalchemy import select
+
+from core import doctor, seed
+from core.extensions import db, migrate
+from core.identity.passwords import hash_password, password_problem
+from core.migrations import add_plugin_branches
+from core.models import Business, StaffUser
+from core.plugin_settings import set_enabled
+from core.tenancy import business_context
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+
+suprata = AppGroup("suprata", help="Administer a Suprata installation.")
 
 
 def init_app(app) -> None:
-    pass
+    app.cli.add_command(suprata)
+    # Every `flask db` command (and `init-db`) must see the migration folders of the installed plugins.
+    if add_plugin_branches not in migrate.configure_callbacks:
+        migrate.configure(add_plugin_branches)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``suprata`` console script."""
+    from core.app import create_app
+
+    suprata.main(args=argv, prog_name="suprata", obj=ScriptInfo(create_app=create_app))
+
+
+def business_by_slug(slug: str) -> Business:
+    business = db.session.scalar(select(Business).where(Business.slug == slug))
+    if business is None:
+        raise click.ClickException(f"No business with the slug {slug!r}.")
+    return business
+
+
+@suprata.command("init-db")
+def init_db() -> None:
+    """Create the database schema or bring it up to date (core and every installed plugin)."""
+    flask_migrate.upgrade(revision="heads")
+    click.echo("The database is up to date.")
+
+
+@suprata.command("create-business")
+@click.argument("slug")
+@click.option("--name", required=True, help="Name shown to customers.")
+@click.option("--timezone", default="UTC", show_default=True, help="IANA time zone, e.g. America/Chicago.")
+@click.option("--currency", default="USD", show_default=True, help="ISO 4217 code.")
+@click.option("--email", help="Contact address shown on customer pages.")
+@click.option("--plugin", "plugins", multiple=True, help="Switch this plugin on (repeatable).")
+def create_business(
+    slug: str, name: str, timezone: str, currency: str, email: str | None, plugins: tuple[str, ...]
+) -> None:
+    """Add a business reachable at /b/SLUG/."""
+    if not SLUG.match(slug):
+        raise click.ClickException("The slug may hold lower-case letters, digits and dashes (at most 64).")
+    if timezone not in zoneinfo.available_timezones():
+        raise click.ClickException(f"Unknown time zone {timezone!r}.")
+    if not re.fullmatch(r"[A-Za-z]{3}", currency):
+        raise click.ClickException("The currency is a three-letter ISO code, e.g. USD.")
+    loaded = current_app.extensions["suprata"].plugins.plugin_names()
+    unknown = sorted(set(plugins) - set(loaded))
+    if unknown:
+        raise click.ClickException(
+            "Not installed: " + ", ".join(unknown) + ". Installed: " + ", ".join(loaded)
+        )
+    if db.session.scalar(select(Business.id).where(Business.slug == slug)):
+        raise click.ClickException(f"A business with the slug {slug!r} exists already.")
+    business = Business(slug=slug, name=name, timezone=timezone, currency=currency.upper(), email=email)
+    db.session.add(business)
+    db.session.flush()
+    with business_context(business.id):
+        for plugin in plugins:
+            set_enabled(plugin, True)
+        db.session.commit()
+    click.echo(f"Created {name} ({slug}).")
+
+
+@suprata.command("create-staff")
+@click.option("--business", "slug", required=True, help="Slug of the business.")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
+def create_staff(slug: str, email: str, name: str, password_stdin: bool) -> None:
+    """Add a staff login to a business; the password is asked twice unless read from stdin."""
+    business = business_by_slug(slug)
+    email = email.strip().lower()
+    with business_context(business.id):
+        if db.session.scalar(select(StaffUser.id).where(StaffUser.email == email)):
+            raise click.ClickException(f"{email} is already a staff member of {business.name}.")
+        if password_stdin:
+            password = sys.stdin.readline().rstrip("\r\n")
+        else:
+            password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        problem = password_problem(password)
+        if problem:
+            raise click.ClickException(problem)
+        db.session.add(StaffUser(email=email, name=name.strip(), password_hash=hash_password(password)))
+        db.session.commit()
+    click.echo(f"{name} can now log in to {business.name} as {email}.")
+
+
+@suprata.command("seed-demo")
+@click.option("--reset", is_flag=True, help="Delete the demo businesses and seed them again.")
+@click.option(
+    "--stripe-api",
+    default=seed.DEMO_STRIPE_API,
+    show_default=True,
+    help="Stripe API base the demo businesses use (the local Stripe test server).",
+)
+def seed_demo(reset: bool, stripe_api: str) -> None:
+    """Seed two demo businesses; an existing demo business is kept as it is unless --reset."""
+    report = seed.seed_demo(reset=reset, stripe_api=stripe_api)
+    click.echo(report.render())
+
+
+@suprata.command("worker")
+def worker() -> None:
+    """Deliver notifications and run background and scheduled jobs until stopped."""
+    from core.queue import run_worker
+
+    run_worker(current_app._get_current_object())
+
+
+@suprata.command("doctor")
+def doctor_command() -> None:
+    """Check configuration, database, migrations, clock, mail, queue and plugins; non-zero exit on errors."""
+    findings = doctor.run_checks(current_app._get_current_object())
+    for finding in findings:
+        click.echo(finding.render())
+    errors = sum(1 for f in findings if f.level == doctor.ERROR)
+    if errors:
+        raise click.ClickException(f"{errors} problem{'s' if errors != 1 else ''} found.")

@@ -29,7 +29,8 @@ def installation_home():
 
 @bp.get("/logo")
 def logo():
-    row = db.session.execute(select(Business.logo, Business.logo_mime).where(Business.id == g.business.id)).first()
+    query = select(Business.logo, Business.logo_mime).where(Business.id == g.business.id)
+    row = db.session.execute(query).first()
     if row is None or row.logo is None:
         abort(404)
     response = Response(row.logo, mimetype=row.logo_mime)

@@ -1,0 +1,573 @@
+"""Demo data: two businesses with their own branding, staff, customers, invoices, work and timelines.
+
+``seed_demo`` is idempotent: a demo business that exists already is kept as it is (``reset=True`` deletes
+and seeds it again). A pay link's token is only known when the link is issued, so every run issues fresh
+links for a few open invoices and reports them, and earlier links keep working.
+"""
+
+from __future__ import annotations
+
+import logging
+import zoneinfo
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+from flask import current_app
+from sqlalchemy import delete, inspect, select
+
+from core.activity import record
+from core.business_state import business_cache
+from core.extensions import db
+from core.identity.passwords import hash_password
+from core.invoicing import find_pay_link, issue_pay_link, next_invoice_number, send_invoice, void_invoice
+from core.models import (
+    Agreement,
+    AppointmentRequest,
+    Business,
+    Customer,
+    CustomerEmail,
+    CustomerPhone,
+    CustomerUser,
+    Invoice,
+    InvoiceLine,
+    InvoiceView,
+    Job,
+    Payment,
+    Reservation,
+    StaffUser,
+)
+from core.plugin_settings import save_settings, set_enabled
+from core.tenancy import business_context, utcnow
+from core.themes import THEMES_DIR
+from core.urls import business_base_url, public_url_for
+
+log = logging.getLogger("suprata.seed")
+
+DEMO_STRIPE_API = "http://127.0.0.1:12111"
+BUNDLED_PLUGINS = ("payments_stripe", "sms_twilio", "helpdesk", "portal")
+PORTAL_PASSWORD = "demo-pass-portal"  # noqa: S105 - a published demo login
+SHOWCASE_PAY_LINKS = 2  # open invoices whose fresh pay links each run prints
+
+
+# -- what the demo businesses hold ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DemoCustomer:
+    name: str
+    company: str | None
+    address: str
+    emails: tuple[tuple[str, bool], ...]  # (address, verified)
+    phones: tuple[tuple[str, str, bool], ...]  # (E.164 number, label, verified)
+    notes: str | None = None
+
+
+@dataclass(frozen=True)
+class DemoInvoice:
+    customer: int  # index into the business's customers
+    kind: str
+    status: str  # draft, open, paid or void
+    issued_days_ago: int
+    lines: tuple[tuple[str, str, int, int | None], ...]  # (description, quantity, unit price, unit cost)
+    memo: str | None = None
+    internal_notes: str | None = None
+
+
+@dataclass(frozen=True)
+class DemoJob:
+    customer: int
+    title: str
+    description: str
+    status: str  # requested, scheduled, done
+    starts_in_days: int
+    start_hour: int
+    hours: int
+    cost: int | None = None
+    request: tuple[str, str] | None = None  # (preferred window, customer's notes) of its appointment request
+
+
+@dataclass(frozen=True)
+class DemoAgreement:
+    customer: int
+    title: str
+    signed_days_ago: int
+    months: int
+    terms: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DemoReservation:
+    customer: int
+    title: str
+    starts_in_days: int
+    days: int
+    total: int
+    paid: int
+
+
+@dataclass(frozen=True)
+class DemoBusiness:
+    slug: str
+    name: str
+    theme: str
+    brand_color: str
+    accent_color: str
+    timezone: str
+    email: str
+    phone: str
+    address: str
+    invoice_prefix: str
+    tax_rate_bp: int
+    staff: tuple[str, str, str]  # (name, email, password)
+    customers: tuple[DemoCustomer, ...]
+    invoices: tuple[DemoInvoice, ...]
+    jobs: tuple[DemoJob, ...]
+    agreements: tuple[DemoAgreement, ...]
+    reservations: tuple[DemoReservation, ...]
+    timeline: tuple[tuple[int, str, str, str], ...]  # (customer, surface, kind, summary)
+
+
+ACME = DemoBusiness(
+    slug="acme",
+    name="Acme Plumbing",
+    theme="default",
+    brand_color="#1f6feb",
+    accent_color="#0b3d91",
+    timezone="America/New_York",
+    email="office@acme.test",
+    phone="+1 212 555 0100",
+    address="120 Canal Street, New York, NY 10013",
+    invoice_prefix="ACME-",
+    tax_rate_bp=888,
+    staff=("Dana Ortiz", "dana@acme.test", "demo-pass-acme"),
+    customers=(
+        DemoCustomer("Maria Garcia", None, "41 Mott Street, New York, NY 10013",
+                     (("maria.garcia@example.test", True), ("maria@garcia-family.test", False)),
+                     (("+12125550142", "mobile", True), ("+12125550143", "home", False))),
+        DemoCustomer("James Chen", "Chen Noodle House", "88 Bayard Street, New York, NY 10013",
+                     (("james@chen-noodles.test", True), ("accounts@chen-noodles.test", True)),
+                     (("+12125550177", "mobile", True),), notes="Grease trap serviced quarterly."),
+        DemoCustomer("Priya Patel", None, "300 West 23rd Street, Apt 5C, New York, NY 10011",
+                     (("priya.patel@example.test", True),), (("+19175550123", "mobile", False),)),
+        DemoCustomer("Robert Johnson", "Johnson Property Management", "19 Spring Street, New York, NY 10012",
+                     (("rjohnson@jpm.test", True), ("maintenance@jpm.test", False)),
+                     (("+12125550190", "office", True), ("+19175550191", "mobile", True)),
+                     notes="Manages six buildings; send invoices to the maintenance inbox too."),
+        DemoCustomer("Aisha Williams", None, "72 Orchard Street, New York, NY 10002",
+                     (("aisha.w@example.test", False),), (("+16465550155", "mobile", True),)),
+        DemoCustomer("Tom Becker", "Becker Bakery", "5 Hester Street, New York, NY 10002",
+                     (("tom@beckerbakery.test", True),), (("+12125550166", "shop", False),)),
+        DemoCustomer("Lucia Romano", None, "230 Elizabeth Street, New York, NY 10012",
+                     (("lucia.romano@example.test", True), ("lromano@work.test", False)),
+                     (("+16465550188", "mobile", True),)),
+        DemoCustomer("Kevin O'Brien", None, "14 Prince Street, New York, NY 10012",
+                     (("kevin.obrien@example.test", False),), ()),
+    ),
+    invoices=(
+        DemoInvoice(0, "one_off", "open", 3, (("Kitchen sink drain repair", "1", 18500, 6000),
+                                              ("P-trap and fittings", "2", 1250, 400)),
+                    memo="Thank you for choosing Acme Plumbing."),
+        DemoInvoice(1, "service_agreement", "open", 10,
+                    (("Quarterly grease trap service", "1", 42000, 15000),),
+                    internal_notes="Crew of two, 3 hours."),
+        DemoInvoice(2, "recurring_rental", "paid", 35,
+                    (("Water softener rental, monthly", "1", 3900, None),)),
+        DemoInvoice(3, "subscription", "open", 6, (("Building maintenance plan, 6 units", "6", 2500, None),)),
+        DemoInvoice(4, "one_off", "draft", 0, (("Water heater replacement, 50 gal", "1", 145000, 98000),
+                                               ("Haul-away of old unit", "1", 7500, None)),
+                    internal_notes="Quote accepted by phone; confirm install date."),
+        DemoInvoice(5, "one_off", "void", 20, (("Emergency call-out", "1", 22500, None),),
+                    internal_notes="Duplicate of an invoice paid on site."),
+        DemoInvoice(6, "subscription", "paid", 40, (("Home protection plan, monthly", "1", 1999, None),)),
+        DemoInvoice(3, "service_agreement", "draft", 0,
+                    (("Annual backflow test, 6 buildings", "6", 9500, 3000),)),
+        DemoInvoice(1, "recurring_rental", "void", 50, (("Drain camera rental, weekly", "1", 8000, None),)),
+    ),
+    jobs=(
+        DemoJob(0, "Kitchen sink drain repair", "Slow drain, replaced P-trap.", "done", -3, 10, 2, 6800),
+        DemoJob(1, "Quarterly grease trap service", "Pump and clean the 50 gal trap.", "scheduled",
+                5, 7, 3, 15000),
+        DemoJob(4, "Leaking shower valve", "Customer reports a steady drip.", "requested", 2, 9, 2,
+                request=("morning", "Please call 30 minutes before arriving; buzzer is broken.")),
+        DemoJob(3, "Boiler room inspection", "Yearly inspection, 19 Spring Street.", "scheduled",
+                12, 13, 4, 20000,
+                request=("afternoon", "Superintendent Luis will meet you at the side door.")),
+    ),
+    agreements=(
+        DemoAgreement(1, "Grease trap service agreement", 120, 12,
+                      ("Quarterly pump-out and cleaning of one grease trap.", "Price: $420.00 per visit.",
+                       "Either party may cancel with 30 days' notice.")),
+        DemoAgreement(3, "Building maintenance plan", 200, 24,
+                      ("Priority call-outs for six residential buildings.", "Monthly fee: $25.00 per unit.")),
+    ),
+    reservations=(
+        DemoReservation(2, "Water softener rental (12 months)", -30, 365, 46800, 7800),
+        DemoReservation(6, "Pipe thawing equipment, winter hold", 20, 14, 45000, 15000),
+    ),
+    timeline=(
+        (0, "pay_link", "invoice.viewed", "Viewed invoice from an emailed link"),
+        (3, "console", "note", "Called about adding two more buildings to the plan"),
+        (4, "portal", "appointment.requested", "Requested an appointment: leaking shower valve"),
+        (1, "sms", "sms.reminder", "Appointment reminder sent for the grease trap service"),
+    ),
+)
+
+HARBOR = DemoBusiness(
+    slug="harbor",
+    name="Harbor HVAC",
+    theme="harbor",
+    brand_color="#0f766e",
+    accent_color="#ea580c",
+    timezone="America/Los_Angeles",
+    email="hello@harbor.test",
+    phone="+1 310 555 0140",
+    address="2200 Harbor Boulevard, San Pedro, CA 90731",
+    invoice_prefix="HVAC-",
+    tax_rate_bp=950,
+    staff=("Sam Rivera", "sam@harbor.test", "demo-pass-harbor"),
+    customers=(
+        DemoCustomer("Emily Nguyen", None, "1450 West 7th Street, San Pedro, CA 90732",
+                     (("emily.nguyen@example.test", True),), (("+13105550111", "mobile", True),)),
+        DemoCustomer("Daniel Kim", "Kim Dental Group", "600 South Gaffey Street, San Pedro, CA 90731",
+                     (("office@kimdental.test", True), ("daniel@kimdental.test", True)),
+                     (("+13105550122", "office", True), ("+14245550123", "mobile", False)),
+                     notes="Server room needs 24/7 cooling; after-hours rate applies."),
+        DemoCustomer("Sofia Martinez", None, "88 Palos Verdes Street, San Pedro, CA 90731",
+                     (("sofia.martinez@example.test", True), ("sofia.m@work.test", False)),
+                     (("+14245550133", "mobile", True),)),
+        DemoCustomer("Michael Brown", "Harborview Apartments",
+                     "1200 South Pacific Avenue, San Pedro, CA 90731",
+                     (("mbrown@harborview.test", True),),
+                     (("+13105550144", "office", True), ("+13105550145", "mobile", False))),
+        DemoCustomer("Grace Lee", None, "37 Channel Street, San Pedro, CA 90731",
+                     (("grace.lee@example.test", False), ("gracel@home.test", True)), ()),
+        DemoCustomer("Omar Haddad", "Haddad Market", "910 North Gaffey Street, San Pedro, CA 90731",
+                     (("omar@haddadmarket.test", True),), (("+13105550166", "shop", True),)),
+        DemoCustomer("Hannah Fischer", None, "25 Bluff Place, San Pedro, CA 90731",
+                     (("hannah.fischer@example.test", True),), (("+14245550177", "mobile", False),)),
+        DemoCustomer("Carlos Ruiz", None, "402 West 13th Street, San Pedro, CA 90731",
+                     (("carlos.ruiz@example.test", False),), (("+13105550188", "mobile", True),)),
+    ),
+    invoices=(
+        DemoInvoice(0, "one_off", "open", 2, (("AC diagnostic visit", "1", 12900, 3000),
+                                              ("Capacitor replacement", "1", 18500, 2500)),
+                    memo="Parts carry a one-year warranty."),
+        DemoInvoice(1, "service_agreement", "open", 12,
+                    (("Server room cooling maintenance, monthly", "1", 35000, 9000),)),
+        DemoInvoice(2, "recurring_rental", "paid", 31,
+                    (("Portable AC unit rental, monthly", "1", 14900, None),)),
+        DemoInvoice(3, "subscription", "open", 8, (("Comfort club membership, 24 units", "24", 1500, None),)),
+        DemoInvoice(5, "one_off", "draft", 0, (("Walk-in cooler compressor", "1", 265000, 180000),
+                                               ("Labour, hours", "6.5", 14500, 6000)),
+                    internal_notes="Waiting for the part number from the supplier."),
+        DemoInvoice(4, "one_off", "void", 18, (("Duct cleaning", "1", 39900, None),),
+                    internal_notes="Customer cancelled before the visit."),
+        DemoInvoice(6, "subscription", "paid", 33, (("Comfort club membership, monthly", "1", 2900, None),)),
+        DemoInvoice(1, "recurring_rental", "draft", 0, (("Backup cooling unit rental, monthly", "1", 22000,
+                                                         None),)),
+        DemoInvoice(3, "service_agreement", "void", 45, (("Rooftop unit filter service", "24", 3500, None),)),
+    ),
+    jobs=(
+        DemoJob(0, "AC not cooling", "Replaced the run capacitor; system cooling again.", "done",
+                -2, 14, 2, 5500),
+        DemoJob(1, "Monthly server room check", "Inspect both split units, clean filters.", "scheduled",
+                4, 8, 2, 9000),
+        DemoJob(7, "Furnace makes a rattling noise", "Customer says it started last week.", "requested",
+                3, 10, 2, request=("morning", "Dog in the back yard is friendly.")),
+        DemoJob(3, "Rooftop unit inspection", "Quarterly inspection of four rooftop units.", "scheduled",
+                9, 9, 5, 30000, request=("any time", "Roof access key at the leasing office.")),
+    ),
+    agreements=(
+        DemoAgreement(1, "Server room cooling agreement", 90, 12,
+                      ("Monthly preventive maintenance of two split units.", "Four-hour emergency response.",
+                       "Price: $350.00 per month.")),
+        DemoAgreement(3, "Comfort club, building plan", 150, 12,
+                      ("Two tune-ups a year for 24 apartments.", "15% off repairs.")),
+    ),
+    reservations=(
+        DemoReservation(2, "Portable AC unit rental (summer)", -20, 90, 44700, 14900),
+        DemoReservation(5, "Temporary refrigeration trailer", 14, 7, 120000, 40000),
+    ),
+    timeline=(
+        (0, "pay_link", "invoice.viewed", "Viewed invoice from an emailed link"),
+        (1, "console", "note", "Asked for a quote on a backup cooling unit"),
+        (7, "portal", "appointment.requested", "Requested an appointment: furnace noise"),
+        (3, "help", "ticket.submitted", "Asked how to add a unit to the building plan"),
+    ),
+)
+
+DEMO_BUSINESSES = (ACME, HARBOR)
+
+
+# -- the report printed at the end ------------------------------------------------------------------------
+
+
+@dataclass
+class BusinessReport:
+    name: str
+    base_url: str
+    created: bool
+    logins: list[tuple[str, str, str]] = field(default_factory=list)  # (who, email, password)
+    pay_links: list[tuple[str, str]] = field(default_factory=list)  # (invoice number, URL)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SeedReport:
+    businesses: list[BusinessReport] = field(default_factory=list)
+
+    def render(self) -> str:
+        out = []
+        for b in self.businesses:
+            out.append(f"{b.name}: {b.base_url}/  ({'seeded' if b.created else 'already seeded, kept'})")
+            out.append(f"  staff console: {b.base_url}/console/")
+            out.extend(f"  {who} login: {email} / {password}" for who, email, password in b.logins)
+            out.extend(f"  pay link for {number}: {url}" for number, url in b.pay_links)
+            out.extend(f"  note: {note}" for note in b.notes)
+        return "\n".join(out)
+
+
+# -- seeding -----------------------------------------------------------------------------------------------
+
+
+def seed_demo(*, reset: bool = False, stripe_api: str = DEMO_STRIPE_API) -> SeedReport:
+    """Create the demo businesses that do not exist yet (all of them again with ``reset``); commits."""
+    report = SeedReport()
+    for demo in DEMO_BUSINESSES:
+        business = db.session.scalar(select(Business).where(Business.slug == demo.slug))
+        if business is not None and reset:
+            delete_business(business.id)
+            business = None
+        created = business is None
+        if created:
+            business = create_demo_business(demo)
+        with business_context(business.id):
+            entry = BusinessReport(demo.name, business_base_url(business), created)
+            entry.logins.append(("staff", demo.staff[1], demo.staff[2]))
+            entry.logins.append(("portal", demo.customers[0].emails[0][0], PORTAL_PASSWORD))
+            if created:
+                entry.notes.extend(fill_demo_business(demo, stripe_api))
+            entry.pay_links.extend(showcase_pay_links())
+            db.session.commit()
+        business_cache().forget(business.id)
+        report.businesses.append(entry)
+    return report
+
+
+def create_demo_business(demo: DemoBusiness) -> Business:
+    theme = demo.theme if (THEMES_DIR / demo.theme / "templates").is_dir() else "default"
+    business = Business(
+        slug=demo.slug, name=demo.name, theme=theme, brand_color=demo.brand_color,
+        accent_color=demo.accent_color, timezone=demo.timezone, currency="USD", email=demo.email,
+        phone=demo.phone, address=demo.address, billing_email=demo.email, reply_to=demo.email,
+        mail_from=f"{demo.name} <{demo.email}>", invoice_prefix=demo.invoice_prefix,
+    )
+    db.session.add(business)
+    db.session.commit()
+    return business
+
+
+def delete_business(business_id: int) -> None:
+    """Delete a business and every row that belongs to it, children before parents; commits."""
+    existing = set(inspect(db.engine).get_table_names())
+    for table in reversed(db.metadata.sorted_tables):
+        if table.name in existing and "business_id" in table.c:
+            db.session.execute(delete(table).where(table.c.business_id == business_id))
+    db.session.execute(delete(Business).where(Business.id == business_id))
+    db.session.commit()
+    business_cache().forget(business_id)
+
+
+def fill_demo_business(demo: DemoBusiness, stripe_api: str) -> list[str]:
+    """Everything inside one (new, current) business; returns notes for the report."""
+    notes = enable_plugins(stripe_api)
+    db.session.commit()
+    business_cache().forget()
+    name, email, password = demo.staff
+    db.session.add(StaffUser(email=email, name=name, password_hash=hash_password(password)))
+    customers = [add_customer(c) for c in demo.customers]
+    db.session.flush()
+    first = customers[0]
+    db.session.add(CustomerUser(customer_id=first.id, email=first.primary_email,
+                                password_hash=hash_password(PORTAL_PASSWORD), email_confirmed_at=utcnow()))
+    for spec in demo.invoices:
+        add_invoice(demo, customers[spec.customer], spec)
+    zone = zoneinfo.ZoneInfo(demo.timezone)
+    for spec in demo.jobs:
+        add_job(customers[spec.customer], spec, zone)
+    for spec in demo.agreements:
+        add_agreement(demo, customers[spec.customer], spec)
+    for spec in demo.reservations:
+        add_reservation(customers[spec.customer], spec)
+    for index, surface, kind, summary in demo.timeline:
+        record(customers[index].id, surface=surface, kind=kind, summary=summary)
+    return notes
+
+
+def enable_plugins(stripe_api: str) -> list[str]:
+    """Switch on the bundled plugins that loaded; point Stripe at the local test server."""
+    host = current_app.extensions["suprata"].plugins
+    loaded = set(host.plugin_names())
+    notes = []
+    for name in BUNDLED_PLUGINS:
+        if name in loaded:
+            set_enabled(name, True)
+        else:
+            notes.append(f"plugin {name} is not installed or did not load; left out")
+    if "payments_stripe" in loaded:
+        errors = save_settings("payments_stripe", demo_stripe_settings(stripe_api))
+        if errors:
+            notes.append("Stripe settings not saved: " + "; ".join(f"{k}: {v}" for k, v in errors.items()))
+    return notes
+
+
+def demo_stripe_settings(stripe_api: str) -> dict:
+    return {
+        "secret_key": "sk_test_suprata_demo",
+        "api_base": stripe_api,
+        "webhook_secret": "whsec_suprata_demo",
+    }
+
+
+def add_customer(spec: DemoCustomer) -> Customer:
+    verified_at = utcnow() - timedelta(days=30)
+    customer = Customer(name=spec.name, company=spec.company, address=spec.address, internal_notes=spec.notes)
+    customer.emails = [
+        CustomerEmail(email=address, is_primary=i == 0, verified_at=verified_at if verified else None)
+        for i, (address, verified) in enumerate(spec.emails)
+    ]
+    customer.phones = [
+        CustomerPhone(number=number, label=label, verified_at=verified_at if verified else None)
+        for number, label, verified in spec.phones
+    ]
+    db.session.add(customer)
+    return customer
+
+
+def add_invoice(demo: DemoBusiness, customer: Customer, spec: DemoInvoice) -> Invoice:
+    issue_date = date.today() - timedelta(days=spec.issued_days_ago)
+    invoice = Invoice(
+        customer=customer, number=next_invoice_number(demo.invoice_prefix),
+        kind=spec.kind, currency="USD", memo=spec.memo, internal_notes=spec.internal_notes,
+        issue_date=issue_date, due_date=issue_date + timedelta(days=30),
+    )
+    invoice.lines = [
+        InvoiceLine(position=i, description=description, quantity=Decimal(quantity), unit_price=price,
+                    unit_cost=cost, tax_rate_bp=demo.tax_rate_bp)
+        for i, (description, quantity, price, cost) in enumerate(spec.lines)
+    ]
+    invoice.recompute_totals()
+    db.session.add(invoice)
+    db.session.flush()
+    if spec.status == "draft":
+        return invoice
+    token = send_invoice(invoice)
+    if spec.status == "paid":
+        record_check_payment(invoice, paid_days_ago=max(spec.issued_days_ago - 5, 0))
+    elif spec.status == "void":
+        void_invoice(invoice, reason="demo data")
+    elif spec.issued_days_ago >= 3:
+        add_earlier_view(invoice, token, days_ago=spec.issued_days_ago - 1)
+    return invoice
+
+
+def record_check_payment(invoice: Invoice, *, paid_days_ago: int) -> None:
+    """A payment taken by staff outside the processor (a cheque), so the demo needs no card network."""
+    paid_at = utcnow() - timedelta(days=paid_days_ago)
+    db.session.add(Payment(
+        invoice_id=invoice.id, customer_id=invoice.customer_id, processor="manual",
+        processor_ref=f"demo-{invoice.number}", amount=invoice.amount_due, currency=invoice.currency,
+        status="succeeded", source="staff", details={"method": "check"}, captured_at=paid_at,
+    ))
+    invoice.amount_paid = invoice.total
+    invoice.status = "paid"
+    invoice.paid_at = paid_at
+    record(invoice.customer_id, surface="console", kind="payment.captured",
+           summary=f"Cheque received for invoice {invoice.number}", invoice_id=invoice.id)
+
+
+def add_earlier_view(invoice: Invoice, token: str, *, days_ago: int) -> None:
+    """So the pay-link page has a "you last viewed this invoice" line to show."""
+    link = find_pay_link(token)
+    viewed_at = utcnow() - timedelta(days=days_ago)
+    db.session.add(InvoiceView(invoice_id=invoice.id, pay_link_id=link.id, ip="203.0.113.7",
+                               user_agent="Mozilla/5.0 (iPhone)", viewed_at=viewed_at))
+
+
+def add_job(customer: Customer, spec: DemoJob, zone: zoneinfo.ZoneInfo) -> None:
+    day = date.today() + timedelta(days=spec.starts_in_days)
+    start = datetime(day.year, day.month, day.day, spec.start_hour, tzinfo=zone).astimezone(UTC)
+    job = Job(customer_id=customer.id, title=spec.title, description=spec.description, status=spec.status,
+              scheduled_start=None if spec.status == "requested" else start,
+              scheduled_end=None if spec.status == "requested" else start + timedelta(hours=spec.hours),
+              cost=spec.cost)
+    db.session.add(job)
+    db.session.flush()
+    if spec.request is not None:
+        window, notes = spec.request
+        db.session.add(AppointmentRequest(
+            customer_id=customer.id, job_id=job.id, service=spec.title, preferred_date=day,
+            preferred_window=window, notes=notes,
+            status="requested" if spec.status == "requested" else "scheduled",
+        ))
+
+
+def add_agreement(demo: DemoBusiness, customer: Customer, spec: DemoAgreement) -> None:
+    signed_at = utcnow() - timedelta(days=spec.signed_days_ago)
+    starts_on = signed_at.date()
+    ends_on = starts_on + timedelta(days=round(spec.months * 30.44))
+    document = minimal_pdf([
+        demo.name, spec.title, "", f"Customer: {customer.name}",
+        f"Term: {starts_on.isoformat()} to {ends_on.isoformat()}", "", *spec.terms, "",
+        f"Signed electronically by {customer.name} on {signed_at:%Y-%m-%d}.",
+    ])
+    db.session.add(Agreement(
+        customer_id=customer.id, title=spec.title, status="active", signed_at=signed_at, starts_on=starts_on,
+        ends_on=ends_on, document_name=spec.title.lower().replace(" ", "-").replace(",", "") + ".pdf",
+        document_mime="application/pdf", document=document,
+    ))
+
+
+def add_reservation(customer: Customer, spec: DemoReservation) -> None:
+    starts_on = date.today() + timedelta(days=spec.starts_in_days)
+    db.session.add(Reservation(customer_id=customer.id, title=spec.title, starts_on=starts_on,
+                               ends_on=starts_on + timedelta(days=spec.days), currency="USD",
+                               total=spec.total, amount_paid=spec.paid))
+
+
+def showcase_pay_links() -> list[tuple[str, str]]:
+    """Fresh pay links for the newest open invoices of the current business: (number, URL)."""
+    invoices = db.session.scalars(
+        select(Invoice).where(Invoice.status == "open").order_by(Invoice.id).limit(SHOWCASE_PAY_LINKS)
+    ).all()
+    return [(i.number, public_url_for("paylink.show", token=issue_pay_link(i))) for i in invoices]
+
+
+def minimal_pdf(lines: list[str]) -> bytes:
+    """A one-page PDF showing ``lines`` in Helvetica: small, valid, and made without a PDF library."""
+
+    def pdf_string(line: str) -> str:
+        return "(" + line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)") + ")"
+
+    shown = " ".join(f"{pdf_string(line)} Tj T*" for line in lines)
+    content = f"BT /F1 12 Tf 16 TL 72 740 Td {shown} ET"
+    stream = content.encode("latin-1", errors="replace")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 4 0 R >> >> "
+        b"/Contents 5 0 R >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream),
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)

@@ -1,0 +1,71 @@
+"""`suprata doctor` reports configuration, schema, clock offset, mail and plugins, and fails on errors."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from core import doctor
+from core.config import DEMO_SECRET_KEY
+from core.testing.postgres import free_port
+
+
+def run_doctor(app):
+    return app.test_cli_runner().invoke(args=["suprata", "doctor"])
+
+
+def findings_by_check(app, **kwargs) -> dict[str, doctor.Finding]:
+    return {finding.check: finding for finding in doctor.run_checks(app, **kwargs)}
+
+
+def reported_offset(clock: doctor.Finding) -> float:
+    return float(clock.message.split("database server ")[1].split(" s")[0])
+
+
+def test_a_migrated_installation_is_healthy_and_reports_its_clock_offset(fresh_app):
+    assert fresh_app.test_cli_runner().invoke(args=["suprata", "init-db"]).exit_code == 0
+    result = run_doctor(fresh_app)
+    assert result.exit_code == 0, result.output
+    assert "clock offset against the database server" in result.output
+    clock = findings_by_check(fresh_app)["clock"]
+    assert clock.level == doctor.OK
+    assert abs(reported_offset(clock)) < doctor.CLOCK_WARNING_SECONDS
+
+
+def test_a_database_without_schema_is_an_error(fresh_app):
+    result = run_doctor(fresh_app)
+    assert result.exit_code != 0
+    assert "no schema yet; run `suprata init-db`" in result.output
+
+
+def test_a_clock_far_from_the_database_is_a_warning(fresh_app):
+    assert fresh_app.test_cli_runner().invoke(args=["suprata", "init-db"]).exit_code == 0
+    def five_minutes_slow():
+        return datetime.now(UTC) - timedelta(minutes=5)
+
+    clock = findings_by_check(fresh_app, local_clock=five_minutes_slow)["clock"]
+    assert clock.level == doctor.WARNING
+    assert 299 < reported_offset(clock) < 301
+    assert "single sign-on" in clock.message
+
+
+def test_an_unreachable_mail_server_is_an_error(fresh_app):
+    fresh_app.config["MAIL_PORT"] = free_port()  # nothing listens there
+    assert fresh_app.test_cli_runner().invoke(args=["suprata", "init-db"]).exit_code == 0
+    result = run_doctor(fresh_app)
+    assert result.exit_code != 0
+    assert "mail: SMTP server 127.0.0.1" in result.output and "not reachable" in result.output
+
+
+def test_production_with_the_demo_secret_key_is_an_error(fresh_app):
+    fresh_app.config.update(SUPRATA_ENV="production", SECRET_KEY=DEMO_SECRET_KEY)
+    secret = findings_by_check(fresh_app)["secret key"]
+    assert secret.level == doctor.ERROR
+    assert "SUPRATA_SECRET_KEY" in secret.message
+
+
+def test_a_broken_plugin_is_reported(fresh_app):
+    host = fresh_app.extensions["suprata"].plugins
+    host.broken["half_installed"] = "import failed: ModuleNotFoundError('half_installed')"
+    finding = findings_by_check(fresh_app)["plugin half_installed"]
+    assert finding.level == doctor.ERROR
+    assert "ModuleNotFoundError" in finding.message
