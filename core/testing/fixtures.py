@@ -130,6 +130,9 @@ def db(app, mailbox):
 
     mailbox.clear()
     yield _db
+    # Test requests share pytest-flask's pushed context and its session; a read left open there would
+    # hold locks that PostgreSQL's TRUNCATE waits for.
+    _db.session.remove()
     wipe_database(app)
 
 
