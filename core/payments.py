@@ -189,7 +189,11 @@ def charge_saved_method(invoice: Invoice, method: SavedPaymentMethod, *, source:
         processor = processor_named(payment.processor)
         method = db.session.get(SavedPaymentMethod, payment.saved_method_id)
     db.session.commit()
-    processor.charge_saved_method(payment, method)
+    try:
+        processor.charge_saved_method(payment, method)
+    except ProcessorError as exc:
+        db.session.rollback()
+        raise PaymentError(f"The charge did not go through: {exc}") from exc
     db.session.commit()
     return db.session.get(Payment, payment.id)
 

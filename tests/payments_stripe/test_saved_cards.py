@@ -1,0 +1,150 @@
+"""Saved cards: kept at Stripe only on an explicit yes, charged off-session once however often staff click."""
+
+import threading
+
+import pytest
+from sqlalchemy import func, select
+
+from core.extensions import db
+from core.models import AuditEntry, Customer, Invoice, Payment, SavedPaymentMethod
+from core.payments import Consent, save_card_wording, save_payment_method
+from core.tenancy import business_context, utcnow
+from core.testing.helpers import create_staff, csrf_token_from, login_staff
+from core.testing.payments import deliver, issue_invoice, pay_now, pay_on_hosted_page
+from plugins.payments_stripe.models import StripeCustomer
+
+
+def paid_checkout(client, shop, inbox, token, fields=None, headers=None):
+    hosted_url = pay_now(client, shop, token, fields, headers=headers or {}).headers["Location"]
+    session_id = hosted_url.rsplit("/", 1)[1]
+    assert pay_on_hosted_page(hosted_url).status_code == 303
+    deliver(client, shop, inbox.wait_for("checkout.session.completed", session_id))
+    return session_id
+
+
+def test_with_consent_the_card_is_kept_at_stripe_and_here_with_the_consent(
+        app, client, shop, stripe_api, inbox, in_business):
+    _, token = issue_invoice(app, shop)
+
+    session_id = paid_checkout(client, shop, inbox, token, {"save_card": "yes"},
+                               headers={"User-Agent": "Pat's phone"})
+
+    session = stripe_api.v1.checkout.sessions.retrieve(session_id, params={"expand": ["payment_intent"]})
+    assert session.payment_intent.setup_future_usage == "off_session"
+    kept = stripe_api.v1.payment_methods.list(params={"customer": session.customer, "type": "card"}).data
+    assert [card.id for card in kept] == [session.payment_intent.payment_method]
+    with in_business(shop):
+        method = db.session.scalar(select(SavedPaymentMethod))
+        customer = db.session.scalar(select(Customer))
+        assert (method.customer_id, method.processor_ref) == (customer.id, kept[0].id)
+        assert (method.brand, method.last4, method.exp_month, method.exp_year) == ("visa", "4242", 12, 2034)
+        assert method.consent_text == save_card_wording("Acme Plumbing")
+        assert (method.consent_ip, method.consent_user_agent) == ("127.0.0.1", "Pat's phone")
+        assert method.consent_at <= utcnow() and method.is_default
+        assert db.session.scalar(select(Payment.saved_method_id)) == method.id
+        assert db.session.scalar(select(StripeCustomer.stripe_customer_id)) == session.customer
+
+
+def test_without_consent_nothing_is_kept_at_stripe_or_here(app, client, shop, stripe_api, inbox, in_business):
+    _, token = issue_invoice(app, shop)
+
+    session_id = paid_checkout(client, shop, inbox, token)
+
+    session = stripe_api.v1.checkout.sessions.retrieve(session_id, params={"expand": ["payment_intent"]})
+    assert session.payment_status == "paid"
+    assert session.customer is None and session.payment_intent.setup_future_usage is None
+    assert stripe_api.v1.customers.list().data == []
+    assert stripe_api.v1.payment_methods.retrieve(session.payment_intent.payment_method).customer is None
+    with in_business(shop):
+        assert db.session.scalar(select(func.count(SavedPaymentMethod.id))) == 0
+        assert db.session.scalar(select(func.count(StripeCustomer.id))) == 0
+
+
+def keep_card(app, shop, stripe_api, customer_id, number):
+    """A card the customer saved earlier (with consent), as Stripe and Suprata hold it."""
+    stripe_customer = stripe_api.v1.customers.create(params={"email": "pat@example.com"})
+    card = stripe_api.v1.payment_methods.create(params={
+        "type": "card", "card": {"number": number, "exp_month": 12, "exp_year": 2034, "cvc": "123"}})
+    stripe_api.v1.payment_methods.attach(card.id, params={"customer": stripe_customer.id})
+    consent = Consent(at=utcnow(), text=save_card_wording("Acme Plumbing"), ip="203.0.113.9", user_agent="x")
+    with app.app_context(), business_context(shop.id):
+        method = save_payment_method(db.session.get(Customer, customer_id), "stripe", card.id, "visa",
+                                     number[-4:], 12, 2034, consent)
+        db.session.commit()
+        return method.id
+
+
+@pytest.fixture
+def staff(app, client, shop):
+    create_staff(app, shop)
+    assert login_staff(client, shop).status_code == 302
+    return client
+
+
+def second_invoice(app, shop, in_business):
+    first_id, _ = issue_invoice(app, shop)
+    with in_business(shop):
+        customer_id = db.session.get(Invoice, first_id).customer_id
+    invoice_id, _ = issue_invoice(app, shop, customer_id=customer_id,
+                                  lines=(("Annual service", "1", 9900, 0),))
+    return customer_id, invoice_id
+
+
+def charge_form(staff, invoice_id, method_id):
+    page = staff.get(f"/b/acme/console/invoices/{invoice_id}").get_data(as_text=True)
+    return {"csrf_token": csrf_token_from(page), "method_id": str(method_id)}
+
+
+def test_staff_charge_a_saved_card_once_even_when_they_double_click(
+        app, client, shop, stripe_api, staff, hooks, in_business):
+    customer_id, invoice_id = second_invoice(app, shop, in_business)
+    method_id = keep_card(app, shop, stripe_api, customer_id, "4242424242424242")
+    form = charge_form(staff, invoice_id, method_id)
+    cookie = staff.get_cookie("suprata_staff", path="/b/acme/")
+    start = threading.Barrier(2)
+    statuses = []
+
+    def click():
+        with app.test_client() as browser:
+            browser.set_cookie("suprata_staff", cookie.value, path="/b/acme/")
+            browser.set_cookie("session", staff.get_cookie("session").value)
+            start.wait()
+            statuses.append(browser.post(f"/b/acme/console/invoices/{invoice_id}/charge-saved-method",
+                                         data=form).status_code)
+
+    clicks = [threading.Thread(target=click) for _ in range(2)]
+    for thread in clicks:
+        thread.start()
+    for thread in clicks:
+        thread.join()
+
+    assert statuses == [302, 302]
+    assert len(stripe_api.v1.payment_intents.list().data) == 1
+    with in_business(shop):
+        invoice = db.session.get(Invoice, invoice_id)
+        payments = db.session.scalars(select(Payment).where(Payment.invoice_id == invoice_id)).all()
+        assert (invoice.status, invoice.amount_paid) == ("paid", 9900)
+        assert [(p.status, p.source, p.saved_method_id) for p in payments] == [
+            ("succeeded", "staff", method_id)]
+        audit = db.session.scalars(select(AuditEntry).where(AuditEntry.action.startswith("payment."))).all()
+        assert [(a.action, a.actor) for a in audit] == [("payment.charge_saved_method", "Dana Ortiz"),
+                                                        ("payment.captured", "Dana Ortiz")]
+    assert len(hooks.named("on_payment_captured")) == 1
+
+
+@pytest.mark.parametrize(("number", "code"), [("4000000000000341", "generic_decline"),
+                                              ("4000002500003155", "authentication_required")])
+def test_a_declined_off_session_charge_fails_the_payment_and_leaves_the_invoice_open(
+        app, shop, stripe_api, staff, hooks, in_business, number, code):
+    customer_id, invoice_id = second_invoice(app, shop, in_business)
+    method_id = keep_card(app, shop, stripe_api, customer_id, number)
+
+    response = staff.post(f"/b/acme/console/invoices/{invoice_id}/charge-saved-method",
+                          data=charge_form(staff, invoice_id, method_id), follow_redirects=True)
+
+    assert "Nothing was charged." in response.get_data(as_text=True)
+    with in_business(shop):
+        payment = db.session.scalar(select(Payment).where(Payment.invoice_id == invoice_id))
+        assert (payment.status, payment.failure_code) == ("failed", code)
+        assert db.session.get(Invoice, invoice_id).status == "open"
+    assert hooks.named("on_payment_failed") == [("on_payment_failed", payment.id, code)]
