@@ -7,7 +7,14 @@ import logging
 import stripe
 from flask import current_app, flash, redirect, request, url_for
 
-from core.plugin_api import ProcessorError, csrf, public_blueprint, staff_blueprint, staff_login_required
+from core.plugin_api import (
+    ProcessorError,
+    csrf,
+    public_blueprint,
+    public_url,
+    staff_blueprint,
+    staff_login_required,
+)
 from plugins.payments_stripe import webhooks
 from plugins.payments_stripe.settings import client_for, current_config
 
@@ -40,6 +47,12 @@ def webhook():
         log.exception("could not act on Stripe event %s", event.id)
         return {"error": "try again later"}, 503
     return {"received": outcome}
+
+
+@staff.app_template_global("payments_stripe_webhook_url")
+def webhook_url() -> str:
+    """The address of this business's webhook endpoint, for staff to enter in Stripe."""
+    return public_url("payments_stripe_public.webhook")
 
 
 @staff.post("/test-connection")

@@ -8,25 +8,15 @@ from sqlalchemy import select
 from core.extensions import db
 from core.models import Invoice, Payment
 from core.payments import PaymentError, connected_processor, save_card_wording, start_payment
-from core.testing.helpers import csrf_token_from, submit_form
-from core.testing.payments import issue_invoice, pay_on_hosted_page
-
-
-def pay_now(client, token, fields=None, **kwargs):
-    """Click Pay Now on the page (with whatever extra form fields); returns the response of the POST."""
-    return submit_form(client, f"/b/acme/pay/{token}", fields or {}, post_url=f"/b/acme/pay/{token}/checkout",
-                       **kwargs)
-
-
-def local_path(url: str) -> str:
-    return url.removeprefix("http://suprata.test")
+from core.testing.helpers import csrf_token_from
+from core.testing.payments import issue_invoice, local_path, pay_now, pay_on_hosted_page
 
 
 def test_pay_now_opens_the_hosted_page_for_the_amount_due_whatever_the_form_says(
         app, client, shop, stripe_api, in_business):
     invoice_id, token = issue_invoice(app, shop)
 
-    response = pay_now(client, token, {"amount": "1.00", "currency": "JPY"})
+    response = pay_now(client, shop, token, {"amount": "1.00", "currency": "JPY"})
 
     assert response.status_code == 303
     session_id = response.headers["Location"].rsplit("/", 1)[1]
@@ -45,7 +35,7 @@ def test_pay_now_opens_the_hosted_page_for_the_amount_due_whatever_the_form_says
 
 def test_the_return_page_says_processing_until_stripe_confirms_then_paid(app, client, shop, in_business):
     invoice_id, token = issue_invoice(app, shop)
-    hosted_url = pay_now(client, token).headers["Location"]
+    hosted_url = pay_now(client, shop, token).headers["Location"]
     with in_business(shop):
         payment_id = db.session.scalar(select(Payment.id))
     return_path = f"/b/acme/pay/{token}/return?payment={payment_id}"
@@ -71,7 +61,7 @@ def test_the_return_page_says_processing_until_stripe_confirms_then_paid(app, cl
 def test_ticking_save_card_records_the_consent_with_the_payment(app, client, shop, in_business):
     _, token = issue_invoice(app, shop)
 
-    pay_now(client, token, {"save_card": "yes"}, headers={"User-Agent": "Pat's phone"})
+    pay_now(client, shop, token, {"save_card": "yes"}, headers={"User-Agent": "Pat's phone"})
 
     with in_business(shop):
         consent = db.session.scalar(select(Payment)).details["consent"]
@@ -85,7 +75,7 @@ def test_the_box_is_unticked_by_default_and_unticked_records_no_consent(app, cli
     page = client.get(f"/b/acme/pay/{token}").get_data(as_text=True)
     assert re.search(r'<input type="checkbox" name="save_card" value="yes" id="save-card">', page)
 
-    pay_now(client, token)
+    pay_now(client, shop, token)
 
     with in_business(shop):
         assert db.session.scalar(select(Payment)).details == {}
