@@ -28,6 +28,7 @@ from core.models import Customer, CustomerEmail, Invoice, InvoiceLine
 from core.plugin_api import hookimpl
 from core.plugin_settings import save_settings, set_enabled
 from core.tenancy import business_context
+from core.testing.helpers import submit_form
 
 # Known to the local test server only.
 TEST_SECRET_KEY = "sk_test_suprata_tests"  # noqa: S105
@@ -129,6 +130,18 @@ def issue_invoice(app, business, *, email: str = "pat@example.com", customer_id:
         token = send_invoice(invoice)
         db.session.commit()
         return invoice.id, token
+
+
+def pay_now(client, business, token: str, fields: dict | None = None, **kwargs):
+    """Click Pay Now on the pay-link page, with extra form ``fields``; returns the POST's response (a 303 to
+    Stripe's hosted page when all went well)."""
+    page = f"/b/{business.slug}/pay/{token}"
+    return submit_form(client, page, fields or {}, post_url=f"{page}/checkout", **kwargs)
+
+
+def local_path(url: str) -> str:
+    """The path of one of our public links, for the test client."""
+    return url.removeprefix("http://suprata.test")
 
 
 def pay_on_hosted_page(hosted_url: str, card: str = GOOD_CARD) -> requests.Response:
