@@ -8,7 +8,7 @@ answer 404 for a business that switched the plugin off).
 from flask import render_template
 from flask_login import current_user, login_required
 
-from core.plugin_api import customer_blueprint, staff_blueprint
+from core.plugin_api import customer_blueprint, staff_blueprint, staff_login_required
 from suprata_loyalty import points
 
 portal = customer_blueprint("loyalty", __name__, url_prefix="/loyalty", template_folder="templates")
@@ -25,6 +25,6 @@ def my_points():
 
 
 @console.get("/")
-@login_required
+@staff_login_required
 def customer_balances():
     return render_template("loyalty/balances.html", balances=points.balances())

@@ -3,19 +3,13 @@
 point, so install it first: ``pip install -e examples/suprata-loyalty``."""
 
 import pytest
+from flask import g
 
 from core.extensions import db
 from core.identity.sessions import COOKIE_NAMES
 from core.identity.tokens import new_token
 from core.models import AuthSession
 from core.tenancy import business_context
-
-
-@pytest.fixture(autouse=True)
-def _push_request_context():
-    """Replaces pytest-flask's fixture of this name, which holds one request context open for the whole
-    test: every client request then shares its ``g``, and Flask-Login's user cached there by the first
-    request answers for the later ones, whoever they are logged in as."""
 
 
 @pytest.fixture
@@ -29,5 +23,8 @@ def sign_in(app):
             db.session.add(AuthSession(token_hash=token_hash, realm=user.realm, user_id=user.id))
             db.session.commit()
         client.set_cookie(COOKIE_NAMES[user.realm], token, path=f"/b/{business.slug}/")
+        # The test's requests share pytest-flask's context, where Flask-Login keeps the user it loaded
+        # first; without this, the next request would still be whoever that was.
+        g.pop("_login_user", None)
 
     return sign_in_
