@@ -24,9 +24,10 @@ from core.extensions import db as _db
 from core.models import Customer, PluginError, PluginState
 from core.plugin_api import hookimpl
 from core.plugin_host import ENTRY_POINT_GROUP
-from core.plugin_settings import save_settings, set_enabled
+from core.plugin_settings import save_settings
 from core.tenancy import business_context, current_business_id
 from core.testing.fixtures import base_test_config
+from core.testing.helpers import create_staff, csrf_token_from, login_staff
 
 FIXTURES = Path(__file__).parent / "plugin_fixtures"
 METADATA = "Metadata-Version: 2.1\nName: suprata-test-plugins\nVersion: 1.0\n"
@@ -90,10 +91,14 @@ def portal_tab_ids(application, business) -> list[str]:
     return [tab.id for tab in tabs]
 
 
-def switch(application, business, plugin_name: str, enabled: bool) -> None:
-    with application.app_context(), business_context(business.id):
-        set_enabled(plugin_name, enabled)
-        _db.session.commit()
+def switch_in_console(console, business, plugin_name: str, state: str) -> None:
+    """Turn a plugin "on" or "off" on the plugins page, as a logged-in staff member does."""
+    plugins_page = f"/b/{business.slug}/console/plugins"
+    form = console.get(plugins_page)
+    assert form.status_code == 200
+    answer = console.post(f"{plugins_page}/{plugin_name}/switch",
+                          data={"csrf_token": csrf_token_from(form.get_data(as_text=True)), "enabled": state})
+    assert answer.status_code == 302
 
 
 # -- discovery and loading -------------------------------------------------------------------------------
@@ -164,13 +169,16 @@ def test_blocked_plugins_are_not_loaded(install, make_app, make_business):
 STATE_TTL = 0.3
 
 
-def test_switching_a_plugin_off_in_one_app_takes_effect_in_another(install, make_app, make_business):
+def test_switching_a_plugin_off_in_one_app_takes_effect_in_another(install, make_app, make_business, app):
     install(sample="suprata_sample")
-    console, web = make_app(SUPRATA_STATE_TTL=STATE_TTL), make_app(SUPRATA_STATE_TTL=STATE_TTL)
+    console_app, web = make_app(SUPRATA_STATE_TTL=STATE_TTL), make_app(SUPRATA_STATE_TTL=STATE_TTL)
     acme = make_business("acme", plugins=["sample"])
-    with console.app_context(), business_context(acme.id):
+    with console_app.app_context(), business_context(acme.id):
         assert save_settings("sample", {"greeting": "Ahoy"}) == {}
         _db.session.commit()
+    create_staff(app, acme)
+    console = console_app.test_client()
+    assert login_staff(console, acme).status_code == 302
     calls = sys.modules["suprata_sample"].calls
     browser = web.test_client()
 
@@ -178,7 +186,7 @@ def test_switching_a_plugin_off_in_one_app_takes_effect_in_another(install, make
     assert portal_tab_ids(web, acme) == ["sample"]
     assert [item.title for item in call_for(web, acme, "console_menu_items", staff_user=None)] == ["Sample"]
 
-    switch(console, acme, "sample", False)
+    switch_in_console(console, acme, "sample", "off")
     time.sleep(STATE_TTL)
     calls.clear()
 
@@ -189,7 +197,7 @@ def test_switching_a_plugin_off_in_one_app_takes_effect_in_another(install, make
     assert "Sample page" not in browser.get("/b/acme/").get_data(as_text=True)
     assert calls == []  # the hooks were skipped, not called and discarded
 
-    switch(console, acme, "sample", True)
+    switch_in_console(console, acme, "sample", "on")
     time.sleep(STATE_TTL)
 
     assert browser.get("/b/acme/sample/").get_data(as_text=True) == "Ahoy from Acme"  # its data stayed
