@@ -45,6 +45,7 @@ with warnings.catch_warnings():
         PaymentIntent,
         PaymentMethod,
         Refund,
+        SetupIntent,
         Store,
         StripeObject,
         random_id,
@@ -239,6 +240,35 @@ def _patch_localstripe():
         return refund
 
     Refund._api_create = classmethod(_refund_api_create)
+
+    _patch_saved_card_events()
+
+
+# --- Saved cards: the events the payments plugin listens to -----------------------------------------
+
+def _patch_saved_card_events():
+    """Stripe keeps a confirmed SetupIntent's card on its customer and says so with
+    ``setup_intent.succeeded``; it announces detaching with ``payment_method.detached``. localstripe does
+    neither (the detach route is replaced in ``_build_app``)."""
+    orig_attach_pm = SetupIntent._attach_pm
+
+    def _attach_pm(self, pm):
+        orig_attach_pm(self, pm)
+        if self.status == "succeeded":
+            if self.customer and pm.customer is None:
+                pm.customer = self.customer
+            ls_webhooks.schedule_webhook(Event("setup_intent.succeeded", self))
+
+    SetupIntent._attach_pm = _attach_pm
+
+    orig_detach = PaymentMethod._api_detach
+
+    def _api_detach(cls, id, **kwargs):
+        pm = orig_detach(id, **kwargs)
+        ls_webhooks.schedule_webhook(Event("payment_method.detached", pm))
+        return pm
+
+    PaymentMethod._api_detach = classmethod(_api_detach)
 
 
 def _pi_api_confirm(id, payment_method=None, off_session=None, setup_future_usage=None, return_url=None,
@@ -620,6 +650,8 @@ def _build_app(idempotency_cache):
             _pi_api_confirm, "/v1/payment_intents/{id}/confirm"),
         ("POST", "/v1/payment_methods/{id}/attach"): ls_server.api_extra(
             PaymentMethod._api_attach, "/v1/payment_methods/{id}/attach"),
+        ("POST", "/v1/payment_methods/{id}/detach"): ls_server.api_extra(
+            PaymentMethod._api_detach, "/v1/payment_methods/{id}/detach"),
         ("DELETE", "/_config/data"): flush_store,
     }
     app = web.Application(middlewares=[

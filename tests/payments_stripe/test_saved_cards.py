@@ -7,10 +7,10 @@ from sqlalchemy import func, select
 
 from core.extensions import db
 from core.models import AuditEntry, Customer, Invoice, Payment, SavedPaymentMethod
-from core.payments import Consent, save_card_wording, save_payment_method
+from core.payments import Consent, detach_payment_method, save_card_wording, save_payment_method
 from core.tenancy import business_context, utcnow
 from core.testing.helpers import create_staff, csrf_token_from, login_staff
-from core.testing.payments import deliver, issue_invoice, pay_now, pay_on_hosted_page
+from core.testing.payments import GOOD_CARD, deliver, issue_invoice, pay_now, pay_on_hosted_page
 from plugins.payments_stripe.models import StripeCustomer
 
 
@@ -148,3 +148,75 @@ def test_a_declined_off_session_charge_fails_the_payment_and_leaves_the_invoice_
         assert (payment.status, payment.failure_code) == ("failed", code)
         assert db.session.get(Invoice, invoice_id).status == "open"
     assert hooks.named("on_payment_failed") == [("on_payment_failed", payment.id, code)]
+
+
+def set_up_card(stripe_api, shop, customer_id, *, with_consent: bool):
+    """A card saved outside a payment (a SetupIntent), as a card-update page would start it."""
+    metadata = {"suprata_business_id": str(shop.id), "suprata_customer_id": str(customer_id)}
+    if with_consent:
+        metadata |= {"suprata_consent_at": "2026-06-01T10:00:00+00:00",
+                     "suprata_consent_text": save_card_wording("Acme Plumbing"),
+                     "suprata_consent_ip": "198.51.100.7", "suprata_consent_user_agent": "Pat's laptop"}
+    stripe_customer = stripe_api.v1.customers.create(params={"email": "pat@example.com"})
+    setup = stripe_api.v1.setup_intents.create(params={"customer": stripe_customer.id, "metadata": metadata})
+    card = stripe_api.v1.payment_methods.create(params={
+        "type": "card", "card": {"number": GOOD_CARD, "exp_month": 7, "exp_year": 2031, "cvc": "123"}})
+    stripe_api.v1.setup_intents.confirm(setup.id, params={"payment_method": card.id})
+    return setup.id, card.id
+
+
+def test_a_card_set_up_with_consent_is_kept_from_the_setup_webhook(app, client, shop, stripe_api, inbox,
+                                                                  in_business):
+    customer_id, _ = second_invoice(app, shop, in_business)
+    setup_id, card_id = set_up_card(stripe_api, shop, customer_id, with_consent=True)
+
+    deliver(client, shop, inbox.wait_for("setup_intent.succeeded", setup_id))
+
+    with in_business(shop):
+        method = db.session.scalar(select(SavedPaymentMethod))
+        assert (method.customer_id, method.processor_ref, method.last4, method.exp_year) == (
+            customer_id, card_id, "4242", 2031)
+        assert (method.consent_ip, method.consent_user_agent) == ("198.51.100.7", "Pat's laptop")
+        assert method.consent_text == save_card_wording("Acme Plumbing")
+
+
+def test_a_card_set_up_without_recorded_consent_is_not_kept(app, client, shop, stripe_api, inbox,
+                                                            in_business):
+    customer_id, _ = second_invoice(app, shop, in_business)
+    setup_id, _ = set_up_card(stripe_api, shop, customer_id, with_consent=False)
+
+    deliver(client, shop, inbox.wait_for("setup_intent.succeeded", setup_id))
+
+    with in_business(shop):
+        assert db.session.scalar(select(func.count(SavedPaymentMethod.id))) == 0
+
+
+def test_a_card_removed_at_stripe_can_no_longer_be_charged(app, client, shop, stripe_api, inbox, staff,
+                                                           in_business):
+    customer_id, invoice_id = second_invoice(app, shop, in_business)
+    method_id = keep_card(app, shop, stripe_api, customer_id, "4242424242424242")
+    form = charge_form(staff, invoice_id, method_id)
+    with in_business(shop):
+        card_id = db.session.get(SavedPaymentMethod, method_id).processor_ref
+
+    stripe_api.v1.payment_methods.detach(card_id)
+    deliver(client, shop, inbox.wait_for("payment_method.detached", card_id))
+
+    with in_business(shop):
+        assert db.session.get(SavedPaymentMethod, method_id).detached_at is not None
+    response = staff.post(f"/b/acme/console/invoices/{invoice_id}/charge-saved-method", data=form,
+                          follow_redirects=True)
+    assert "That saved card is not available for this customer." in response.get_data(as_text=True)
+    assert stripe_api.v1.payment_intents.list().data == []
+
+
+def test_removing_a_saved_card_detaches_it_at_stripe(app, shop, stripe_api, in_business):
+    customer_id, _ = second_invoice(app, shop, in_business)
+    method_id = keep_card(app, shop, stripe_api, customer_id, "4242424242424242")
+
+    with in_business(shop):
+        method = db.session.get(SavedPaymentMethod, method_id)
+        detach_payment_method(method)
+        db.session.commit()
+        assert method.detached_at is not None
+        assert stripe_api.v1.payment_methods.retrieve(method.processor_ref).customer is None

@@ -406,3 +406,29 @@ def test_a_server_can_be_stopped_and_started_again(stripe_server):
                                          max_network_retries=0)
             assert client.v1.customers.create().id.startswith("cus_")
     assert other.port is None
+
+
+# --- Saved cards: setup and detach events ----------------------------------------------------------
+
+def test_a_confirmed_setup_intent_keeps_the_card_on_its_customer_and_says_so(client, webhooks):
+    customer = client.v1.customers.create()
+    setup = client.v1.setup_intents.create(params={"customer": customer.id})
+    pm = card_payment_method(client, "4242424242424242")
+
+    confirmed = client.v1.setup_intents.confirm(setup.id, params={"payment_method": pm.id})
+
+    assert confirmed.status == "succeeded"
+    assert client.v1.payment_methods.retrieve(pm.id).customer == customer.id
+    event, _, _ = webhooks.wait_for("setup_intent.succeeded", setup.id)
+    assert event.data.object.payment_method == pm.id
+
+
+def test_detaching_a_card_sends_payment_method_detached(client, webhooks):
+    customer = client.v1.customers.create()
+    pm = card_payment_method(client, "4242424242424242")
+    client.v1.payment_methods.attach(pm.id, params={"customer": customer.id})
+
+    client.v1.payment_methods.detach(pm.id)
+
+    event, _, _ = webhooks.wait_for("payment_method.detached", pm.id)
+    assert event.data.object.customer is None
