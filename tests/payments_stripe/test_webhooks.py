@@ -179,3 +179,16 @@ def test_another_business_cannot_act_on_our_payments_with_its_own_secret(app, cl
     assert response.status_code == 200
     with in_business(shop):
         assert db.session.get(Invoice, invoice_id).status == "open"
+
+
+def test_an_expired_checkout_cancels_its_payment(app, client, shop, stripe_api, inbox, in_business):
+    invoice_id, token = issue_invoice(app, shop)
+    session_id, _ = checkout(client, shop, token)
+
+    stripe_api.v1.checkout.sessions.expire(session_id)
+    deliver(client, shop, inbox.wait_for("checkout.session.expired", session_id))
+
+    with in_business(shop):
+        assert db.session.scalar(select(Payment.status)) == "canceled"
+        assert db.session.get(Invoice, invoice_id).status == "open"
+    assert "Pay $208.92 now" in client.get(f"/b/acme/pay/{token}").get_data(as_text=True)
