@@ -10,11 +10,13 @@ from suprata_loyalty.points import whole_units
 
 from core.models import Customer, CustomerUser, Invoice, InvoiceLine, Payment
 from core.payments import record_payment_captured
-from core.plugin_api import MenuItem, PortalTab
-from core.plugin_settings import save_settings, set_enabled
+from core.plugin_api import PortalTab
+from core.plugin_settings import set_enabled
 from core.tenancy import business_context
-from core.testing.helpers import create_staff
+from core.testing.helpers import create_staff, login_staff, submit_form
 
+PLUGINS = "/b/acme/console/plugins"
+LOYALTY_SETTINGS = f"{PLUGINS}/loyalty/settings"
 # Until the portal provides a customer login page, Flask-Login answers 401; then it redirects there.
 NOT_LOGGED_IN = (302, 401)
 
@@ -95,6 +97,11 @@ def switch_loyalty(in_business, db):
     return switch
 
 
+def save_points_per_dollar(client, value: str):
+    """Post the loyalty settings form of the console's plugins page."""
+    return submit_form(client, PLUGINS, {"loyalty-setting_points_per_unit": value}, post_url=LOYALTY_SETTINGS)
+
+
 def hook_results(app, business, hook_name: str, **kwargs) -> list:
     """What the business's enabled plugins answer to a hook during one of its requests."""
     with app.test_request_context("/", base_url=f"http://localhost/b/{business.slug}"), \
@@ -127,14 +134,15 @@ def test_on_payment_captured_awards_a_point_per_whole_dollar(acme, ann, pay, poi
     assert points_of(acme, ann.customer_id) == [123, 50]
 
 
-def test_points_per_dollar_is_a_validated_business_setting(acme, ann, pay, points_of, in_business, db):
-    with in_business(acme):
-        assert save_settings("loyalty", {"points_per_unit": "0"}) == {"points_per_unit": "Enter 1 or more."}
-        assert save_settings("loyalty", {"points_per_unit": "many"}) == {
-            "points_per_unit": "Enter a whole number."
-        }
-        assert save_settings("loyalty", {"points_per_unit": "3"}) == {}
-        db.session.commit()
+def test_staff_set_points_per_dollar_on_the_plugins_page(app, client, acme, ann, pay, points_of):
+    create_staff(app, acme)
+    assert login_staff(client, acme).status_code == 302
+
+    refused = save_points_per_dollar(client, "0")
+    assert refused.status_code == 400
+    assert "Enter 1 or more." in refused.get_data(as_text=True)
+    assert save_points_per_dollar(client, "3").status_code == 302
+
     pay(acme, ann.customer_id, 5_000, number="A-1")
     assert points_of(acme, ann.customer_id) == [150]
 
@@ -186,20 +194,23 @@ def test_the_points_page_needs_a_customer_login(app, client, acme, ann, sign_in)
     assert client.get("/b/acme/loyalty/").status_code in NOT_LOGGED_IN  # a staff login is no customer login
 
 
-def test_console_menu_items_lead_staff_to_every_customers_balance(app, client, acme, ann, pay, sign_in):
-    [item] = hook_results(app, acme, "console_menu_items", staff_user=None)
-    assert item == MenuItem(title="Loyalty points", url="/b/acme/console/loyalty/", order=60)
+def test_console_menu_items_lead_staff_to_every_customers_balance(app, client, acme, ann, pay):
     pay(acme, ann.customer_id, 4_200, number="A-1")
+    create_staff(app, acme)
+    assert login_staff(client, acme).status_code == 302
 
-    sign_in(client, acme, ann)
-    refused = client.get(item.url)
-    assert refused.status_code == 302
-    assert refused.headers["Location"].startswith("/b/acme/console/login?next=")
-    sign_in(client, acme, create_staff(app, acme))
-    page = client.get(item.url)
-
+    dashboard = client.get("/b/acme/console/").get_data(as_text=True)
+    assert '<a href="/b/acme/console/loyalty/">Loyalty points</a>' in dashboard
+    page = client.get("/b/acme/console/loyalty/")
     assert page.status_code == 200
     assert "<tr><td>Ann Lee</td><td>42</td></tr>" in page.get_data(as_text=True)
+
+
+def test_the_console_page_needs_a_staff_login(client, acme, ann, sign_in):
+    sign_in(client, acme, ann)
+    refused = client.get("/b/acme/console/loyalty/")
+    assert refused.status_code == 302
+    assert refused.headers["Location"].startswith("/b/acme/console/login?next=")
 
 
 def test_switched_off_the_plugin_disappears_and_its_points_stay(app, client, acme, ann, pay, points_of,
