@@ -118,15 +118,9 @@ def create_staff(slug: str, email: str, name: str, password_stdin: bool) -> None
 
 @suprata.command("seed-demo")
 @click.option("--reset", is_flag=True, help="Delete the demo businesses and seed them again.")
-@click.option(
-    "--stripe-api",
-    default=seed.DEMO_STRIPE_API,
-    show_default=True,
-    help="Stripe API base the demo businesses use (the local Stripe test server).",
-)
-def seed_demo(reset: bool, stripe_api: str) -> None:
+def seed_demo(reset: bool) -> None:
     """Seed two demo businesses; an existing demo business is kept as it is unless --reset."""
-    report = seed.seed_demo(reset=reset, stripe_api=stripe_api)
+    report = seed.seed_demo(reset=reset)
     click.echo(report.render())
 
 

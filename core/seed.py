@@ -7,7 +7,6 @@ links for a few open invoices and reports them, and earlier links keep working.
 
 from __future__ import annotations
 
-import logging
 import zoneinfo
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -37,17 +36,23 @@ from core.models import (
     Reservation,
     StaffUser,
 )
+from core.payments import record_payment_captured
 from core.plugin_settings import save_settings, set_enabled
 from core.tenancy import business_context, utcnow
 from core.themes import THEMES_DIR
 from core.urls import business_base_url, public_url_for
 
-log = logging.getLogger("suprata.seed")
-
-DEMO_STRIPE_API = "http://127.0.0.1:12111"
+MANUAL_PROCESSOR = "manual"  # payments staff record by hand (cash, cheque)
 BUNDLED_PLUGINS = ("payments_stripe", "sms_twilio", "helpdesk", "portal")
 PORTAL_PASSWORD = "demo-pass-portal"  # noqa: S105 - a published demo login
 SHOWCASE_PAY_LINKS = 2  # open invoices whose fresh pay links each run prints
+# Test-mode keys that only the local Stripe test server accepts (the app reaches it through
+# SUPRATA_STRIPE_API_BASE); the webhook secret is the one the demo registers there for each business.
+DEMO_STRIPE_SETTINGS = {
+    "mode": "test",
+    "test_secret_key": "sk_test_suprata_demo",
+    "webhook_secret": "whsec_suprata_demo",  # noqa: S105 - known to the local test server only
+}
 
 
 # -- what the demo businesses hold ------------------------------------------------------------------------
@@ -331,7 +336,7 @@ class SeedReport:
 # -- seeding -----------------------------------------------------------------------------------------------
 
 
-def seed_demo(*, reset: bool = False, stripe_api: str = DEMO_STRIPE_API) -> SeedReport:
+def seed_demo(*, reset: bool = False) -> SeedReport:
     """Create the demo businesses that do not exist yet (all of them again with ``reset``); commits."""
     report = SeedReport()
     for demo in DEMO_BUSINESSES:
@@ -347,7 +352,7 @@ def seed_demo(*, reset: bool = False, stripe_api: str = DEMO_STRIPE_API) -> Seed
             entry.logins.append(("staff", demo.staff[1], demo.staff[2]))
             entry.logins.append(("portal", demo.customers[0].emails[0][0], PORTAL_PASSWORD))
             if created:
-                entry.notes.extend(fill_demo_business(demo, stripe_api))
+                entry.notes.extend(fill_demo_business(demo))
             entry.pay_links.extend(showcase_pay_links())
             db.session.commit()
         business_cache().forget(business.id)
@@ -379,9 +384,9 @@ def delete_business(business_id: int) -> None:
     business_cache().forget(business_id)
 
 
-def fill_demo_business(demo: DemoBusiness, stripe_api: str) -> list[str]:
+def fill_demo_business(demo: DemoBusiness) -> list[str]:
     """Everything inside one (new, current) business; returns notes for the report."""
-    notes = enable_plugins(stripe_api)
+    notes = enable_plugins()
     db.session.commit()
     business_cache().forget()
     name, email, password = demo.staff
@@ -405,8 +410,8 @@ def fill_demo_business(demo: DemoBusiness, stripe_api: str) -> list[str]:
     return notes
 
 
-def enable_plugins(stripe_api: str) -> list[str]:
-    """Switch on the bundled plugins that loaded; point Stripe at the local test server."""
+def enable_plugins() -> list[str]:
+    """Switch on the bundled plugins that loaded, with demo Stripe test keys."""
     host = current_app.extensions["suprata"].plugins
     loaded = set(host.plugin_names())
     notes = []
@@ -416,18 +421,10 @@ def enable_plugins(stripe_api: str) -> list[str]:
         else:
             notes.append(f"plugin {name} is not installed or did not load; left out")
     if "payments_stripe" in loaded:
-        errors = save_settings("payments_stripe", demo_stripe_settings(stripe_api))
+        errors = save_settings("payments_stripe", DEMO_STRIPE_SETTINGS)
         if errors:
             notes.append("Stripe settings not saved: " + "; ".join(f"{k}: {v}" for k, v in errors.items()))
     return notes
-
-
-def demo_stripe_settings(stripe_api: str) -> dict:
-    return {
-        "secret_key": "sk_test_suprata_demo",
-        "api_base": stripe_api,
-        "webhook_secret": "whsec_suprata_demo",
-    }
 
 
 def add_customer(spec: DemoCustomer) -> Customer:
@@ -464,7 +461,7 @@ def add_invoice(demo: DemoBusiness, customer: Customer, spec: DemoInvoice) -> In
         return invoice
     token = send_invoice(invoice)
     if spec.status == "paid":
-        record_check_payment(invoice, paid_days_ago=max(spec.issued_days_ago - 5, 0))
+        record_check_payment(invoice)
     elif spec.status == "void":
         void_invoice(invoice, reason="demo data")
     elif spec.issued_days_ago >= 3:
@@ -472,19 +469,15 @@ def add_invoice(demo: DemoBusiness, customer: Customer, spec: DemoInvoice) -> In
     return invoice
 
 
-def record_check_payment(invoice: Invoice, *, paid_days_ago: int) -> None:
-    """A payment taken by staff outside the processor (a cheque), so the demo needs no card network."""
-    paid_at = utcnow() - timedelta(days=paid_days_ago)
-    db.session.add(Payment(
-        invoice_id=invoice.id, customer_id=invoice.customer_id, processor="manual",
-        processor_ref=f"demo-{invoice.number}", amount=invoice.amount_due, currency=invoice.currency,
-        status="succeeded", source="staff", details={"method": "check"}, captured_at=paid_at,
-    ))
-    invoice.amount_paid = invoice.total
-    invoice.status = "paid"
-    invoice.paid_at = paid_at
-    record(invoice.customer_id, surface="console", kind="payment.captured",
-           summary=f"Cheque received for invoice {invoice.number}", invoice_id=invoice.id)
+def record_check_payment(invoice: Invoice) -> None:
+    """Staff took a cheque: recorded through core's payment rules, so the receipt goes out as for a card."""
+    payment = Payment(invoice_id=invoice.id, customer_id=invoice.customer_id, processor=MANUAL_PROCESSOR,
+                      amount=invoice.amount_due, currency=invoice.currency, source="staff",
+                      details={"method": "check"})
+    db.session.add(payment)
+    db.session.flush()
+    record_payment_captured(MANUAL_PROCESSOR, f"demo-{invoice.number}", amount=payment.amount,
+                            currency=payment.currency, payment_id=payment.id)
 
 
 def add_earlier_view(invoice: Invoice, token: str, *, days_ago: int) -> None:

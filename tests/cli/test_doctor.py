@@ -37,6 +37,14 @@ def test_a_database_without_schema_is_an_error(fresh_app):
     assert "no schema yet; run `suprata init-db`" in result.output
 
 
+def test_a_plugin_branch_not_applied_yet_is_an_error(fresh_app):
+    migrated = fresh_app.test_cli_runner().invoke(args=["db", "upgrade", "core@head"])
+    assert migrated.exit_code == 0, migrated.output
+    migrations = findings_by_check(fresh_app)["migrations"]
+    assert migrations.level == doctor.ERROR
+    assert "not applied yet: " in migrations.message and "0001_payments_stripe" in migrations.message
+
+
 def test_a_clock_far_from_the_database_is_a_warning(fresh_app):
     assert fresh_app.test_cli_runner().invoke(args=["suprata", "init-db"]).exit_code == 0
     def five_minutes_slow():
