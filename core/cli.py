@@ -118,9 +118,11 @@ def create_staff(slug: str, email: str, name: str, password_stdin: bool) -> None
 
 @suprata.command("seed-demo")
 @click.option("--reset", is_flag=True, help="Delete the demo businesses and seed them again.")
-def seed_demo(reset: bool) -> None:
+@click.option("--stripe-test-server", metavar="URL",
+              help="Register each business's Stripe webhook at this local Stripe test server.")
+def seed_demo(reset: bool, stripe_test_server: str | None) -> None:
     """Seed two demo businesses; an existing demo business is kept as it is unless --reset."""
-    report = seed.seed_demo(reset=reset)
+    report = seed.seed_demo(reset=reset, stripe_test_server=stripe_test_server)
     click.echo(report.render())
 
 

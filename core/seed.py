@@ -7,6 +7,9 @@ links for a few open invoices and reports them, and earlier links keep working.
 
 from __future__ import annotations
 
+import hashlib
+import urllib.parse
+import urllib.request
 import zoneinfo
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -336,9 +339,14 @@ class SeedReport:
 # -- seeding -----------------------------------------------------------------------------------------------
 
 
-def seed_demo(*, reset: bool = False) -> SeedReport:
-    """Create the demo businesses that do not exist yet (all of them again with ``reset``); commits."""
+def seed_demo(*, reset: bool = False, stripe_test_server: str | None = None) -> SeedReport:
+    """Create the demo businesses that do not exist yet (all of them again with ``reset``); commits.
+
+    With ``stripe_test_server`` (the local Stripe test server's address), each business's webhook endpoint
+    is registered there, so payments made on its hosted page reach the app as signed events.
+    """
     report = SeedReport()
+    stripe_loaded = "payments_stripe" in current_app.extensions["suprata"].plugins.plugin_names()
     for demo in DEMO_BUSINESSES:
         business = db.session.scalar(select(Business).where(Business.slug == demo.slug))
         if business is not None and reset:
@@ -355,6 +363,8 @@ def seed_demo(*, reset: bool = False) -> SeedReport:
                 entry.notes.extend(fill_demo_business(demo))
             entry.pay_links.extend(showcase_pay_links())
             db.session.commit()
+            if stripe_test_server and stripe_loaded:
+                entry.notes.append(register_stripe_webhook(stripe_test_server))
         business_cache().forget(business.id)
         report.businesses.append(entry)
     return report
@@ -527,6 +537,28 @@ def add_reservation(customer: Customer, spec: DemoReservation) -> None:
     db.session.add(Reservation(customer_id=customer.id, title=spec.title, starts_on=starts_on,
                                ends_on=starts_on + timedelta(days=spec.days), currency="USD",
                                total=spec.total, amount_paid=spec.paid))
+
+
+def demo_webhook_id(url: str) -> str:
+    """The registration id for a webhook URL: registering the same URL again replaces it."""
+    return "wh_demo_" + hashlib.sha256(url.encode()).hexdigest()[:16]
+
+
+def register_stripe_webhook(server: str) -> str:
+    """Have the Stripe test server send every event to the current business's webhook; returns a note."""
+    url = public_url_for("payments_stripe_public.webhook")
+    webhook_id = demo_webhook_id(url)
+    fields = urllib.parse.urlencode({"url": url, "secret": DEMO_STRIPE_SETTINGS["webhook_secret"]}).encode()
+    if not server.startswith(("http://", "https://")):
+        return f"{server} is not an http:// address; no Stripe webhook registered"
+    # The scheme is checked above; the address is the operator's own test server.
+    request = urllib.request.Request(f"{server.rstrip('/')}/_config/webhooks/{webhook_id}", data=fields)  # noqa: S310
+    try:
+        with urllib.request.urlopen(request, timeout=10):  # noqa: S310
+            pass
+    except OSError as exc:
+        return f"Stripe test server {server} did not take the webhook for {url}: {exc}"
+    return f"Stripe test events go to {url}"
 
 
 def showcase_pay_links() -> list[tuple[str, str]]:

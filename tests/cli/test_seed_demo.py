@@ -23,7 +23,8 @@ from core.models import (
 )
 from core.models.invoice import INVOICE_KINDS, INVOICE_STATUSES
 from core.plugin_settings import settings_for
-from core.seed import ACME, HARBOR, PORTAL_PASSWORD, minimal_pdf
+from core.seed import ACME, HARBOR, PORTAL_PASSWORD, demo_webhook_id, minimal_pdf
+from core.testing.postgres import free_port
 
 PAY_LINK = re.compile(r"pay link for (\S+): (http\S+/b/(\w+)/\S+)")
 COUNTED = (Customer, Invoice, Job, AppointmentRequest, Agreement, Reservation, StaffUser, CustomerUser)
@@ -114,6 +115,23 @@ def test_stripe_uses_the_demo_test_keys(app, db, in_business):
             stripe = settings_for("payments_stripe")
             assert stripe["mode"] == "test" and stripe["test_secret_key"].startswith("sk_test_")
             assert stripe["webhook_secret"].startswith("whsec_")
+
+
+def test_webhooks_are_registered_at_the_stripe_test_server(app, db, stripe_server):
+    output = seed(app, "--stripe-test-server", stripe_server.base_url)
+    urls = [f"http://suprata.test/b/{slug}/stripe/webhook" for slug in ("acme", "harbor")]
+    try:
+        for url in urls:
+            assert f"Stripe test events go to {url}" in output
+    finally:
+        for url in urls:
+            stripe_server.unregister_webhook(demo_webhook_id(url))
+
+
+def test_an_unreachable_stripe_test_server_is_reported_and_seeding_goes_on(app, db):
+    output = seed(app, "--stripe-test-server", f"http://127.0.0.1:{free_port()}")
+    assert output.count("did not take the webhook") == 2
+    assert sorted(demo_businesses(app)) == ["acme", "harbor"]
 
 
 def test_seeding_again_keeps_the_data_and_issues_fresh_pay_links(app, db, in_business):
