@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from core.activity import audit
@@ -47,16 +47,11 @@ def edit_notification_template(key: str):
     """Edit one message; "Preview" renders the draft with sample values below the form, saving nothing."""
     default = _default_or_404(key)
     custom = _custom(key)
-    source = custom or default
-    form = TemplateForm(
-        data={
-            "subject": custom.subject if custom else default.subject,
-            "text": custom.body_text if custom else default.text,
-            "html": custom.body_html if custom else default.html,
-        }
-    )
+    if request.method == "GET":
+        form = TemplateForm(data=_editor_data(default, custom))
+    else:
+        form = TemplateForm()
     rendered = None
-    status = 200
     if form.validate_on_submit():
         subject, text, html = form.subject.data or None, form.text.data, form.html.data or None
         if form.preview.data:
@@ -68,19 +63,24 @@ def edit_notification_template(key: str):
                 flash("The template is saved.", "success")
                 return redirect(url_for("console.notification_templates"))
             form.form_errors.extend(problems)
-            status = 400
-    elif form.is_submitted():
-        status = 400
-    return render_template(
+    status = 400 if form.errors else 200
+    page = render_template(
         "console/notifications/edit.html",
         key=key,
         default=default,
         custom=custom,
-        source=source,
         form=form,
         preview=rendered,
         variables=variables(key),
-    ), status
+    )
+    return page, status
+
+
+def _editor_data(default, custom: NotificationTemplate | None) -> dict:
+    """The business's own wording if it has one (a blank subject means the default one), else the default."""
+    if custom is None:
+        return {"subject": default.subject, "text": default.text, "html": default.html}
+    return {"subject": custom.subject, "text": custom.body_text, "html": custom.body_html}
 
 
 def _save(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from email.utils import formataddr, parseaddr
 
-from flask import flash, g, redirect, render_template, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 
 from core.activity import audit
 from core.business_state import business_cache
@@ -38,7 +38,7 @@ PLAIN_FIELDS = (
 @bp.route("/settings", methods=["GET", "POST"])
 def settings():
     business = db.session.get(Business, g.business.id)
-    form = SettingsForm(data=_form_data(business))
+    form = SettingsForm(data=_form_data(business)) if request.method == "GET" else SettingsForm()
     if form.validate_on_submit():
         _save(business, form)
         audit("business.settings_changed", f"business {business.slug}")

@@ -6,6 +6,7 @@ import pytest
 from flask import url_for
 
 from core import create_app
+from core.extensions import db as _db
 from core.identity.tokens import hash_token
 from core.models import AuthSession
 from core.plugin_api import MenuItem, Setting, hookimpl, staff_blueprint
@@ -20,9 +21,10 @@ PASSWORD = "correct horse battery"
 def _push_request_context():
     """Replaces pytest-flask's fixture of this name, which keeps one request context open for a whole test.
 
-    Under that context every request of the test shares one ``g``, so Flask-Login's per-request user cache
-    would carry a login (or a logout) from one request, or one client, into the next. Without it, each
-    request gets a fresh context, as in production.
+    Under it every request of a test shares one ``g``, where Flask-Login caches the user and Flask-WTF the
+    CSRF token: a login or a logout would carry over to the next request, even one from another client, and
+    a second client would be handed the first one's token. Without it each request gets fresh contexts, as
+    in production.
     """
 
 
@@ -107,4 +109,7 @@ class ProbePlugin:
 def probe_app(database_url, tmp_path_factory, mailbox):
     """A second app on the same database with the probe plugin installed (plugins add routes at start)."""
     config = base_test_config(database_url, tmp_path_factory.mktemp("probe"), mailbox.port)
-    return create_app(config, plugins=[("probe", ProbePlugin())])
+    application = create_app(config, plugins=[("probe", ProbePlugin())])
+    yield application
+    with application.app_context():
+        _db.engine.dispose()

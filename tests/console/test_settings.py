@@ -1,0 +1,133 @@
+"""Business settings: validated fields, the email sender, policies, and a logo checked by its content."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from werkzeug.test import EnvironBuilder
+
+from core.models import Business
+from core.testing.helpers import csrf_token_from, submit_form
+
+SETTINGS = "/b/acme/console/settings"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
+WEBP = b"RIFF\x24\x00\x00\x00WEBPVP8 " + b"\x00" * 64
+
+
+def _valid(**fields) -> dict:
+    return {
+        "name": "Acme Plumbing & Heating",
+        "email": "office@acme.test",
+        "phone": "+1 555 010 2000",
+        "address": "12 Main St",
+        "billing_email": "billing@acme.test",
+        "mail_from_name": "Acme Billing",
+        "mail_from_address": "billing@acme.test",
+        "reply_to": "office@acme.test",
+        "timezone": "America/Chicago",
+        "currency": "cad",
+        "brand_color": "#AA3300",
+        "accent_color": "#112233",
+        "theme": "default",
+        "invoice_prefix": "AC-",
+        "unknown_signup_policy": "queue",
+        "self_registration": "y",
+        **fields,
+    }
+
+
+def _business(app, db, business) -> Business:
+    with app.app_context():
+        row = db.session.get(Business, business.id)
+        _ = row.logo
+        db.session.expunge(row)
+        return row
+
+
+def _upload(client, data: dict):
+    """POST the settings form with a file, like a browser; the request body is closed afterwards."""
+    token = csrf_token_from(client.get(SETTINGS).get_data(as_text=True))
+    environ = EnvironBuilder(path=SETTINGS, method="POST", data={"csrf_token": token, **data}).get_environ()
+    try:
+        return client.open(environ)
+    finally:
+        environ["wsgi.input"].close()  # werkzeug spools large bodies to a temporary file it leaves open
+
+
+def test_settings_are_saved_and_used_at_once(app, db, acme, console):
+    response = submit_form(console, SETTINGS, _valid())
+    assert response.status_code == 302
+    saved = _business(app, db, acme)
+    assert (saved.name, saved.timezone, saved.currency, saved.brand_color, saved.invoice_prefix) == (
+        "Acme Plumbing & Heating",
+        "America/Chicago",
+        "CAD",
+        "#aa3300",
+        "AC-",
+    )
+    assert saved.mail_from == "Acme Billing <billing@acme.test>"
+    assert saved.policies == {
+        "invite_after_payment": False,
+        "self_registration": True,
+        "unknown_signup_policy": "queue",
+        "verify_public_tickets": False,
+    }
+    page = console.get(SETTINGS).get_data(as_text=True)
+    assert "Acme Plumbing &amp; Heating · Console" in page
+    assert 'value="Acme Billing"' in page and 'value="billing@acme.test"' in page
+    assert "--brand: #aa3300" in page
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"name": ""}, "This field is required."),
+        ({"timezone": "Mars/Olympus_Mons"}, "Choose a time zone from the IANA list"),
+        ({"timezone": "../../etc/passwd"}, "Choose a time zone from the IANA list"),
+        ({"currency": "dollars"}, "Use the three-letter ISO 4217 code"),
+        ({"brand_color": "blue"}, "Use a colour like #1f6feb."),
+        ({"accent_color": "#12345"}, "Use a colour like #1f6feb."),
+        ({"invoice_prefix": "INV <1>"}, "Use letters, digits"),
+        ({"email": "office at acme"}, "Enter a valid email."),
+        ({"theme": "no-such-theme"}, "Not a valid choice."),
+        ({"unknown_signup_policy": "allow"}, "Not a valid choice."),
+    ],
+)
+def test_invalid_settings_are_shown_on_the_form(app, db, acme, console, fields, message):
+    response = submit_form(console, SETTINGS, _valid(**fields))
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    assert _business(app, db, acme).name == "Acme Plumbing"
+
+
+@pytest.mark.parametrize(("data", "mime"), [(PNG, "image/png"), (JPEG, "image/jpeg"), (WEBP, "image/webp")])
+def test_a_logo_is_stored_with_the_type_its_content_shows(app, db, acme, console, data, mime):
+    response = _upload(console, _valid(logo=(io.BytesIO(data), "logo.gif")))
+    assert response.status_code == 302
+    logo = console.get("/b/acme/logo")
+    assert (logo.data, logo.mimetype) == (data, mime)
+    assert "Remove the current logo" in console.get(SETTINGS).get_data(as_text=True)
+
+    submit_form(console, SETTINGS, _valid(remove_logo="y"))
+    assert console.get("/b/acme/logo").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("data", "name", "message"),
+    [
+        (
+            b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+            "logo.svg",
+            "Upload a PNG, JPEG or WebP image.",
+        ),
+        (b"<html><script>alert(1)</script></html>", "logo.png", "Upload a PNG, JPEG or WebP image."),
+        (PNG + b"\x00" * (1024 * 1024), "big.png", "The logo must be 1 MB or smaller."),
+    ],
+)
+def test_logos_are_checked_by_content_and_size(app, db, acme, console, data, name, message):
+    response = _upload(console, _valid(logo=(io.BytesIO(data), name)))
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    assert _business(app, db, acme).logo is None
