@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
+from flask import has_app_context
 from sqlalchemy import text
 
 from core.tenancy import business_context
@@ -23,6 +24,17 @@ def pytest_addoption(parser):
         choices=("sqlite", "postgresql"),
         help="database the suite runs on",
     )
+
+
+@pytest.fixture(autouse=True)
+def _push_request_context():
+    """Replaces pytest-flask's fixture of this name, which keeps one request context open for a whole test.
+
+    While it is open, every test-client request reuses its app context and so its ``g``: Flask-Login's cached
+    user and the resolved business would leak from one request into the next, and a realm check could pass
+    without testing anything. Each request here gets a fresh context, as in production.
+    """
+    yield
 
 
 @pytest.fixture(scope="session")
@@ -131,8 +143,9 @@ def db(app, mailbox):
     mailbox.clear()
     yield _db
     # Test requests share pytest-flask's pushed context and its session; a read left open there would
-    # hold locks that PostgreSQL's TRUNCATE waits for.
-    _db.session.remove()
+    # hold locks that PostgreSQL's TRUNCATE waits for. (Tests that do without that context may have none.)
+    if has_app_context():
+        _db.session.remove()
     wipe_database(app)
 
 
