@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import select, update
 
 from core.models import Customer, Invoice
-from core.tenancy import TenancyError, business_context
+from core.tenancy import TenancyError
 
 
 @pytest.fixture
@@ -70,5 +70,5 @@ def test_joined_queries_are_scoped_too(two_businesses, in_business, db):
     with in_business(acme):
         rows = db.session.execute(select(Invoice, Customer).join(Customer)).all()
         assert rows == []
-    with business_context(bolt.id):
+    with in_business(bolt):
         assert len(db.session.execute(select(Invoice).join(Customer)).all()) == 1
