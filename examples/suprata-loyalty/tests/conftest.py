@@ -3,7 +3,6 @@
 point, so install it first: ``pip install -e examples/suprata-loyalty``."""
 
 import pytest
-from flask import g
 
 from core.extensions import db
 from core.identity.sessions import COOKIE_NAMES
@@ -23,8 +22,5 @@ def sign_in(app):
             db.session.add(AuthSession(token_hash=token_hash, realm=user.realm, user_id=user.id))
             db.session.commit()
         client.set_cookie(COOKIE_NAMES[user.realm], token, path=f"/b/{business.slug}/")
-        # The test's requests share pytest-flask's context, where Flask-Login keeps the user it loaded
-        # first; without this, the next request would still be whoever that was.
-        g.pop("_login_user", None)
 
     return sign_in_
