@@ -186,7 +186,6 @@ def invoice(invoice_id: int):
         payments=db.session.scalars(
             select(Payment)
             .where(Payment.invoice_id == invoice_id)
-            .options(selectinload(Payment.refunds))
             .order_by(Payment.created_at.desc(), Payment.id.desc())
         ).all(),
         saved_methods=db.session.scalars(
