@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import current_app, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
@@ -36,12 +36,17 @@ from core.urls import public_url_for
 
 log = logging.getLogger("suprata.paylink")
 
-# Generous for a person, slow for a script trying tokens.
-VIEW_LIMIT = "60 per minute"
+# Per address: generous for a person, slow for a script trying tokens. An installation behind a shared
+# address (a load test, a corporate proxy) may change it with SUPRATA_PAYLINK_RATE_LIMIT.
+DEFAULT_VIEW_LIMIT = "60 per minute"
 CHECKOUT_LIMIT = "10 per minute"
 # The return page refreshes itself every few seconds while the processor confirms.
 RETURN_LIMIT = "60 per minute"
 RETURN_REFRESH_SECONDS = 3
+
+
+def view_limit() -> str:
+    return current_app.config.get("SUPRATA_PAYLINK_RATE_LIMIT", DEFAULT_VIEW_LIMIT)
 
 
 @bp.after_request
@@ -52,7 +57,7 @@ def private_response(response):
 
 
 @bp.get("/pay/<token>")
-@limiter.limit(VIEW_LIMIT)
+@limiter.limit(view_limit)
 def show(token: str):
     """The invoice behind the link; records the view and says when the previous one was."""
     found = _load(token, with_last_view=True)
@@ -60,6 +65,12 @@ def show(token: str):
         return not_valid()
     link, last_viewed_at = found
     invoice = link.invoice
+    processor = connected_processor() if invoice.status == "open" and invoice.amount_due > 0 else None
+    # Rendered first: the view is then written in a short transaction, and the commit, which expires every
+    # loaded row, comes after everything that reads them.
+    page = render_template("paylink/invoice.html", invoice=invoice, token=token,
+                           last_viewed_at=last_viewed_at, can_pay=processor is not None,
+                           save_card_wording=save_card_wording(g.business.name))
     now = utcnow()
     db.session.add(InvoiceView(invoice_id=invoice.id, pay_link_id=link.id, viewed_at=now,
                                ip=request.remote_addr, user_agent=request.user_agent.string[:300] or None))
@@ -67,11 +78,6 @@ def show(token: str):
         record(invoice.customer_id, surface="pay_link", kind="invoice.viewed",
                summary=f"Opened invoice {invoice.number} for the first time", invoice_id=invoice.id)
         emit_after_commit("on_invoice_viewed", invoice=invoice, when=now)
-    processor = connected_processor() if invoice.status == "open" and invoice.amount_due > 0 else None
-    # Rendered before the commit, which would expire every loaded row and cost a query each to reload.
-    page = render_template("paylink/invoice.html", invoice=invoice, token=token,
-                           last_viewed_at=last_viewed_at, can_pay=processor is not None,
-                           save_card_wording=save_card_wording(g.business.name))
     db.session.commit()
     return page
 
@@ -144,7 +150,7 @@ def return_page(token: str):
 
 
 @bp.get("/pay/<token>/receipt")
-@limiter.limit(VIEW_LIMIT)
+@limiter.limit(view_limit)
 def receipt(token: str):
     """The receipt of a paid invoice, printable."""
     found = _load(token)
@@ -163,7 +169,7 @@ def receipt(token: str):
 
 
 @bp.get("/pay/<token>/print")
-@limiter.limit(VIEW_LIMIT)
+@limiter.limit(view_limit)
 def printable(token: str):
     """The invoice on its own, laid out for printing or saving as PDF from the browser."""
     found = _load(token)
