@@ -82,20 +82,7 @@ def client_for(config: StripeConfig) -> stripe.StripeClient:
 
 @lru_cache(maxsize=64)
 def _client(secret_key: str, api_base: str | None) -> stripe.StripeClient:
-    # A local stand-in does not replay idempotent requests the way Stripe does: never retry against it.
+    # Against a local stand-in (tests, the demo) a failure should show at once, not after retries.
     if api_base:
         return stripe.StripeClient(secret_key, base_addresses={"api": api_base}, max_network_retries=0)
     return stripe.StripeClient(secret_key, max_network_retries=NETWORK_RETRIES)
-
-
-def demo_settings() -> dict:
-    """Settings for a demo business paying through the local Stripe test server.
-
-    Save them with ``core.plugin_settings.save_settings("payments_stripe", demo_settings())`` and run the app
-    with ``SUPRATA_STRIPE_API_BASE=http://127.0.0.1:12111`` (``python -m core.testing.stripe_server``).
-    """
-    return {"mode": "test", "test_secret_key": "sk_test_suprata_demo", "webhook_secret": DEMO_WEBHOOK_SECRET}
-
-
-# Known to the local test server only; it moves no money.
-DEMO_WEBHOOK_SECRET = "whsec_suprata_demo"  # noqa: S105

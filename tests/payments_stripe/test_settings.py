@@ -7,7 +7,6 @@ from core.models import PluginState
 from core.plugin_settings import save_settings
 from core.tenancy import business_context
 from core.testing.helpers import create_staff, csrf_token_from, login_staff
-from plugins.payments_stripe.settings import demo_settings
 
 
 def test_keys_and_secrets_are_checked_and_stored_encrypted(app, shop):
@@ -55,9 +54,3 @@ def test_testing_the_connection_needs_a_staff_login(app, client, shop):
 
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/b/acme/console/login")
-
-
-def test_the_demo_settings_are_valid_settings(app, make_business):
-    business = make_business("demo", plugins=["payments_stripe"])
-    with app.app_context(), business_context(business.id):
-        assert save_settings("payments_stripe", demo_settings()) == {}
