@@ -146,7 +146,8 @@ def _install_request_hooks(app: Flask) -> None:
     def select_business():
         """Resolve the business once per request; everything after this is scoped to it."""
         slug = request.environ.get("suprata.business_slug")
-        business = state.businesses.by_slug(slug) if slug else state.businesses.by_host(request.host.split(":")[0])
+        host_name = request.host.split(":")[0]
+        business = state.businesses.by_slug(slug) if slug else state.businesses.by_host(host_name)
         g.business = business
         g.business_token = enter_business(business.id if business else None)
         if business is None and (slug or request.endpoint not in INSTALLATION_ENDPOINTS):

@@ -8,7 +8,7 @@ secret key or without a public URL.
 import os
 from pathlib import Path
 
-DEMO_SECRET_KEY = "suprata-demo-secret-key-not-for-production"
+DEMO_SECRET_KEY = "suprata-demo-secret-key-not-for-production"  # noqa: S105 - refused in production
 INSTANCE_DIR = Path(os.environ.get("SUPRATA_INSTANCE_DIR", Path.cwd() / "instance"))
 
 

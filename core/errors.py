@@ -37,7 +37,8 @@ def init_app(app) -> None:
     @app.errorhandler(CSRFError)
     def csrf_failed(_exc):
         return render_error(
-            400, "Your form expired", "For your security the form timed out. Go back, reload the page and try again."
+            400, "Your form expired",
+            "For your security the form timed out. Go back, reload the page and try again.",
         )
 
     @app.errorhandler(HTTPException)

@@ -99,8 +99,9 @@ def send_invoice(invoice: Invoice, *, expires_at: datetime | None = None, resend
             "pay_url": public_url_for("paylink.show", token=token),
         },
     )
-    record(invoice.customer_id, surface="console", kind="invoice.sent",
-           summary=f"Invoice {invoice.number} {'re-sent' if not first_send else 'sent'}", invoice_id=invoice.id)
+    summary = f"Invoice {invoice.number} {'re-sent' if not first_send else 'sent'}"
+    record(invoice.customer_id, surface="console", kind="invoice.sent", summary=summary,
+           invoice_id=invoice.id)
     audit("invoice.sent" if first_send else "invoice.resent", f"invoice {invoice.number}")
     if first_send:
         emit_after_commit("on_invoice_sent", invoice=invoice)

@@ -18,7 +18,7 @@ from core.extensions import db
 from core.models import PluginState
 from core.tenancy import current_business_id
 
-SECRET_PREFIX = "enc:"
+SECRET_PREFIX = "enc:"  # noqa: S105 - a marker, not a secret
 
 
 def _fernet() -> Fernet:

@@ -71,7 +71,9 @@ def consume(purpose: str, token: str) -> ActionToken | None:
 
 def revoke_all(purpose: str, *, customer_id: int | None = None, email: str | None = None) -> None:
     """Revoke outstanding tokens of a purpose (e.g. older invitations when a new one is sent)."""
-    conditions = [ActionToken.purpose == purpose, ActionToken.used_at.is_(None), ActionToken.revoked_at.is_(None)]
+    conditions = [
+        ActionToken.purpose == purpose, ActionToken.used_at.is_(None), ActionToken.revoked_at.is_(None)
+    ]
     if customer_id is not None:
         conditions.append(ActionToken.customer_id == customer_id)
     if email is not None:

@@ -21,7 +21,9 @@ class OutboxMessage(TenantScoped, db.Model):
     channel: Mapped[str] = mapped_column(String(32))  # "email", "sms", ...
     template_key: Mapped[str] = mapped_column(String(64))
     recipient: Mapped[str] = mapped_column(String(255))
-    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id", ondelete="SET NULL"), index=True)
+    customer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("customer.id", ondelete="SET NULL"), index=True
+    )
     context: Mapped[dict] = mapped_column(JSON, default=dict)
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
