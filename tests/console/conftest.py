@@ -17,17 +17,6 @@ from core.testing.helpers import create_staff, login_staff
 PASSWORD = "correct horse battery"
 
 
-@pytest.fixture(autouse=True)
-def _push_request_context():
-    """Replaces pytest-flask's fixture of this name, which keeps one request context open for a whole test.
-
-    Under it every request of a test shares one ``g``, where Flask-Login caches the user and Flask-WTF the
-    CSRF token: a login or a logout would carry over to the next request, even one from another client, and
-    a second client would be handed the first one's token. Without it each request gets fresh contexts, as
-    in production.
-    """
-
-
 @pytest.fixture
 def password() -> str:
     """Every console test's staff password."""
