@@ -52,14 +52,16 @@ class EmailChannel(Channel):
     def deliver(self, message: OutboxMessage, rendered: RenderedMessage) -> str | None:
         business = business_cache().by_id(message.business_id)
         config = current_app.config
-        sender_address = business.mail_from or parseaddr(config["MAIL_DEFAULT_SENDER"])[1]
+        # The console stores "Name <address>"; a bare address is sent under the business's name.
+        sender_name, sender_address = parseaddr(business.mail_from or "")
+        sender_address = sender_address or parseaddr(config["MAIL_DEFAULT_SENDER"])[1]
         email = Message(
             subject=rendered.subject,
             recipients=[message.recipient],
             body=rendered.text,
             html=rendered.html,
             # Flask-Mail joins a (name, address) pair unquoted, which breaks names such as "Bolt, Electric".
-            sender=formataddr((business.name, sender_address)),
+            sender=formataddr((sender_name or business.name, sender_address)),
             reply_to=business.reply_to or business.email,
         )
         state = mail.init_mail(config, current_app.debug, current_app.testing)
