@@ -7,7 +7,10 @@ import io
 import pytest
 from werkzeug.test import EnvironBuilder
 
+from core.extensions import db as _db
 from core.models import Business
+from core.notifications.outbox import deliver_due, enqueue
+from core.tenancy import business_context
 from core.testing.helpers import csrf_token_from, submit_form
 
 SETTINGS = "/b/acme/console/settings"
@@ -78,6 +81,22 @@ def test_settings_are_saved_and_used_at_once(app, db, acme, console):
     assert "Acme Plumbing &amp; Heating · Console" in page
     assert 'value="Acme Billing"' in page and 'value="billing@acme.test"' in page
     assert "--brand: #aa3300" in page
+
+
+def test_emails_carry_the_sender_and_reply_address_set_here(app, acme, console, mailbox):
+    submit_form(console, SETTINGS, _valid(mail_from_name="Acme Billing, Inc.", reply_to="help@acme.test"))
+    with app.app_context(), business_context(acme.id):
+        enqueue(
+            "staff_password_changed",
+            to="dana@acme.test",
+            context={"staff_name": "Dana", "changed_at": "2026-07-02T15:04:00+00:00"},
+        )
+        _db.session.commit()
+        deliver_due()
+    [email] = mailbox.wait_for(1)
+    assert email["From"].addresses[0].display_name == "Acme Billing, Inc."
+    assert email["From"].addresses[0].addr_spec == "billing@acme.test"
+    assert email["Reply-To"] == "help@acme.test"
 
 
 @pytest.mark.parametrize(
