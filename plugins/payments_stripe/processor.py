@@ -8,7 +8,6 @@ double click, a retried request) returns the first result instead of charging or
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 
 import stripe
@@ -33,8 +32,6 @@ from core.plugin_api import (
 )
 from plugins.payments_stripe.models import StripeCustomer
 from plugins.payments_stripe.settings import client_for, current_config
-
-log = logging.getLogger("suprata.payments_stripe")
 
 NAME = "stripe"
 
