@@ -11,6 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from core import config as config_module
 from core.business_state import BusinessCache
+from core.database import configure_sqlite
 from core.extensions import csrf, db, limiter, login_manager, mail, migrate
 from core.plugin_host import PluginHost
 from core.tenancy import enter_business, leave_business
@@ -80,6 +81,8 @@ def create_app(config: dict | None = None, *, plugins: list[tuple[str, object]] 
     _ensure_sqlite_dir(app)
 
     db.init_app(app)
+    with app.app_context():
+        configure_sqlite(db.engine)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
     csrf.init_app(app)
     mail.init_app(app)

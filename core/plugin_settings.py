@@ -7,6 +7,7 @@ Secret settings (API keys) are encrypted at rest with a key derived from ``SECRE
 from __future__ import annotations
 
 import base64
+import functools
 
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
@@ -22,8 +23,14 @@ SECRET_PREFIX = "enc:"  # noqa: S105 - a marker, not a secret
 
 
 def _fernet() -> Fernet:
+    return _fernet_for(current_app.config["SECRET_KEY"])
+
+
+@functools.lru_cache(maxsize=4)
+def _fernet_for(secret_key: str) -> Fernet:
+    # Derived once per secret key: pages that check "is Stripe connected?" must not pay for HKDF each time.
     key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"suprata plugin settings").derive(
-        current_app.config["SECRET_KEY"].encode()
+        secret_key.encode()
     )
     return Fernet(base64.urlsafe_b64encode(key))
 
