@@ -346,7 +346,10 @@ def seed_demo(*, reset: bool = False, stripe_test_server: str | None = None) -> 
     is registered there, so payments made on its hosted page reach the app as signed events.
     """
     report = SeedReport()
-    stripe_loaded = "payments_stripe" in current_app.extensions["suprata"].plugins.plugin_names()
+    host = current_app.extensions["suprata"].plugins
+    stripe_loaded = "payments_stripe" in host.plugin_names()
+    # The customer login is seeded either way; it is only worth printing where a portal can use it.
+    portal_has_pages = "portal" in host.blueprint_owner.values()
     for demo in DEMO_BUSINESSES:
         business = db.session.scalar(select(Business).where(Business.slug == demo.slug))
         if business is not None and reset:
@@ -358,7 +361,8 @@ def seed_demo(*, reset: bool = False, stripe_test_server: str | None = None) -> 
         with business_context(business.id):
             entry = BusinessReport(demo.name, business_base_url(business), created)
             entry.logins.append(("staff", demo.staff[1], demo.staff[2]))
-            entry.logins.append(("portal", demo.customers[0].emails[0][0], PORTAL_PASSWORD))
+            if portal_has_pages:
+                entry.logins.append(("portal", demo.customers[0].emails[0][0], PORTAL_PASSWORD))
             if created:
                 entry.notes.extend(fill_demo_business(demo))
             entry.pay_links.extend(showcase_pay_links())
