@@ -3,13 +3,14 @@
 import pytest
 
 from core import create_app
-from core.config import ConfigurationError
+from core.config import DEMO_SECRET_KEY, ConfigurationError
+from core.extensions import db
 from core.testing.fixtures import base_test_config
 from core.urls import public_url_for
 
 
 def test_production_refuses_the_demo_secret_key(app_config):
-    config = dict(app_config, SUPRATA_ENV="production", SECRET_KEY="suprata-demo-secret-key-not-for-production")
+    config = dict(app_config, SUPRATA_ENV="production", SECRET_KEY=DEMO_SECRET_KEY)
     with pytest.raises(ConfigurationError, match="SUPRATA_SECRET_KEY"):
         create_app(config)
 
@@ -70,7 +71,10 @@ def test_security_headers_on_every_page(client, make_business):
     assert response.headers["X-Frame-Options"] == "DENY"
 
 
-def test_a_second_app_instance_shares_the_database(app_config, make_business):
+def test_a_second_app_instance_shares_the_database(app_config, make_business, tmp_path):
     make_business("acme", name="Acme Plumbing")
-    other = create_app(base_test_config(app_config["SQLALCHEMY_DATABASE_URI"], "/tmp", app_config["MAIL_PORT"]))
+    database_url, mail_port = app_config["SQLALCHEMY_DATABASE_URI"], app_config["MAIL_PORT"]
+    other = create_app(base_test_config(database_url, tmp_path, mail_port))
     assert "Acme Plumbing" in other.test_client().get("/b/acme/").get_data(as_text=True)
+    with other.app_context():
+        db.engine.dispose()  # its pooled connection would otherwise be left open for the garbage collector
