@@ -1,63 +1,12 @@
 """The local Stripe test server, driven only through the real stripe SDK and plain HTTP."""
 
-import http.server
-import threading
-import time
 
 import pytest
 import requests
 import stripe
 
+from core.testing.payments import WEBHOOK_SECRET, WebhookInbox
 from core.testing.stripe_server import StripeTestServer
-
-WEBHOOK_SECRET = "whsec_local_test_secret"
-
-
-class WebhookReceiver:
-    """A tiny HTTP endpoint that records what the server POSTs to it."""
-
-    def __init__(self):
-        self.deliveries = []
-        self._changed = threading.Condition()
-        receiver = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                with receiver._changed:
-                    receiver.deliveries.append((body, self.headers.get("Stripe-Signature")))
-                    receiver._changed.notify_all()
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/stripe/webhook"
-
-    def stop(self):
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join()
-
-    def wait_for(self, event_type, object_id, timeout=5):
-        """The first verified event of `event_type` about `object_id`, as construct_event returns it."""
-        deadline = time.monotonic() + timeout
-        seen = 0
-        with self._changed:
-            while True:
-                for body, signature in self.deliveries[seen:]:
-                    event = stripe.Webhook.construct_event(body, signature, WEBHOOK_SECRET)
-                    if event.type == event_type and event.data.object.id == object_id:
-                        return event, body, signature
-                seen = len(self.deliveries)
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise AssertionError(f"no {event_type} webhook for {object_id}")
-                self._changed.wait(remaining)
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +18,7 @@ def stripe_server():
 
 @pytest.fixture(scope="module")
 def webhooks(stripe_server):
-    receiver = WebhookReceiver()
+    receiver = WebhookInbox()
     webhook_id = stripe_server.register_webhook(receiver.url, WEBHOOK_SECRET)
     yield receiver
     stripe_server.unregister_webhook(webhook_id)
@@ -176,7 +125,8 @@ def test_paying_completes_the_session_and_sends_signed_webhooks(client, browser,
     assert (intent.status, intent.amount, intent.currency) == ("succeeded", 12550, "usd")
     assert intent.metadata.to_dict() == {"invoice": "INV-7", "tenant": "acme"}
 
-    event, body, signature = webhooks.wait_for("checkout.session.completed", session.id)
+    delivery = webhooks.wait_for("checkout.session.completed", session.id)
+    event, body, signature = delivery.event, delivery.body, delivery.signature
     assert event.data.object.payment_status == "paid"
     assert event.data.object.payment_intent == intent.id
     assert event.data.object.client_reference_id == "inv_7"
@@ -210,7 +160,7 @@ def test_a_declined_card_keeps_the_session_open_then_a_retry_pays(client, browse
     assert paid.status_code == 303
     session = client.v1.checkout.sessions.retrieve(session.id)
     assert (session.status, session.payment_intent) == ("complete", failed.id)
-    event, _, _ = webhooks.wait_for("payment_intent.payment_failed", failed.id)
+    event = webhooks.wait_for("payment_intent.payment_failed", failed.id).event
     assert event.data.object.last_payment_error.decline_code == "insufficient_funds"
 
 
@@ -353,7 +303,7 @@ def test_refunds_send_charge_refunded(client, webhooks):
     client.v1.refunds.create(params={"payment_intent": intent.id})
 
     charge_id = client.v1.payment_intents.retrieve(intent.id).latest_charge.id
-    event, _, _ = webhooks.wait_for("charge.refunded", charge_id)
+    event = webhooks.wait_for("charge.refunded", charge_id).event
     assert event.data.object.refunded is True
 
 
@@ -419,7 +369,7 @@ def test_a_confirmed_setup_intent_keeps_the_card_on_its_customer_and_says_so(cli
 
     assert confirmed.status == "succeeded"
     assert client.v1.payment_methods.retrieve(pm.id).customer == customer.id
-    event, _, _ = webhooks.wait_for("setup_intent.succeeded", setup.id)
+    event = webhooks.wait_for("setup_intent.succeeded", setup.id).event
     assert event.data.object.payment_method == pm.id
 
 
@@ -430,5 +380,5 @@ def test_detaching_a_card_sends_payment_method_detached(client, webhooks):
 
     client.v1.payment_methods.detach(pm.id)
 
-    event, _, _ = webhooks.wait_for("payment_method.detached", pm.id)
+    event = webhooks.wait_for("payment_method.detached", pm.id).event
     assert event.data.object.customer is None
