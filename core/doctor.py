@@ -100,7 +100,7 @@ def check_migrations() -> Finding:
         return Finding(ERROR, "migrations", "the database has no schema yet; run `suprata init-db`")
     if pending:
         return Finding(ERROR, "migrations", f"not applied yet: {', '.join(pending)}; run `suprata init-db`")
-    return Finding(OK, "migrations", "up to date: " + ", ".join(sorted(current)))
+    return Finding(OK, "migrations", "up to date: " + ", ".join(sorted(applied)))
 
 
 def database_clock() -> datetime:
