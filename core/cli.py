@@ -34,6 +34,16 @@ def init_app(app) -> None:
     # Every `flask db` command (and `init-db`) must see the migration folders of the installed plugins.
     if add_plugin_branches not in migrate.configure_callbacks:
         migrate.configure(add_plugin_branches)
+    _upgrade_every_branch_by_default(app)
+
+
+def _upgrade_every_branch_by_default(app) -> None:
+    """Plain ``flask db upgrade`` brings core and every plugin branch up to date ("heads", not "head",
+    which Alembic refuses when plugins add branches of their own)."""
+    upgrade = app.cli.commands["db"].commands["upgrade"]
+    for param in upgrade.params:
+        if param.name == "revision":
+            param.default = "heads"
 
 
 def main(argv: list[str] | None = None) -> None:
