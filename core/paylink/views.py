@@ -60,10 +60,7 @@ def private_response(response):
 @limiter.limit(view_limit)
 def show(token: str):
     """The invoice behind the link; records the view and says when the previous one was."""
-    found = _load(token, with_last_view=True)
-    if found is None:
-        return not_valid()
-    link, last_viewed_at = found
+    link, last_viewed_at = _live_link(token, with_last_view=True)
     invoice = link.invoice
     processor = connected_processor() if invoice.status == "open" and invoice.amount_due > 0 else None
     # Rendered first: the view is then written in a short transaction, and the commit, which expires every
@@ -86,10 +83,7 @@ def show(token: str):
 @limiter.limit(CHECKOUT_LIMIT)
 def checkout(token: str):
     """Pay Now: a pending payment for the amount due, then off to the processor's hosted page."""
-    found = _load(token)
-    if found is None:
-        return not_valid()
-    invoice = found[0].invoice
+    invoice = _live_link(token)[0].invoice
     processor = connected_processor()
     if processor is None:
         flash("Online payment isn't available right now. Please contact us to pay.", "error")
@@ -129,10 +123,7 @@ def return_page(token: str):
 
     The browser's arrival proves nothing; the payment is re-fetched from the processor here.
     """
-    found = _load(token)
-    if found is None:
-        return not_valid()
-    invoice = found[0].invoice
+    invoice = _live_link(token)[0].invoice
     payment = db.session.get(Payment, request.args.get("payment", type=int) or 0)
     if payment is None or payment.invoice_id != invoice.id:
         return redirect(url_for("paylink.show", token=token))
@@ -153,10 +144,7 @@ def return_page(token: str):
 @limiter.limit(view_limit)
 def receipt(token: str):
     """The receipt of a paid invoice, printable."""
-    found = _load(token)
-    if found is None:
-        return not_valid()
-    invoice = found[0].invoice
+    invoice = _live_link(token)[0].invoice
     if invoice.status != "paid":
         return redirect(url_for("paylink.show", token=token))
     payments = db.session.execute(
@@ -172,19 +160,22 @@ def receipt(token: str):
 @limiter.limit(view_limit)
 def printable(token: str):
     """The invoice on its own, laid out for printing or saving as PDF from the browser."""
-    found = _load(token)
-    if found is None:
-        return not_valid()
-    return render_template("paylink/print.html", invoice=found[0].invoice, token=token)
+    return render_template("paylink/print.html", invoice=_live_link(token)[0].invoice, token=token)
 
 
-def not_valid():
+class LinkNotValid(Exception):
+    """The token opens no invoice: unknown, mutated, revoked or expired."""
+
+
+@bp.errorhandler(LinkNotValid)
+def not_valid(_exc):
     """The one answer for every token that does not open an invoice."""
     return render_template("paylink/not_valid.html"), 404
 
 
-def _load(token: str, *, with_last_view: bool = False) -> tuple[PayLink, object] | None:
-    """The live link for ``token`` with its invoice, customer and lines (and the last view), in one query."""
+def _live_link(token: str, *, with_last_view: bool = False) -> tuple[PayLink, object]:
+    """The live link for ``token`` with its invoice, customer and lines (and the last view), in one query;
+    LinkNotValid otherwise."""
     columns = [PayLink]
     if with_last_view:
         columns.append(
@@ -199,5 +190,5 @@ def _load(token: str, *, with_last_view: bool = False) -> tuple[PayLink, object]
         .options(joinedload(PayLink.invoice).options(joinedload(Invoice.customer), joinedload(Invoice.lines)))
     ).unique().first()
     if row is None or not pay_link_is_live(row[0]):
-        return None
+        raise LinkNotValid
     return row[0], (row[1] if with_last_view else None)
