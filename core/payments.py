@@ -123,16 +123,15 @@ def start_payment(invoice: Invoice, processor, *, source: str, save_card: Consen
     stored on the payment so the card is kept only if this payment succeeds.
     """
     invoice = _locked(Invoice, invoice.id)
+    return _new_payment(invoice, processor.name, source=source,
+                        details={"consent": save_card.as_dict()} if save_card else {})
+
+
+def _new_payment(invoice: Invoice, processor_name: str, *, source: str, **columns) -> Payment:
+    """A pending payment of the amount due on ``invoice`` (locked by the caller), flushed to get its id."""
     check_payable(invoice)
-    payment = Payment(
-        invoice_id=invoice.id,
-        customer_id=invoice.customer_id,
-        processor=processor.name,
-        amount=invoice.amount_due,
-        currency=invoice.currency,
-        source=source,
-        details={"consent": save_card.as_dict()} if save_card else {},
-    )
+    payment = Payment(invoice_id=invoice.id, customer_id=invoice.customer_id, processor=processor_name,
+                      amount=invoice.amount_due, currency=invoice.currency, source=source, **columns)
     db.session.add(payment)
     db.session.flush()
     return payment
@@ -169,19 +168,8 @@ def charge_saved_method(invoice: Invoice, method: SavedPaymentMethod, *, source:
         )
     )
     if payment is None:
-        check_payable(invoice)
         processor = processor_named(method.processor)
-        payment = Payment(
-            invoice_id=invoice.id,
-            customer_id=invoice.customer_id,
-            processor=method.processor,
-            amount=invoice.amount_due,
-            currency=invoice.currency,
-            source=source,
-            saved_method_id=method.id,
-        )
-        db.session.add(payment)
-        db.session.flush()
+        payment = _new_payment(invoice, method.processor, source=source, saved_method_id=method.id)
         payment.idempotency_key = f"suprata-{payment.business_id}-payment-{payment.id}"
         audit("payment.charge_saved_method", f"invoice {invoice.number}",
               amount=payment.amount, currency=payment.currency, card=_card_label(method))
