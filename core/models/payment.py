@@ -12,6 +12,9 @@ from core.tenancy import TenantScoped, utcnow
 
 # unapplied: money received that could not be applied to its invoice (see core.payments); staff refund it.
 PAYMENT_STATUSES = ("pending", "succeeded", "failed", "canceled", "unapplied")
+# Where a payment was started, as staff read it.
+PAYMENT_SOURCES = {"pay_link": "Pay link", "portal": "Customer portal", "staff": "Staff",
+                   "autopay": "Autopay"}
 
 
 class Payment(TenantScoped, db.Model):
@@ -32,7 +35,7 @@ class Payment(TenantScoped, db.Model):
     amount_refunded: Mapped[int] = mapped_column(Integer, default=0)
     failure_code: Mapped[str | None] = mapped_column(String(64))
     failure_message: Mapped[str | None] = mapped_column(Text)
-    source: Mapped[str] = mapped_column(String(16), default="pay_link")  # pay_link, portal, staff, autopay
+    source: Mapped[str] = mapped_column(String(16), default="pay_link")  # a PAYMENT_SOURCES key
     saved_method_id: Mapped[int | None] = mapped_column(ForeignKey("saved_payment_method.id"))
     idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True)
     details: Mapped[dict] = mapped_column(JSON, default=dict)
@@ -41,6 +44,10 @@ class Payment(TenantScoped, db.Model):
 
     invoice: Mapped[Invoice] = relationship()
     refunds: Mapped[list["Refund"]] = relationship(back_populates="payment", order_by="Refund.id")
+
+    @property
+    def source_label(self) -> str:
+        return PAYMENT_SOURCES.get(self.source, self.source)
 
 
 class Refund(TenantScoped, db.Model):

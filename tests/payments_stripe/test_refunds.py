@@ -87,3 +87,11 @@ def test_a_refund_made_in_stripe_itself_is_recorded_from_its_webhook(
         assert db.session.get(Payment, payment_id).amount_refunded == 1000
         refund_row = db.session.scalar(select(Refund))
         assert (refund_row.amount, refund_row.reason) == (1000, "Refunded at the processor")
+
+
+def test_staff_see_where_a_payment_came_from_in_words(app, shop, paid, staff, in_business):
+    invoice_id, payment_id, _ = paid
+    with in_business(shop):
+        customer_id = db.session.get(Payment, payment_id).customer_id
+    for page in (f"/b/acme/console/invoices/{invoice_id}", f"/b/acme/console/customers/{customer_id}"):
+        assert "Pay link · Stripe" in staff.get(page).get_data(as_text=True)
