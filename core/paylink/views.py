@@ -7,10 +7,11 @@ revoked and expired tokens all get the same page, so a guess learns nothing.
 
 from __future__ import annotations
 
+import functools
 import logging
 
 from flask import current_app, flash, g, redirect, render_template, request, url_for
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload
 
 from core.activity import record
@@ -176,6 +177,16 @@ def not_valid(_exc):
 def _live_link(token: str, *, with_last_view: bool = False) -> tuple[PayLink, object]:
     """The live link for ``token`` with its invoice, customer and lines (and the last view), in one query;
     LinkNotValid otherwise."""
+    statement = _link_with_invoice(with_last_view)
+    row = db.session.execute(statement, {"token_hash": hash_token(token)}).unique().first()
+    if row is None or not pay_link_is_live(row[0]):
+        raise LinkNotValid
+    return row[0], (row[1] if with_last_view else None)
+
+
+@functools.cache
+def _link_with_invoice(with_last_view: bool):
+    # Built once: every page of the link runs this query, and building it costs more than running it.
     columns = [PayLink]
     if with_last_view:
         columns.append(
@@ -184,11 +195,8 @@ def _live_link(token: str, *, with_last_view: bool = False) -> tuple[PayLink, ob
             .correlate(PayLink)
             .scalar_subquery()
         )
-    row = db.session.execute(
+    return (
         select(*columns)
-        .where(PayLink.token_hash == hash_token(token))
+        .where(PayLink.token_hash == bindparam("token_hash"))
         .options(joinedload(PayLink.invoice).options(joinedload(Invoice.customer), joinedload(Invoice.lines)))
-    ).unique().first()
-    if row is None or not pay_link_is_live(row[0]):
-        raise LinkNotValid
-    return row[0], (row[1] if with_last_view else None)
+    )
