@@ -42,8 +42,15 @@ def encrypt_secret(value: str) -> str:
 def decrypt_secret(value: str | None) -> str | None:
     if not value or not value.startswith(SECRET_PREFIX):
         return value
+    return _decrypt(current_app.config["SECRET_KEY"], value[len(SECRET_PREFIX):])
+
+
+@functools.lru_cache(maxsize=1024)
+def _decrypt(secret_key: str, token: str) -> str | None:
+    # Pages that check "is Stripe connected?" read the keys on every request; a stored value never changes
+    # (saving a setting encrypts it anew), so each is decrypted once per process.
     try:
-        return _fernet().decrypt(value[len(SECRET_PREFIX):].encode()).decode()
+        return _fernet_for(secret_key).decrypt(token.encode()).decode()
     except InvalidToken:
         return None  # the secret key changed: the business must enter the secret again
 
