@@ -16,12 +16,11 @@ from flask import current_app
 from flask.cli import AppGroup, ScriptInfo
 from sqlalchemy import select
 
-from core import doctor, seed
+from core import businesses, doctor, seed
 from core.extensions import db, migrate
 from core.identity.passwords import hash_password, password_problem
 from core.migrations import add_plugin_branches
 from core.models import Business, StaffUser
-from core.plugin_settings import set_enabled
 from core.tenancy import business_context
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
@@ -92,13 +91,8 @@ def create_business(
         )
     if db.session.scalar(select(Business.id).where(Business.slug == slug)):
         raise click.ClickException(f"A business with the slug {slug!r} exists already.")
-    business = Business(slug=slug, name=name, timezone=timezone, currency=currency.upper(), email=email)
-    db.session.add(business)
-    db.session.flush()
-    with business_context(business.id):
-        for plugin in plugins:
-            set_enabled(plugin, True)
-        db.session.commit()
+    businesses.create_business(slug, plugins=plugins, name=name, timezone=timezone, currency=currency.upper(),
+                               email=email)
     click.echo(f"Created {name} ({slug}).")
 
 

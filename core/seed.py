@@ -16,10 +16,11 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from flask import current_app
-from sqlalchemy import delete, inspect, select
+from sqlalchemy import select
 
 from core.activity import record
 from core.business_state import business_cache
+from core.businesses import create_business, delete_business
 from core.extensions import db
 from core.identity.passwords import hash_password
 from core.invoicing import find_pay_link, issue_pay_link, next_invoice_number, send_invoice, void_invoice
@@ -376,26 +377,12 @@ def seed_demo(*, reset: bool = False, stripe_test_server: str | None = None) -> 
 
 def create_demo_business(demo: DemoBusiness) -> Business:
     theme = demo.theme if (THEMES_DIR / demo.theme / "templates").is_dir() else "default"
-    business = Business(
-        slug=demo.slug, name=demo.name, theme=theme, brand_color=demo.brand_color,
+    return create_business(
+        demo.slug, name=demo.name, theme=theme, brand_color=demo.brand_color,
         accent_color=demo.accent_color, timezone=demo.timezone, currency="USD", email=demo.email,
         phone=demo.phone, address=demo.address, billing_email=demo.email, reply_to=demo.email,
         mail_from=f"{demo.name} <{demo.email}>", invoice_prefix=demo.invoice_prefix,
     )
-    db.session.add(business)
-    db.session.commit()
-    return business
-
-
-def delete_business(business_id: int) -> None:
-    """Delete a business and every row that belongs to it, children before parents; commits."""
-    existing = set(inspect(db.engine).get_table_names())
-    for table in reversed(db.metadata.sorted_tables):
-        if table.name in existing and "business_id" in table.c:
-            db.session.execute(delete(table).where(table.c.business_id == business_id))
-    db.session.execute(delete(Business).where(Business.id == business_id))
-    db.session.commit()
-    business_cache().forget(business_id)
 
 
 def fill_demo_business(demo: DemoBusiness) -> list[str]:

@@ -154,24 +154,18 @@ def make_business(app, db):
     """Factory: ``make_business("acme", plugins=["portal"])`` creates a business with those plugins on."""
 
     def factory(slug: str = "acme", *, plugins: tuple[str, ...] | list[str] = (), **fields):
-        from core.models import Business
-        from core.plugin_settings import set_enabled
+        from core.businesses import create_business
 
         with app.app_context():
-            business = Business(
-                slug=slug,
+            business = create_business(
+                slug,
+                plugins=plugins,
                 name=fields.pop("name", slug.replace("-", " ").title()),
                 email=fields.pop("email", f"office@{slug}.test"),
                 billing_email=fields.pop("billing_email", f"billing@{slug}.test"),
                 **fields,
             )
-            db.session.add(business)
-            db.session.commit()
-            with business_context(business.id):
-                for name in plugins:
-                    set_enabled(name, True)
-                db.session.commit()
-            app.extensions["suprata"].businesses.forget(business.id)
+            db.session.refresh(business)  # loaded, so the test can read it after the context ends
             db.session.expunge(business)
             return business
 
