@@ -6,6 +6,7 @@ bp = staff_blueprint("console", __name__, url_prefix="/console")
 
 # Importing the modules attaches their routes to bp.
 from core.console import (  # noqa: E402,F401
+    audit,
     auth,
     customers,
     dashboard,

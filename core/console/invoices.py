@@ -9,6 +9,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from core.activity import audit
 from core.console import bp
+from core.console.audit import entries_about
 from core.console.customers import search_condition
 from core.console.forms import InvoiceForm, PayLinkForm, VoidForm
 from core.console.money import to_major_text
@@ -27,6 +28,7 @@ from core.urls import public_url_for
 
 PER_PAGE = 25
 VIEWS_SHOWN = 50
+HISTORY_SHOWN = 20
 # Two people numbering invoices at the same moment collide on the unique number; the loser tries again.
 NUMBERING_ATTEMPTS = 3
 
@@ -194,6 +196,7 @@ def invoice(invoice_id: int):
             )
         ).all(),
         link_form=PayLinkForm(timezone=g.business.timezone, formdata=None),
+        history=entries_about(f"invoice {record.number}", HISTORY_SHOWN),
     )
 
 

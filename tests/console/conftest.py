@@ -8,11 +8,11 @@ from flask import url_for
 from core import create_app
 from core.extensions import db as _db
 from core.identity.tokens import hash_token
-from core.models import AuthSession
+from core.models import AuthSession, Customer, CustomerEmail
 from core.plugin_api import MenuItem, Setting, hookimpl, staff_blueprint
 from core.tenancy import business_context
 from core.testing.fixtures import base_test_config
-from core.testing.helpers import create_staff, login_staff
+from core.testing.helpers import create_staff, login_staff, submit_form
 
 PASSWORD = "correct horse battery"
 
@@ -39,6 +39,42 @@ def console(client, acme, staff):
     response = login_staff(client, acme, email=staff.email, password=PASSWORD)
     assert response.status_code == 302, response.get_data(as_text=True)
     return client
+
+
+@pytest.fixture
+def customer_id(in_business, acme, db) -> int:
+    with in_business(acme):
+        customer = Customer(
+            name="Jordan Rivera", emails=[CustomerEmail(email="jordan@example.com", is_primary=True)]
+        )
+        db.session.add(customer)
+        db.session.commit()
+        return customer.id
+
+
+@pytest.fixture
+def draft_id(console, customer_id) -> int:
+    """A draft created through the form: two lines, one taxed."""
+    response = submit_form(
+        console,
+        f"/b/acme/console/invoices/new?customer={customer_id}",
+        {
+            "kind": "one_off",
+            "memo": "Thanks for your business",
+            "internal_notes": "Parts from the Elm St job",
+            "lines-0-description": "Water heater",
+            "lines-0-quantity": "1",
+            "lines-0-unit_price": "1,250.50",
+            "lines-0-tax_rate": "8.25",
+            "lines-0-unit_cost": "800",
+            "lines-1-description": "Labour (hours)",
+            "lines-1-quantity": "2.5",
+            "lines-1-unit_price": "90",
+            "lines-1-tax_rate": "0",
+        },
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return int(response.headers["Location"].rsplit("/", 1)[1])
 
 
 @pytest.fixture

@@ -16,42 +16,6 @@ from core.tenancy import business_context
 from core.testing.helpers import csrf_token_from, submit_form
 
 
-@pytest.fixture
-def customer_id(in_business, acme, db) -> int:
-    with in_business(acme):
-        customer = Customer(
-            name="Jordan Rivera", emails=[CustomerEmail(email="jordan@example.com", is_primary=True)]
-        )
-        db.session.add(customer)
-        db.session.commit()
-        return customer.id
-
-
-@pytest.fixture
-def draft_id(console, customer_id) -> int:
-    """A draft created through the form: two lines, one taxed."""
-    response = submit_form(
-        console,
-        f"/b/acme/console/invoices/new?customer={customer_id}",
-        {
-            "kind": "one_off",
-            "memo": "Thanks for your business",
-            "internal_notes": "Parts from the Elm St job",
-            "lines-0-description": "Water heater",
-            "lines-0-quantity": "1",
-            "lines-0-unit_price": "1,250.50",
-            "lines-0-tax_rate": "8.25",
-            "lines-0-unit_cost": "800",
-            "lines-1-description": "Labour (hours)",
-            "lines-1-quantity": "2.5",
-            "lines-1-unit_price": "90",
-            "lines-1-tax_rate": "0",
-        },
-    )
-    assert response.status_code == 302, response.get_data(as_text=True)
-    return int(response.headers["Location"].rsplit("/", 1)[1])
-
-
 def _invoice(app, db, business, invoice_id) -> Invoice:
     with app.app_context(), business_context(business.id):
         invoice = db.session.get(Invoice, invoice_id)
