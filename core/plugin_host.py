@@ -84,6 +84,10 @@ class PluginHost:
         plugin = self.pm.get_plugin(name)
         return ((getattr(plugin, "__doc__", None) or "").strip().splitlines() or [""])[0]
 
+    def plugin_title(self, name: str) -> str:
+        """What staff call the plugin: its module's ``TITLE``, else its name."""
+        return getattr(self.pm.get_plugin(name), "TITLE", None) or name
+
     # -- start-up hooks: every loaded plugin, whatever the businesses say ---------------------------------
 
     def register_blueprints(self, app: Flask) -> None:

@@ -26,6 +26,7 @@ class PluginCard:
     """What the page shows about one loaded plugin."""
 
     name: str
+    title: str
     doc: str
     enabled: bool
     errors_in_window: int
@@ -73,6 +74,7 @@ def _page(posted_for: str | None = None, posted_form=None):
         cards.append(
             PluginCard(
                 name=name,
+                title=host.plugin_title(name),
                 doc=host.plugin_doc(name),
                 enabled=name in g.business.enabled_plugins,
                 errors_in_window=window_counts.get(name, 0),

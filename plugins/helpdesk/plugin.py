@@ -2,3 +2,5 @@
 
 Implements no hooks so far; the helpdesk issue fills it in.
 """
+
+TITLE = "Help desk"

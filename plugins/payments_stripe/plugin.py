@@ -5,6 +5,8 @@ from plugins.payments_stripe import models  # noqa: F401  (its tables join the m
 from plugins.payments_stripe.processor import StripeProcessor
 from plugins.payments_stripe.settings import SETTINGS
 
+TITLE = "Stripe payments"
+
 
 @hookimpl
 def payment_processors():

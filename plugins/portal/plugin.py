@@ -2,3 +2,5 @@
 
 Implements no hooks so far; the portal issue fills it in.
 """
+
+TITLE = "Customer portal"

@@ -2,3 +2,5 @@
 
 Implements no hooks so far; the SMS issue fills it in.
 """
+
+TITLE = "Text messages (Twilio)"

@@ -57,11 +57,13 @@ def test_unknown_plugins_are_not_found(probe_console):
     )
 
 
-def test_every_loaded_plugin_is_listed_with_its_description(probe_app, probe_console):
+def test_every_loaded_plugin_is_listed_with_its_title_and_description(probe_app, probe_console):
     page = probe_console.get(PLUGINS).get_data(as_text=True)
     for name in probe_app.extensions["suprata"].plugins.plugin_names():
         assert f'id="plugin-{name}"' in page
     assert "Probe: a staff page, a console menu item and settings of every kind" in page
+    assert "<h2>probe <span" in page  # no TITLE: the plugin's name stands for it
+    assert "<h2>Customer portal <code" in page
 
 
 def _settings(client, **fields):

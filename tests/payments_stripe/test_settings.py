@@ -27,6 +27,7 @@ def test_the_plugins_page_shows_the_webhook_address_and_tests_the_connection(app
     login_staff(client, shop)
 
     page = client.get("/b/acme/console/plugins").get_data(as_text=True)
+    assert "Stripe payments" in page and "<code class=\"small muted\">payments_stripe</code>" in page
     assert "http://suprata.test/b/acme/stripe/webhook" in page
     response = client.post("/b/acme/console/stripe/test-connection",
                            data={"csrf_token": csrf_token_from(page)}, follow_redirects=True)

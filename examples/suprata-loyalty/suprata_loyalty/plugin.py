@@ -1,9 +1,15 @@
-"""The hook implementations: what Suprata's plugin host calls. Each accepts only the arguments it uses."""
+"""Loyalty points: customers earn points on every paid invoice and see them on a Rewards portal tab.
+
+The hook implementations: what Suprata's plugin host calls. Each accepts only the arguments it uses. The
+first line above and ``TITLE`` are what staff read about the plugin on the console's plugins page.
+"""
 
 from flask import url_for
 
 from core.plugin_api import MenuItem, PortalTab, hookimpl
 from suprata_loyalty import points, settings, views
+
+TITLE = "Loyalty points"
 
 
 @hookimpl
