@@ -9,6 +9,10 @@ from core.extensions import db
 from core.models.types import UTCDateTime
 from core.tenancy import TenantScoped, utcnow
 
+# Where an event happened, as staff read it on a timeline.
+SURFACES = {"pay_link": "Pay link", "portal": "Portal", "help": "Help site", "console": "Console",
+            "system": "System", "sms": "Text message"}
+
 
 class ActivityEvent(TenantScoped, db.Model):
     __tablename__ = "activity_event"
@@ -16,10 +20,14 @@ class ActivityEvent(TenantScoped, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-    surface: Mapped[str] = mapped_column(String(32))  # pay_link, portal, help, console, system, sms
+    surface: Mapped[str] = mapped_column(String(32))  # a SURFACES key, or a plugin's own
     kind: Mapped[str] = mapped_column(String(64))  # invoice.viewed, payment.captured, ticket.submitted, ...
     summary: Mapped[str] = mapped_column(String(500))
     ref: Mapped[dict] = mapped_column(JSON, default=dict)  # {"invoice_id": 3}, for links on the timeline
+
+    @property
+    def surface_label(self) -> str:
+        return SURFACES.get(self.surface, self.surface)
 
 
 class AuditEntry(TenantScoped, db.Model):

@@ -289,6 +289,7 @@ def test_detail_shows_everything_about_the_customer_newest_first(
     ):
         assert expected in page, expected
     assert page.index("Newer event") < page.index("Older event")
+    assert "· Pay link</div>" in page and "· Portal</div>" in page  # where each happened, in words
     download = console.get(f"/b/acme/console/customers/{customer_id}/agreements/1/document")
     assert download.status_code == 200
     assert download.data == b"%PDF-1.4 signed"
