@@ -37,6 +37,14 @@ def _push_request_context():
     yield
 
 
+@pytest.fixture
+def client(app):
+    """Replaces pytest-flask's client, which is opened with ``with``: that keeps each request's context
+    pushed until the next request, and a second client's request would then run in the first one's ``g``
+    (logged in as its user). This client leaves nothing behind, as a browser's request does."""
+    return app.test_client()
+
+
 @pytest.fixture(scope="session")
 def database_url(request, tmp_path_factory) -> Iterator[str]:
     url = os.environ.get("SUPRATA_TEST_DATABASE_URL")
