@@ -15,4 +15,5 @@ from core.console import (  # noqa: E402,F401
     payments,
     plugins,
     settings,
+    staff,
 )

@@ -45,6 +45,10 @@ ACTION_LABELS = {
     "template.changed": "Email template changed",
     "template.reset": "Email template reset",
     "staff.password_changed": "Password changed",
+    "staff.password_set": "Password set from an emailed link",
+    "staff.invited": "Staff member invited",
+    "staff.deactivated": "Staff member deactivated",
+    "staff.reactivated": "Staff member reactivated",
     "notification.retried": "Message sent again",
 }
 

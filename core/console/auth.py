@@ -1,7 +1,12 @@
-"""Staff login, logout and password change; every other console page needs a staff login."""
+"""Staff login, logout, password change and password links; every other console page needs a staff login.
+
+A password link (an invitation or a reset) is a single-use, expiring action token sent by email. The
+"forgot" form answers the same whatever the address, so it tells nobody who works here.
+"""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import flash, g, redirect, render_template, request, url_for
@@ -10,19 +15,27 @@ from sqlalchemy import func, select
 
 from core.activity import audit
 from core.console import bp
-from core.console.forms import LoginForm, PasswordChangeForm
+from core.console.forms import ForgotPasswordForm, LoginForm, PasswordChangeForm, SetPasswordForm
 from core.extensions import db, limiter
+from core.identity import tokens
 from core.identity.passwords import hash_password, needs_rehash, verify_password, verify_unknown_user
 from core.identity.sessions import end_session, revoke_user_sessions, start_session
 from core.models import StaffUser
 from core.notifications.outbox import enqueue
 from core.tenancy import utcnow
+from core.urls import public_url_for
 
 LOGIN_FAILED = "Email or password is incorrect."
 # Per address and per email: one address cannot guess quickly, many addresses cannot focus on one account.
 LOGIN_LIMIT_PER_IP = "10 per minute"
 LOGIN_LIMIT_PER_EMAIL = "20 per hour"
-OPEN_ENDPOINTS = {"console.login"}
+FORGOT_LIMIT_PER_IP = "5 per minute"
+FORGOT_LIMIT_PER_EMAIL = "5 per hour"
+OPEN_ENDPOINTS = {"console.login", "console.forgot_password", "console.set_password"}
+
+LINK_PURPOSE = "staff_password"  # the action-token purpose of invitations and resets alike
+# An invitation waits for someone to get round to it; a reset is asked for by someone at the screen.
+LINK_TTL = {"invite": timedelta(days=7), "reset": timedelta(hours=1)}
 
 
 @bp.before_request
@@ -53,7 +66,7 @@ def safe_next(target: str | None) -> str | None:
 
 def _email_key() -> str:
     email = (request.form.get("email") or "").strip().lower()
-    return f"staff-login:{g.business.id}:{email}"
+    return f"staff-login:{g.business.id}:{request.endpoint}:{email}"
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -117,3 +130,74 @@ def change_password():
         form.current_password.errors.append("That is not your current password.")
     status = 400 if form.is_submitted() else 200
     return render_template("console/password.html", form=form), status
+
+
+@bp.route("/forgot-password", methods=["GET", "POST"])
+@limiter.limit(FORGOT_LIMIT_PER_IP, methods=["POST"])
+@limiter.limit(FORGOT_LIMIT_PER_EMAIL, methods=["POST"], key_func=_email_key)
+def forgot_password():
+    """Email a password link to an active staff member; the same answer for any address."""
+    form = ForgotPasswordForm()
+    if not form.validate_on_submit():
+        return render_template("console/forgot_password.html", form=form), 400 if form.is_submitted() else 200
+    email = form.email.data.strip().lower()
+    user = db.session.scalar(select(StaffUser).where(func.lower(StaffUser.email) == email))
+    if user is not None and user.active:
+        send_password_link(user, "reset")
+        db.session.commit()
+    return render_template("console/forgot_password.html", form=None, sent_to=form.email.data.strip())
+
+
+def send_password_link(user: StaffUser, reason: str, *, invited_by: str | None = None) -> None:
+    """Email ``user`` a fresh link to choose a password; earlier links stop working. In the caller's
+    transaction."""
+    tokens.revoke_all(LINK_PURPOSE, email=user.email)
+    ttl = LINK_TTL[reason]
+    token = tokens.issue(LINK_PURPOSE, ttl=ttl, email=user.email, payload={"staff_user_id": user.id})
+    context = {
+        "staff_name": user.name,
+        "set_password_url": public_url_for("console.set_password", token=token),
+        "expires_at": (utcnow() + ttl).isoformat(),
+    }
+    if reason == "invite":
+        enqueue("staff_invitation", to=user.email, context={**context, "invited_by": invited_by})
+    else:
+        enqueue("staff_password_reset", to=user.email, context=context)
+
+
+@bp.route("/set-password/<token>", methods=["GET", "POST"])
+@limiter.limit(LOGIN_LIMIT_PER_IP, methods=["POST"])
+def set_password(token: str):
+    """Choose a password from an emailed link: the link is used up, every session of the user ends."""
+    link = tokens.peek(LINK_PURPOSE, token)
+    user = _linked_staff(link)
+    if user is None:
+        return _private(render_template("console/set_password.html", form=None), 404)
+    form = SetPasswordForm()
+    if not form.validate_on_submit():
+        status = 400 if form.is_submitted() else 200
+        return _private(render_template("console/set_password.html", form=form, user=user), status)
+    if _linked_staff(tokens.consume(LINK_PURPOSE, token)) is None:  # a second tab got there first
+        return _private(render_template("console/set_password.html", form=None), 404)
+    user.password_hash = hash_password(form.new_password.data)
+    user.password_changed_at = utcnow()
+    revoke_user_sessions(user)
+    audit("staff.password_set", f"staff {user.email}", actor=user.name)
+    db.session.commit()
+    flash("Your password is set. Log in with it.", "success")
+    return redirect(url_for("console.login"))
+
+
+def _linked_staff(link) -> StaffUser | None:
+    """The active staff member a live password link is for."""
+    if link is None:
+        return None
+    user = db.session.get(StaffUser, link.payload.get("staff_user_id"))
+    if user is None or not user.active or user.email != link.email:
+        return None
+    return user
+
+
+def _private(page: str, status: int):
+    """The token in the address opens an account: no cache keeps the page, no referrer carries it on."""
+    return page, status, {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}

@@ -53,8 +53,7 @@ class LoginForm(FlaskForm):
     password = PasswordField("Password", validators=[DataRequired(), Length(max=MAX_LENGTH)])
 
 
-class PasswordChangeForm(FlaskForm):
-    current_password = PasswordField("Current password", validators=[DataRequired(), Length(max=MAX_LENGTH)])
+class SetPasswordForm(FlaskForm):
     new_password = PasswordField("New password", validators=[DataRequired()])
     confirm_password = PasswordField(
         "New password again",
@@ -65,6 +64,19 @@ class PasswordChangeForm(FlaskForm):
         problem = password_problem(field.data)
         if problem:
             raise ValidationError(problem)
+
+
+class PasswordChangeForm(SetPasswordForm):
+    current_password = PasswordField("Current password", validators=[DataRequired(), Length(max=MAX_LENGTH)])
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = StringField("Email", validators=[DataRequired(), Length(max=255)])
+
+
+class StaffInviteForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    email = EmailField("Email", validators=[DataRequired(), Length(max=255), VALID_EMAIL])
 
 
 # -- customers ----------------------------------------------------------------------------------------------

@@ -150,3 +150,49 @@ If you did not do this, reset your password now and tell your administrator.
 """,
         sample={"staff_name": "Sam Lee", "changed_at": "2026-07-02T15:04:00+00:00"},
     )
+    register_default(
+        "staff_invitation",
+        description="To a new staff member: the link to choose a password. "
+                    "Variables: staff_name, invited_by, set_password_url, expires_at.",
+        subject="{{ invited_by }} invited you to the {{ business.name }} console",
+        text="""Hello {{ staff_name }},
+
+{{ invited_by }} added you to the {{ business.name }} staff console. Choose your password here:
+{{ set_password_url }}
+
+The link works once, until {{ expires_at|datetime }}. If it has expired, use "Forgot your password?"
+on the login page.
+""",
+        html="""<p>Hello {{ staff_name }},</p>
+<p>{{ invited_by }} added you to the {{ business.name }} staff console.</p>
+<p><a href="{{ set_password_url }}" class="button">Choose your password</a></p>
+<p>The link works once, until {{ expires_at|datetime }}. If it has expired, use “Forgot your password?”
+on the login page.</p>
+""",
+        sample={"staff_name": "Sam Lee", "invited_by": "Dana Ortiz",
+                "set_password_url": "https://suprata.example.com/b/acme/console/set-password/sample-token",
+                "expires_at": "2026-07-09T15:04:00+00:00"},
+    )
+    register_default(
+        "staff_password_reset",
+        description="To a staff member who asked for a new password. "
+                    "Variables: staff_name, set_password_url, expires_at.",
+        subject="Set a new password for the {{ business.name }} console",
+        text="""Hello {{ staff_name }},
+
+Someone asked for a new password for your {{ business.name }} console account. Choose one here:
+{{ set_password_url }}
+
+The link works once, until {{ expires_at|datetime }}. If you did not ask, ignore this email: your
+password stays as it is.
+""",
+        html="""<p>Hello {{ staff_name }},</p>
+<p>Someone asked for a new password for your {{ business.name }} console account.</p>
+<p><a href="{{ set_password_url }}" class="button">Choose a new password</a></p>
+<p>The link works once, until {{ expires_at|datetime }}. If you did not ask, ignore this email: your
+password stays as it is.</p>
+""",
+        sample={"staff_name": "Sam Lee",
+                "set_password_url": "https://suprata.example.com/b/acme/console/set-password/sample-token",
+                "expires_at": "2026-07-02T16:04:00+00:00"},
+    )
