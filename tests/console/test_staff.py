@@ -193,3 +193,11 @@ def test_a_link_of_one_business_does_not_open_in_another(app, db, acme, make_bus
     make_business("harbor")
     _, path = invited
     assert app.test_client().get(path.replace("/b/acme/", "/b/harbor/")).status_code == 404
+
+
+def test_password_links_use_the_configured_address_not_the_host_header(app, db, acme, client, staff):
+    spoofed = {"Host": "evil.example"}
+    page = client.get(FORGOT, headers=spoofed).get_data(as_text=True)
+    client.post(FORGOT, data={"csrf_token": csrf_token_from(page), "email": staff.email}, headers=spoofed)
+    [message] = _messages(app, db, acme, "staff_password_reset")
+    assert message.context["set_password_url"].startswith(app.config["SUPRATA_PUBLIC_URL"] + "/b/acme/")
