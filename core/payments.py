@@ -35,6 +35,16 @@ INVITATION_PURPOSE = "portal_invitation"
 INVITATION_TTL = timedelta(days=14)
 # Payments that moved money to us; only these can be refunded.
 CAPTURED_STATUSES = ("succeeded", "unapplied")
+# A decline in words the customer understands (the processor's code stays on the payment for staff).
+DECLINE_REASONS = {
+    "insufficient_funds": "the card has insufficient funds",
+    "expired_card": "the card has expired",
+    "authentication_required": "your bank wants you to confirm the payment yourself",
+    "incorrect_cvc": "the card's security code was not accepted",
+    "lost_card": "the card was reported lost",
+    "stolen_card": "the card was reported stolen",
+}
+DEFAULT_DECLINE_REASON = "the card was declined"
 
 
 class PaymentError(ValueError):
@@ -273,6 +283,8 @@ def record_payment_failed(processor_name: str, processor_ref: str | None, *, cod
     payment.failure_message = message
     audit("payment.failed", f"invoice {invoice.number}", actor=_actor(payment), code=reason,
           processor=processor_name)
+    if payment.saved_method_id is not None:
+        _queue_failure_notices(payment, invoice, reason)
     emit_after_commit("on_payment_failed", payment=payment, invoice=invoice, reason=reason)
     return payment
 
@@ -548,6 +560,29 @@ def _queue_receipt(payment: Payment, invoice: Invoice, kept: SavedPaymentMethod 
             "card_saved": _card_label(kept) if kept else None,
         },
     )
+
+
+def _queue_failure_notices(payment: Payment, invoice: Invoice, code: str) -> None:
+    """A charge of a saved card failed with no customer there to see it: the customer gets a way to pay,
+    the billing inbox is told, so an unpaid invoice never looks paid to either."""
+    from core.business_state import business_cache
+    from core.invoicing import issue_pay_link
+    from core.notifications.outbox import enqueue
+    from core.urls import public_url_for
+
+    reason = DECLINE_REASONS.get(code, DEFAULT_DECLINE_REASON)
+    money = {"invoice_number": invoice.number, "amount": payment.amount, "currency": payment.currency,
+             "reason": reason}
+    recipient = invoice.customer.primary_email
+    if recipient:
+        pay_url = public_url_for("paylink.show", token=issue_pay_link(invoice))
+        enqueue("payment_failed", to=recipient, customer_id=invoice.customer_id,
+                context={**money, "pay_url": pay_url, "update_card_url": None})
+    billing_inbox = business_cache().by_id(current_business_id()).billing_email
+    if billing_inbox:
+        enqueue("payment_failed_staff", to=billing_inbox,
+                context={**money, "customer_name": invoice.customer.name, "customer_told": bool(recipient),
+                         "invoice_url": public_url_for("console.invoice", invoice_id=invoice.id)})
 
 
 def _invite_to_portal(invoice: Invoice) -> None:

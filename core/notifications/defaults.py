@@ -124,18 +124,23 @@ Pay the invoice online:
     )
     register_default(
         "payment_failed_staff",
-        description="To the business's billing inbox when a charge failed. Variables: invoice_number, "
-                    "customer_name, amount, currency, reason, invoice_url.",
+        description="To the business's billing inbox when a charge of a saved card failed. Variables: "
+                    "invoice_number, customer_name, amount, currency, reason, invoice_url, customer_told.",
         subject="Payment failed: invoice {{ invoice_number }} ({{ customer_name }})",
         text="""A payment of {{ amount|money }} from {{ customer_name }} for invoice {{ invoice_number }}
 failed: {{ reason }}.
 
-The customer has been told. The invoice:
+{% if customer_told -%}
+The customer has been emailed a link to pay.
+{%- else -%}
+The customer has no email address on file: contact them.
+{%- endif %} The invoice:
 {{ invoice_url }}
 """,
         sample={"invoice_number": "INV-0042", "customer_name": "Jordan Rivera", "amount": 24500,
                 "currency": "USD", "reason": "the card was declined",
-                "invoice_url": "https://suprata.example.com/b/acme/console/invoices/42"},
+                "invoice_url": "https://suprata.example.com/b/acme/console/invoices/42",
+                "customer_told": True},
     )
     register_default(
         "staff_password_changed",

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from core.extensions import db
-from core.models import AuditEntry, Customer, Invoice, Payment, SavedPaymentMethod
+from core.models import AuditEntry, Customer, Invoice, OutboxMessage, Payment, SavedPaymentMethod
 from core.payments import Consent, detach_payment_method, save_card_wording, save_payment_method
 from core.tenancy import business_context, utcnow
 from core.testing.helpers import create_staff, csrf_token_from, login_staff
@@ -132,10 +132,12 @@ def test_staff_charge_a_saved_card_once_even_when_they_double_click(
     assert len(hooks.named("on_payment_captured")) == 1
 
 
-@pytest.mark.parametrize(("number", "code"), [("4000000000000341", "generic_decline"),
-                                              ("4000002500003155", "authentication_required")])
+@pytest.mark.parametrize(("number", "code", "reason"), [
+    ("4000000000000341", "generic_decline", "the card was declined"),
+    ("4000002500003155", "authentication_required", "your bank wants you to confirm the payment yourself"),
+])
 def test_a_declined_off_session_charge_fails_the_payment_and_leaves_the_invoice_open(
-        app, shop, stripe_api, staff, hooks, in_business, number, code):
+        app, shop, stripe_api, staff, hooks, in_business, number, code, reason):
     customer_id, invoice_id = second_invoice(app, shop, in_business)
     method_id = keep_card(app, shop, stripe_api, customer_id, number)
 
@@ -147,7 +149,16 @@ def test_a_declined_off_session_charge_fails_the_payment_and_leaves_the_invoice_
         payment = db.session.scalar(select(Payment).where(Payment.invoice_id == invoice_id))
         assert (payment.status, payment.failure_code) == ("failed", code)
         assert db.session.get(Invoice, invoice_id).status == "open"
+        # Nobody was there to see it: the customer gets a way to pay, the billing inbox is told.
+        notices = {m.template_key: m for m in db.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.template_key.startswith("payment_failed")))}
+        assert notices["payment_failed"].recipient == "pat@example.com"
+        assert notices["payment_failed"].context["reason"] == reason
+        pay_path = "/" + notices["payment_failed"].context["pay_url"].split("/", 3)[3]
+        assert notices["payment_failed_staff"].recipient == "billing@acme.test"
+        assert notices["payment_failed_staff"].context["customer_told"] is True
     assert hooks.named("on_payment_failed") == [("on_payment_failed", payment.id, code)]
+    assert "Pay $99.00 now" in staff.get(pay_path).get_data(as_text=True)
 
 
 def set_up_card(stripe_api, shop, customer_id, *, with_consent: bool):
