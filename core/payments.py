@@ -17,34 +17,23 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import select, update
 
+from core import payment_emails
 from core.activity import audit, record
 from core.events import emit_after_commit
 from core.extensions import db
 from core.jinja_helpers import format_money
-from core.models import Customer, CustomerUser, Invoice, Payment, Refund, SavedPaymentMethod
-from core.tenancy import current_business_id, utcnow
+from core.models import Customer, Invoice, Payment, Refund, SavedPaymentMethod
+from core.tenancy import utcnow
 
 log = logging.getLogger("suprata.payments")
 
-INVITATION_PURPOSE = "portal_invitation"
-INVITATION_TTL = timedelta(days=14)
 # Payments that moved money to us; only these can be refunded.
 CAPTURED_STATUSES = ("succeeded", "unapplied")
-# A decline in words the customer understands (the processor's code stays on the payment for staff).
-DECLINE_REASONS = {
-    "insufficient_funds": "the card has insufficient funds",
-    "expired_card": "the card has expired",
-    "authentication_required": "your bank wants you to confirm the payment yourself",
-    "incorrect_cvc": "the card's security code was not accepted",
-    "lost_card": "the card was reported lost",
-    "stolen_card": "the card was reported stolen",
-}
-DEFAULT_DECLINE_REASON = "the card was declined"
 
 
 class PaymentError(ValueError):
@@ -243,9 +232,9 @@ def record_payment_captured(processor_name: str, processor_ref: str, *, amount: 
            summary=f"Paid {money} for invoice {invoice.number}", invoice_id=invoice.id, payment_id=payment.id)
     audit("payment.captured", f"invoice {invoice.number}", actor=_actor(payment), amount=amount,
           currency=currency, processor=processor_name, processor_ref=processor_ref)
-    _queue_receipt(payment, invoice, kept)
+    payment_emails.queue_receipt(payment, invoice, card_saved=_card_label(kept) if kept else None)
     if payment.source == "pay_link":
-        _invite_to_portal(invoice)
+        payment_emails.invite_to_portal(invoice)
     emit_after_commit("on_payment_captured", payment=payment, invoice=invoice)
     return payment
 
@@ -284,7 +273,7 @@ def record_payment_failed(processor_name: str, processor_ref: str | None, *, cod
     audit("payment.failed", f"invoice {invoice.number}", actor=_actor(payment), code=reason,
           processor=processor_name)
     if payment.saved_method_id is not None:
-        _queue_failure_notices(payment, invoice, reason)
+        payment_emails.queue_failure_notices(payment, invoice, reason)
     emit_after_commit("on_payment_failed", payment=payment, invoice=invoice, reason=reason)
     return payment
 
@@ -534,84 +523,6 @@ def _keep_consented_card(payment: Payment, invoice: Invoice, card: CardDetails |
                                  surface=_surface(payment))
     payment.saved_method_id = method.id
     return method
-
-
-def _queue_receipt(payment: Payment, invoice: Invoice, kept: SavedPaymentMethod | None) -> None:
-    from core.invoicing import issue_pay_link
-    from core.notifications.outbox import enqueue
-    from core.urls import public_url_for
-
-    recipient = invoice.customer.primary_email
-    if not recipient:
-        return
-    # Only hashes of pay-link tokens are stored, so the receipt gets a link of its own.
-    receipt_token = issue_pay_link(invoice)
-    enqueue(
-        "payment_receipt",
-        to=recipient,
-        customer_id=invoice.customer_id,
-        context={
-            "customer_name": invoice.customer.name,
-            "invoice_number": invoice.number,
-            "amount": payment.amount,
-            "currency": payment.currency,
-            "paid_at": payment.captured_at.isoformat(),
-            "receipt_url": public_url_for("paylink.receipt", token=receipt_token),
-            "card_saved": _card_label(kept) if kept else None,
-        },
-    )
-
-
-def _queue_failure_notices(payment: Payment, invoice: Invoice, code: str) -> None:
-    """A charge of a saved card failed with no customer there to see it: the customer gets a way to pay,
-    the billing inbox is told, so an unpaid invoice never looks paid to either."""
-    from core.business_state import business_cache
-    from core.invoicing import issue_pay_link
-    from core.notifications.outbox import enqueue
-    from core.urls import public_url_for
-
-    reason = DECLINE_REASONS.get(code, DEFAULT_DECLINE_REASON)
-    money = {"invoice_number": invoice.number, "amount": payment.amount, "currency": payment.currency,
-             "reason": reason}
-    recipient = invoice.customer.primary_email
-    if recipient:
-        pay_url = public_url_for("paylink.show", token=issue_pay_link(invoice))
-        enqueue("payment_failed", to=recipient, customer_id=invoice.customer_id,
-                context={**money, "pay_url": pay_url, "update_card_url": None})
-    billing_inbox = business_cache().by_id(current_business_id()).billing_email
-    if billing_inbox:
-        enqueue("payment_failed_staff", to=billing_inbox,
-                context={**money, "customer_name": invoice.customer.name, "customer_told": bool(recipient),
-                         "invoice_url": public_url_for("console.invoice", invoice_id=invoice.id)})
-
-
-def _invite_to_portal(invoice: Invoice) -> None:
-    """Invite a customer who paid by link, and has no portal login, to create one (if that can work)."""
-    from core.business_state import business_cache
-    from core.identity.tokens import issue, revoke_all
-    from core.notifications.outbox import enqueue
-    from core.urls import public_url_for
-
-    business = business_cache().by_id(current_business_id())
-    if not business.policy("invite_after_payment"):
-        return
-    recipient = invoice.customer.primary_email
-    if not recipient:
-        return
-    if db.session.scalar(select(CustomerUser.id).where(CustomerUser.customer_id == invoice.customer_id)):
-        return
-    # Only while a plugin can turn the invitation into a login, so the link never leads nowhere.
-    endpoint = current_app.extensions["suprata"].plugins.call_first("accepts_invitations")
-    if not endpoint:
-        return
-    revoke_all(INVITATION_PURPOSE, customer_id=invoice.customer_id)
-    token = issue(INVITATION_PURPOSE, ttl=INVITATION_TTL, customer_id=invoice.customer_id, email=recipient)
-    enqueue(
-        INVITATION_PURPOSE,
-        to=recipient,
-        customer_id=invoice.customer_id,
-        context={"customer_name": invoice.customer.name, "invite_url": public_url_for(endpoint, token=token)},
-    )
 
 
 def _card_label(method: SavedPaymentMethod) -> str:
