@@ -20,8 +20,8 @@ from core.models import StaffUser
 def staff():
     """Everyone on the staff; the form adds someone and emails them a link to choose a password."""
     form = StaffInviteForm()
-    if form.validate_on_submit() and _invite(form):
-        return redirect(url_for("console.staff"))
+    if form.validate_on_submit() and not _already_on_staff(form):
+        return _invite(form.name.data.strip(), form.email.data.strip().lower())
     members = db.session.scalars(
         select(StaffUser).order_by(StaffUser.active.desc(), func.lower(StaffUser.name))
     ).all()
@@ -29,20 +29,22 @@ def staff():
     return render_template("console/staff.html", members=members, form=form), status
 
 
-def _invite(form: StaffInviteForm) -> bool:
+def _already_on_staff(form: StaffInviteForm) -> bool:
     email = form.email.data.strip().lower()
-    if db.session.scalar(select(StaffUser.id).where(func.lower(StaffUser.email) == email)):
-        form.email.errors.append("Someone on the staff already has this email address.")
+    if db.session.scalar(select(StaffUser.id).where(func.lower(StaffUser.email) == email)) is None:
         return False
+    form.email.errors.append("Someone on the staff already has this email address.")
+    return True
+
+
+def _invite(name: str, email: str):
     # No password until they choose one: nothing verifies against an empty hash.
-    user = StaffUser(email=email, name=form.name.data.strip(), password_hash="")
+    user = StaffUser(email=email, name=name, password_hash="")
     db.session.add(user)
     db.session.flush()
     send_password_link(user, "invite", invited_by=current_user.name)
-    audit("staff.invited", f"staff {email}")
-    db.session.commit()
-    flash(f"{user.name} is invited: a link to choose a password is on its way to {email}.", "success")
-    return True
+    return _recorded("staff.invited", user,
+                     f"{name} is invited: a link to choose a password is on its way to {email}.")
 
 
 def _member_or_404(user_id: int) -> StaffUser:
@@ -52,13 +54,11 @@ def _member_or_404(user_id: int) -> StaffUser:
 @bp.post("/staff/<int:user_id>/invite")
 def resend_invitation(user_id: int):
     user = _member_or_404(user_id)
-    if not user.active:
-        abort(404)
+    if not user.active or user.password_hash:
+        abort(404)  # only someone still invited has an invitation to send again
     send_password_link(user, "invite", invited_by=current_user.name)
-    audit("staff.invited", f"staff {user.email}")
-    db.session.commit()
-    flash(f"A new link is on its way to {user.email}; earlier links no longer work.", "success")
-    return redirect(url_for("console.staff"))
+    return _recorded("staff.invited", user,
+                     f"A new link is on its way to {user.email}; earlier links no longer work.")
 
 
 @bp.post("/staff/<int:user_id>/deactivate")
@@ -71,17 +71,19 @@ def deactivate_staff(user_id: int):
     user.active = False
     revoke_user_sessions(user)
     tokens.revoke_all(LINK_PURPOSE, email=user.email)
-    audit("staff.deactivated", f"staff {user.email}")
-    db.session.commit()
-    flash(f"{user.name} can no longer log in.", "success")
-    return redirect(url_for("console.staff"))
+    return _recorded("staff.deactivated", user, f"{user.name} can no longer log in.")
 
 
 @bp.post("/staff/<int:user_id>/reactivate")
 def reactivate_staff(user_id: int):
     user = _member_or_404(user_id)
     user.active = True
-    audit("staff.reactivated", f"staff {user.email}")
+    return _recorded("staff.reactivated", user, f"{user.name} can log in again with their password.")
+
+
+def _recorded(action: str, user: StaffUser, message: str):
+    """Audit ``action`` on ``user``, commit, and go back to the staff page saying ``message``."""
+    audit(action, f"staff {user.email}")
     db.session.commit()
-    flash(f"{user.name} can log in again with their password.", "success")
+    flash(message, "success")
     return redirect(url_for("console.staff"))

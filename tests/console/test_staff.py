@@ -201,3 +201,7 @@ def test_password_links_use_the_configured_address_not_the_host_header(app, db, 
     client.post(FORGOT, data={"csrf_token": csrf_token_from(page), "email": staff.email}, headers=spoofed)
     [message] = _messages(app, db, acme, "staff_password_reset")
     assert message.context["set_password_url"].startswith(app.config["SUPRATA_PUBLIC_URL"] + "/b/acme/")
+
+
+def test_only_someone_still_invited_can_be_invited_again(console, staff):
+    assert _post_button(console, STAFF, f"{STAFF}/{staff.id}/invite").status_code == 404
