@@ -182,6 +182,10 @@ def _attempt(message: OutboxMessage) -> None:
         message.provider_ref = provider_ref
         message.lease_until = None
         message.last_error = None
+        # The variables and the text may hold live links (pay links, password links) whose tokens are
+        # otherwise stored only hashed; once delivered, only the subject is kept.
+        message.context = {}
+        message.body_text = None
 
 
 def _attempt_failed(message: OutboxMessage, error: str, *, permanent: bool) -> None:

@@ -205,3 +205,14 @@ def test_password_links_use_the_configured_address_not_the_host_header(app, db, 
 
 def test_only_someone_still_invited_can_be_invited_again(console, staff):
     assert _post_button(console, STAFF, f"{STAFF}/{staff.id}/invite").status_code == 404
+
+
+def test_once_mailed_a_password_link_is_kept_nowhere_but_the_email(app, db, acme, client, staff, mailbox):
+    submit_form(client, FORGOT, {"email": staff.email})
+    [message] = _messages(app, db, acme, "staff_password_reset")
+    token = _link_path(message).rsplit("/", 1)[1]
+    with app.app_context():
+        deliver_due()
+    assert token in mailbox.text_of(mailbox.wait_for(1)[0])
+    [sent] = _messages(app, db, acme, "staff_password_reset")
+    assert sent.status == "sent" and token not in repr((sent.context, sent.body_text, sent.subject))
