@@ -220,3 +220,16 @@ def test_forms_without_a_csrf_token_are_refused(console):
     assert response.status_code == 400
     assert "Your form expired" in response.get_data(as_text=True)
     assert console.get("/b/acme/console/").status_code == 200
+
+
+def test_login_cookies_are_secure_http_only_and_same_site(app, client, acme, staff, password, monkeypatch):
+    monkeypatch.setitem(app.config, "SESSION_COOKIE_SECURE", True)  # as in production
+    https = {"base_url": "https://localhost", "headers": {"Referer": f"https://localhost{LOGIN}"}}
+    page = client.get(LOGIN, **https)
+    response = client.post(LOGIN, data={"csrf_token": csrf_token_from(page.get_data(as_text=True)),
+                                        "email": staff.email, "password": password}, **https)
+    assert response.status_code == 302
+    cookies = {header.split("=", 1)[0]: header for header in response.headers.getlist("Set-Cookie")}
+    assert {"session", "suprata_staff"} <= set(cookies)
+    for header in cookies.values():
+        assert "; Secure" in header and "; HttpOnly" in header and "SameSite=Lax" in header, header
