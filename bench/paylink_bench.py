@@ -69,7 +69,7 @@ def seed(database_url: str, invoices: int) -> list[str]:
     from core.extensions import db
     from core.identity.tokens import new_token
     from core.models import Business, Customer, CustomerEmail, Invoice, InvoiceLine, InvoiceView, PayLink
-    from core.plugin_settings import save_settings, set_enabled
+    from core.plugins.settings import save_settings, set_enabled
     from core.tenancy import business_context, utcnow
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SUPRATA_QUEUE_URL": "memory"})

@@ -9,13 +9,20 @@ from pathlib import Path
 from flask import Flask, abort, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from core import cli, notifications
 from core import config as config_module
-from core.business_state import BusinessCache
+from core.background import queue
+from core.console import bp as console_bp
 from core.database import configure_sqlite
 from core.extensions import csrf, db, limiter, login_manager, mail, migrate
-from core.plugin_host import PluginHost
+from core.identity.sessions import Anonymous, apply_realm_cookie
+from core.paylink import bp as paylink_bp
+from core.plugins.host import PluginHost
 from core.tenancy import enter_business, leave_business
-from core.themes import DEFAULT_THEME, THEMES_DIR, ThemeKeyedCache, ThemeLoader
+from core.tenancy.state import BusinessCache, remember_business
+from core.web import errors, helpers
+from core.web.site import bp as site_bp
+from core.web.themes import DEFAULT_THEME, THEMES_DIR, ThemeKeyedCache, ThemeLoader
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -88,8 +95,6 @@ def create_app(config: dict | None = None, *, plugins: list[tuple[str, object]] 
     mail.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
-    from core.identity.sessions import Anonymous
-
     login_manager.anonymous_user = Anonymous
 
     host = PluginHost(blocked=app.config["SUPRATA_BLOCKED_PLUGINS"])
@@ -106,10 +111,8 @@ def create_app(config: dict | None = None, *, plugins: list[tuple[str, object]] 
     _record_realms(app)
     _install_request_hooks(app)
 
-    from core import cli, errors, jinja_helpers, notifications, queue
-
     errors.init_app(app)
-    jinja_helpers.init_app(app)
+    helpers.init_app(app)
     notifications.init_app(app)
     queue.init_app(app)
     cli.init_app(app)
@@ -125,10 +128,6 @@ def _ensure_sqlite_dir(app: Flask) -> None:
 
 
 def _register_core_blueprints(app: Flask) -> None:
-    from core.console import bp as console_bp
-    from core.paylink import bp as paylink_bp
-    from core.site import bp as site_bp
-
     app.register_blueprint(site_bp)
     app.register_blueprint(console_bp)
     app.register_blueprint(paylink_bp)
@@ -141,8 +140,6 @@ def _record_realms(app: Flask) -> None:
 
 
 def _install_request_hooks(app: Flask) -> None:
-    from core.identity.sessions import apply_realm_cookie
-
     state: SuprataState = app.extensions["suprata"]
 
     @app.before_request
@@ -151,8 +148,8 @@ def _install_request_hooks(app: Flask) -> None:
         slug = request.environ.get("suprata.business_slug")
         host_name = request.host.split(":")[0]
         business = state.businesses.by_slug(slug) if slug else state.businesses.by_host(host_name)
-        g.business = business
         g.business_token = enter_business(business.id if business else None)
+        remember_business(business)
         if business is None and (slug or request.endpoint not in INSTALLATION_ENDPOINTS):
             abort(404)
         owner = state.plugins.blueprint_owner.get(request.blueprint)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import sys
 import zoneinfo
+from importlib.metadata import entry_points
 
 import click
 import flask_migrate
@@ -16,19 +17,31 @@ from flask import current_app
 from flask.cli import AppGroup, ScriptInfo
 from sqlalchemy import select
 
-from core import businesses, doctor, seed
+from core import doctor
+from core.background.queue import run_worker
 from core.extensions import db, migrate
 from core.identity.passwords import hash_password, password_problem
 from core.migrations import add_plugin_branches
 from core.models import Business, StaffUser
-from core.tenancy import business_context
+from core.tenancy import business_context, businesses
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 
 suprata = AppGroup("suprata", help="Administer a Suprata installation.")
 
 
+# Distributions add commands to ``suprata`` through this entry-point group (the demo's ``seed-demo``).
+COMMANDS_ENTRY_POINT_GROUP = "suprata.commands"
+
+
+def _add_installed_commands() -> None:
+    for entry_point in entry_points(group=COMMANDS_ENTRY_POINT_GROUP):
+        if entry_point.name not in suprata.commands:
+            suprata.add_command(entry_point.load(), entry_point.name)
+
+
 def init_app(app) -> None:
+    _add_installed_commands()
     app.cli.add_command(suprata)
     # Every `flask db` command (and `init-db`) must see the migration folders of the installed plugins.
     if add_plugin_branches not in migrate.configure_callbacks:
@@ -46,10 +59,10 @@ def _upgrade_every_branch_by_default(app) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point of the ``suprata`` console script."""
-    from core.app import create_app
-
-    suprata.main(args=argv, prog_name="suprata", obj=ScriptInfo(create_app=create_app))
+    """Entry point of the ``suprata`` console script: the app is built from the environment, as the web
+    server builds it."""
+    _add_installed_commands()
+    suprata.main(args=argv, prog_name="suprata", obj=ScriptInfo(app_import_path="core:create_app"))
 
 
 def business_by_slug(slug: str) -> Business:
@@ -120,21 +133,9 @@ def create_staff(slug: str, email: str, name: str, password_stdin: bool) -> None
     click.echo(f"{name} can now log in to {business.name} as {email}.")
 
 
-@suprata.command("seed-demo")
-@click.option("--reset", is_flag=True, help="Delete the demo businesses and seed them again.")
-@click.option("--stripe-test-server", metavar="URL",
-              help="Register each business's Stripe webhook at this local Stripe test server.")
-def seed_demo(reset: bool, stripe_test_server: str | None) -> None:
-    """Seed two demo businesses; an existing demo business is kept as it is unless --reset."""
-    report = seed.seed_demo(reset=reset, stripe_test_server=stripe_test_server)
-    click.echo(report.render())
-
-
 @suprata.command("worker")
 def worker() -> None:
     """Deliver notifications and run background and scheduled jobs until stopped."""
-    from core.queue import run_worker
-
     run_worker(current_app._get_current_object())
 
 

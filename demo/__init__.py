@@ -1,1 +1,1 @@
-"""Support for running the demo: the mailbox where every email the demo sends can be read."""
+"""The demo: two seeded businesses (`seed-demo`), and the mailbox where every email it sends can be read."""

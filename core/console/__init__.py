@@ -1,11 +1,7 @@
 """The staff console: customers, invoices, plugins and settings for one business."""
 
-from core.plugin_api import staff_blueprint
-
-bp = staff_blueprint("console", __name__, url_prefix="/console")
-
-# Importing the modules attaches their routes to bp.
-from core.console import (  # noqa: E402,F401
+# Importing the modules attaches their routes to the blueprint.
+from core.console import (  # noqa: F401
     audit,
     auth,
     customers,
@@ -17,3 +13,6 @@ from core.console import (  # noqa: E402,F401
     settings,
     staff,
 )
+from core.console.blueprint import bp
+
+__all__ = ["bp"]

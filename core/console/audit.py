@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import render_template, request
 from sqlalchemy import or_, select
 
-from core.console import bp
+from core.console.blueprint import bp
 from core.extensions import db
-from core.jinja_helpers import format_money
 from core.models import AuditEntry
+from core.money.amounts import format_money
 
 PER_PAGE = 50
 # What staff can narrow the trail to, each the action-name prefixes it covers.

@@ -9,12 +9,12 @@ from __future__ import annotations
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
 from core.activity import audit
-from core.console import bp
+from core.console.blueprint import bp
 from core.console.forms import ForgotPasswordForm, LoginForm, PasswordChangeForm, SetPasswordForm
 from core.extensions import db, limiter
 from core.identity import tokens
@@ -22,8 +22,10 @@ from core.identity.passwords import hash_password, needs_rehash, verify_password
 from core.identity.sessions import end_session, revoke_user_sessions, start_session
 from core.models import StaffUser
 from core.notifications.outbox import enqueue
+from core.plugins.blueprints import login_exempt
 from core.tenancy import utcnow
-from core.urls import public_url_for
+from core.tenancy.state import current_business
+from core.tenancy.urls import public_url_for
 
 LOGIN_FAILED = "Email or password is incorrect."
 # Per address and per email: one address cannot guess quickly, many addresses cannot focus on one account.
@@ -31,24 +33,10 @@ LOGIN_LIMIT_PER_IP = "10 per minute"
 LOGIN_LIMIT_PER_EMAIL = "20 per hour"
 FORGOT_LIMIT_PER_IP = "5 per minute"
 FORGOT_LIMIT_PER_EMAIL = "5 per hour"
-OPEN_ENDPOINTS = {"console.login", "console.forgot_password", "console.set_password"}
 
 LINK_PURPOSE = "staff_password"  # the action-token purpose of invitations and resets alike
 # An invitation waits for someone to get round to it; a reset is asked for by someone at the screen.
 LINK_TTL = {"invite": timedelta(days=7), "reset": timedelta(hours=1)}
-
-
-@bp.before_request
-def require_staff_login():
-    """Every console page but the login form needs a staff session of this business."""
-    if request.endpoint in OPEN_ENDPOINTS or current_user.is_authenticated:
-        return None
-    return redirect(url_for("console.login", next=_current_path()))
-
-
-def _current_path() -> str:
-    query = request.query_string.decode("utf-8", "replace")
-    return request.path + (f"?{query}" if query else "")
 
 
 def safe_next(target: str | None) -> str | None:
@@ -66,12 +54,13 @@ def safe_next(target: str | None) -> str | None:
 
 def _email_key() -> str:
     email = (request.form.get("email") or "").strip().lower()
-    return f"staff-login:{g.business.id}:{request.endpoint}:{email}"
+    return f"staff-login:{current_business().id}:{request.endpoint}:{email}"
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(LOGIN_LIMIT_PER_IP, methods=["POST"])
 @limiter.limit(LOGIN_LIMIT_PER_EMAIL, methods=["POST"], key_func=_email_key)
+@login_exempt
 def login():
     next_path = safe_next(request.args.get("next"))
     if current_user.is_authenticated:
@@ -135,6 +124,7 @@ def change_password():
 @bp.route("/forgot-password", methods=["GET", "POST"])
 @limiter.limit(FORGOT_LIMIT_PER_IP, methods=["POST"])
 @limiter.limit(FORGOT_LIMIT_PER_EMAIL, methods=["POST"], key_func=_email_key)
+@login_exempt
 def forgot_password():
     """Email a password link to an active staff member; the same answer for any address."""
     form = ForgotPasswordForm()
@@ -167,6 +157,7 @@ def send_password_link(user: StaffUser, reason: str, *, invited_by: str | None =
 
 @bp.route("/set-password/<token>", methods=["GET", "POST"])
 @limiter.limit(LOGIN_LIMIT_PER_IP, methods=["POST"])
+@login_exempt
 def set_password(token: str):
     """Choose a password from an emailed link: the link is used up, every session of the user ends."""
     link = tokens.peek(LINK_PURPOSE, token)

@@ -10,7 +10,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from core.activity import audit
-from core.console import bp
+from core.console.blueprint import bp
 from core.console.forms import CustomerForm
 from core.extensions import db
 from core.models import (

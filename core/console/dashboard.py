@@ -7,7 +7,7 @@ from datetime import timedelta
 from flask import render_template
 from sqlalchemy import func, select
 
-from core.console import bp
+from core.console.blueprint import bp
 from core.extensions import db
 from core.models import ActivityEvent, Customer, Invoice, OutboxMessage, Payment, PluginError
 from core.tenancy import utcnow

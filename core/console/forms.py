@@ -35,12 +35,12 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from core.console.money import LARGEST_AMOUNT, parse_decimal, to_minor_units
 from core.extensions import db
 from core.identity.passwords import MAX_LENGTH, password_problem
 from core.models import INVOICE_KINDS, CustomerEmail, CustomerPhone, InvoiceLine
+from core.money.amounts import LARGEST_AMOUNT, parse_decimal, to_minor_units
 from core.tenancy import utcnow
-from core.themes import available_themes
+from core.web.themes import available_themes
 
 # Syntax only, no DNS look-up; reserved names such as example.test are accepted because demo data uses them.
 VALID_EMAIL = Email("Enter a valid email.", test_environment=True)

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from core.activity import audit
-from core.console import bp
 from core.console.audit import entries_about
+from core.console.blueprint import bp
 from core.console.customers import search_condition
 from core.console.forms import InvoiceForm, PayLinkForm, VoidForm
-from core.console.money import to_major_text
 from core.extensions import db
-from core.invoicing import (
+from core.models import Business, Customer, Invoice, InvoiceView, Payment, SavedPaymentMethod
+from core.models.invoice import INVOICE_STATUSES
+from core.money.amounts import to_major_text
+from core.money.invoicing import (
     InvoiceStateError,
     issue_pay_link,
     next_invoice_number,
@@ -22,9 +24,8 @@ from core.invoicing import (
     send_invoice,
     void_invoice,
 )
-from core.models import Business, Customer, Invoice, InvoiceView, Payment, SavedPaymentMethod
-from core.models.invoice import INVOICE_STATUSES
-from core.urls import public_url_for
+from core.tenancy.state import current_business
+from core.tenancy.urls import public_url_for
 
 PER_PAGE = 25
 VIEWS_SHOWN = 50
@@ -56,7 +57,7 @@ def new_invoice():
     if customer_id is None:
         return _pick_customer()
     customer = db.get_or_404(Customer, customer_id)
-    form = InvoiceForm(currency=g.business.currency)
+    form = InvoiceForm(currency=current_business().currency)
     if _wants_another_line(form) or not form.validate_on_submit():
         return _form_page(form, customer=customer, invoice=None)
     invoice = _create_draft(customer, form)
@@ -78,11 +79,11 @@ def _pick_customer():
 
 
 def _create_draft(customer: Customer, form: InvoiceForm) -> Invoice:
-    prefix = db.session.get(Business, g.business.id).invoice_prefix
+    prefix = db.session.get(Business, current_business().id).invoice_prefix
     for attempt in range(1, NUMBERING_ATTEMPTS + 1):
         invoice = Invoice(
             customer_id=customer.id,
-            currency=g.business.currency,
+            currency=current_business().currency,
             status="draft",
             number=next_invoice_number(prefix),
         )
@@ -195,7 +196,7 @@ def invoice(invoice_id: int):
                 SavedPaymentMethod.customer_id == record.customer_id, SavedPaymentMethod.detached_at.is_(None)
             )
         ).all(),
-        link_form=PayLinkForm(timezone=g.business.timezone, formdata=None),
+        link_form=PayLinkForm(timezone=current_business().timezone, formdata=None),
         history=entries_about(f"invoice {record.number}", HISTORY_SHOWN),
     )
 
@@ -217,7 +218,7 @@ def send(invoice_id: int):
 @bp.post("/invoices/<int:invoice_id>/links")
 def new_pay_link(invoice_id: int):
     invoice = _invoice_or_404(invoice_id)
-    form = PayLinkForm(timezone=g.business.timezone)
+    form = PayLinkForm(timezone=current_business().timezone)
     if invoice.status != "open":
         flash("Pay links are only for open invoices.", "error")
     elif not form.validate_on_submit():

@@ -6,7 +6,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from core.activity import audit
-from core.console import bp
+from core.console.blueprint import bp
 from core.console.forms import TemplateForm
 from core.extensions import db
 from core.models import NotificationTemplate, OutboxMessage

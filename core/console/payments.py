@@ -1,6 +1,6 @@
 """Money actions on an invoice's page: refund a payment (all or part), charge a saved card in one click.
 
-Both go through :mod:`core.payments`, which guards against double clicks (row locks, idempotency keys)
+Both go through :mod:`core.money.payments`, which guards against double clicks (row locks, idempotency keys)
 and writes the audit trail.
 """
 
@@ -11,12 +11,12 @@ from decimal import Decimal
 from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
 
-from core.console import bp
-from core.console.money import decimal_places, parse_decimal
+from core.console.blueprint import bp
 from core.extensions import db, limiter
-from core.jinja_helpers import format_money
 from core.models import Invoice, Payment, SavedPaymentMethod
-from core.payments import PaymentError, charge_saved_method, refund_payment
+from core.money.amounts import currency_digits, format_money, parse_decimal
+from core.money.payments.commands import charge_saved_method, refund_payment
+from core.money.payments.types import PaymentError
 
 # Money actions are rare; a burst means a stuck button or a script.
 MONEY_ACTION_LIMIT = "20 per minute"
@@ -70,5 +70,5 @@ def _minor_units(text: str, currency: str) -> int | None:
     """"12.50" -> 1250 (in the currency's minor units); None when nothing was typed."""
     if not text.strip():
         return None
-    places = decimal_places(currency)
+    places = currency_digits(currency)
     return int(parse_decimal(text, places=places) * Decimal(10) ** places)

@@ -5,17 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
 from core.activity import audit
-from core.business_state import business_cache
-from core.console import bp
+from core.console.blueprint import bp
 from core.console.forms import plugin_settings_form, setting_field_name
 from core.extensions import db
 from core.models import PluginError
-from core.plugin_settings import declared_settings, save_settings, set_enabled, settings_for
+from core.plugins.settings import declared_settings, save_settings, set_enabled, settings_for
 from core.tenancy import utcnow
+from core.tenancy.state import business_cache, current_business
 
 RECENT_ERRORS_SHOWN = 5
 ERROR_WINDOW = timedelta(hours=24)
@@ -34,6 +34,7 @@ class PluginCard:
     recent_errors: list
     declared: list
     form: object = None
+    extra: object = None  # markup the plugin adds under its settings (render_plugin_settings)
 
 
 def _host():
@@ -76,7 +77,7 @@ def _page(posted_for: str | None = None, posted_form=None):
                 name=name,
                 title=host.plugin_title(name),
                 doc=host.plugin_doc(name),
-                enabled=name in g.business.enabled_plugins,
+                enabled=name in current_business().enabled_plugins,
                 errors_in_window=window_counts.get(name, 0),
                 errors_in_process=host.error_counts.get(name, 0),
                 recent_errors=db.session.scalars(
@@ -87,6 +88,8 @@ def _page(posted_for: str | None = None, posted_form=None):
                 ).all(),
                 declared=declared,
                 form=form,
+                extra=(host.call_plugin(name, "render_plugin_settings", plugin_name=name)
+                       if name in current_business().enabled_plugins else None),
             )
         )
     status = 400 if posted_form is not None else 200
@@ -100,7 +103,7 @@ def switch_plugin(name: str):
     set_enabled(name, enabled)
     audit("plugin.enabled" if enabled else "plugin.disabled", f"plugin {name}")
     db.session.commit()
-    business_cache().forget(g.business.id)
+    business_cache().forget(current_business().id)
     flash(f"{name} is {'on' if enabled else 'off'}.", "success")
     return redirect(url_for("console.plugins"))
 
@@ -120,6 +123,6 @@ def plugin_settings(name: str):
         return _page(posted_for=name, posted_form=form)
     audit("plugin.settings_changed", f"plugin {name}")
     db.session.commit()
-    business_cache().forget(g.business.id)
+    business_cache().forget(current_business().id)
     flash(f"Settings of {name} are saved.", "success")
     return redirect(url_for("console.plugins"))

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from email.utils import formataddr, parseaddr
 
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 
 from core.activity import audit
-from core.business_state import business_cache
-from core.console import bp
+from core.console.blueprint import bp
 from core.console.forms import SettingsForm
 from core.extensions import db
 from core.models import Business
+from core.tenancy.state import business_cache, current_business
 
 POLICY_FIELDS = (
     "invite_after_payment",
@@ -37,7 +37,7 @@ PLAIN_FIELDS = (
 
 @bp.route("/settings", methods=["GET", "POST"])
 def settings():
-    business = db.session.get(Business, g.business.id)
+    business = db.session.get(Business, current_business().id)
     form = SettingsForm(data=_form_data(business)) if request.method == "GET" else SettingsForm()
     if form.validate_on_submit():
         _save(business, form)

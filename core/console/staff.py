@@ -7,8 +7,8 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from core.activity import audit
-from core.console import bp
 from core.console.auth import LINK_PURPOSE, send_password_link
+from core.console.blueprint import bp
 from core.console.forms import StaffInviteForm
 from core.extensions import db
 from core.identity import tokens

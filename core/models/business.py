@@ -43,6 +43,8 @@ class Business(db.Model):
     reply_to: Mapped[str | None] = mapped_column(String(255))
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     currency: Mapped[str] = mapped_column(String(3), default="USD")
+    # Money and dates on every page and email follow this CLDR locale ("en_US", "fr_CA").
+    locale: Mapped[str] = mapped_column(String(16), default="en_US")
     invoice_prefix: Mapped[str] = mapped_column(String(16), default="INV-")
     policies: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -10,7 +10,8 @@ from core.models.invoice import Invoice
 from core.models.types import UTCDateTime
 from core.tenancy import TenantScoped, utcnow
 
-# unapplied: money received that could not be applied to its invoice (see core.payments); staff refund it.
+# unapplied: money received that could not be applied to its invoice (see core.money.payments.ledger);
+# staff refund it.
 PAYMENT_STATUSES = ("pending", "succeeded", "failed", "canceled", "unapplied")
 # Where a payment was started, as staff read it.
 PAYMENT_SOURCES = {"pay_link": "Pay link", "portal": "Customer portal", "staff": "Staff",

@@ -5,14 +5,13 @@ transaction of the event; the worker renders (:mod:`.templates`) and delivers th
 (:mod:`.channels`: core's email, or a plugin's). See :mod:`.outbox` for retries and failure handling.
 """
 
+from core.notifications.channels import register_core_channel
 from core.notifications.defaults import register_core_defaults
+from core.notifications.email import EmailChannel
 from core.notifications.outbox import DEFAULT_SETTINGS
 
 
 def init_app(app) -> None:
-    from core.notifications.channels import register_core_channel
-    from core.notifications.email import EmailChannel
-
     for name, value in DEFAULT_SETTINGS.items():
         app.config.setdefault(name, value)
     register_core_channel(EmailChannel())

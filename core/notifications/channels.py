@@ -1,4 +1,4 @@
-"""Where messages go out: core's own channels plus those contributed by the business's enabled plugins.
+"""Delivery channels: what a channel is, and which one delivers a message for the current business.
 
 Core's channels (email) are always available; they are not plugins and cannot be switched off. A plugin's
 channel (SMS, or another email provider) is offered only to businesses that switched that plugin on, and a
@@ -7,9 +7,56 @@ plugin channel of the same name takes precedence over core's.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
 from flask import current_app
 
-from core.plugin_api import Channel
+
+@dataclass
+class RenderedMessage:
+    """A message ready to send: subject, plain text and (for email) HTML."""
+
+    subject: str
+    text: str
+    html: str | None = None
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What a channel needs to send one outbox message, as documented fields.
+
+    ``message_id`` is stable across retries (use it to make a provider call idempotent, e.g. as the email's
+    Message-ID); ``attempt`` counts from 1.
+    """
+
+    message_id: int
+    business_id: int
+    channel: str
+    template_key: str
+    recipient: str
+    customer_id: int | None
+    attempt: int
+
+
+class DeliveryError(Exception):
+    """A channel could not deliver. ``permanent=True`` stops retries (bad address, opted out)."""
+
+    def __init__(self, message: str, *, permanent: bool = False):
+        super().__init__(message)
+        self.permanent = permanent
+
+
+class Channel(ABC):
+    """A notification delivery channel (returned by the ``notification_channels`` hook)."""
+
+    #: the outbox channel name this delivers, e.g. ``"email"`` or ``"sms"``
+    name: str = ""
+
+    @abstractmethod
+    def deliver(self, delivery: Delivery, rendered: RenderedMessage) -> str | None:
+        """Send one message; return the provider's id, or raise :class:`DeliveryError`."""
+
 
 _core_channels: dict[str, Channel] = {}
 

@@ -13,9 +13,9 @@ from email.utils import formataddr, parseaddr
 from flask import current_app
 from flask_mail import Connection, Message
 
-from core.business_state import business_cache
 from core.extensions import mail
-from core.plugin_api import Channel, DeliveryError, OutboxMessage, RenderedMessage
+from core.notifications.channels import Channel, Delivery, DeliveryError, RenderedMessage
+from core.tenancy.state import current_business
 
 DEFAULT_TIMEOUT_SECONDS = 30
 
@@ -39,6 +39,10 @@ class _TimedConnection(Connection):
         return host
 
 
+def _domain_of(address: str) -> str:
+    return address.rpartition("@")[2] or "suprata.localhost"
+
+
 def _is_permanent(exc: smtplib.SMTPException) -> bool:
     """Only the server refusing this recipient or this message for good (5xx) stops the retries."""
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
@@ -49,21 +53,24 @@ def _is_permanent(exc: smtplib.SMTPException) -> bool:
 class EmailChannel(Channel):
     name = "email"
 
-    def deliver(self, message: OutboxMessage, rendered: RenderedMessage) -> str | None:
-        business = business_cache().by_id(message.business_id)
+    def deliver(self, delivery: Delivery, rendered: RenderedMessage) -> str | None:
+        business = current_business()
         config = current_app.config
         # The console stores "Name <address>"; a bare address is sent under the business's name.
         sender_name, sender_address = parseaddr(business.mail_from or "")
         sender_address = sender_address or parseaddr(config["MAIL_DEFAULT_SENDER"])[1]
         email = Message(
             subject=rendered.subject,
-            recipients=[message.recipient],
+            recipients=[delivery.recipient],
             body=rendered.text,
             html=rendered.html,
             # Flask-Mail joins a (name, address) pair unquoted, which breaks names such as "Bolt, Electric".
             sender=formataddr((sender_name or business.name, sender_address)),
             reply_to=business.reply_to or business.email,
         )
+        # Stable across retries: a copy re-sent after a crash between the server's acceptance and our
+        # commit carries the same Message-ID, so mail clients can tell it is the same message.
+        email.msgId = f"<outbox-{delivery.business_id}-{delivery.message_id}@{_domain_of(sender_address)}>"
         state = mail.init_mail(config, current_app.debug, current_app.testing)
         try:
             with _TimedConnection(state, config.get("MAIL_TIMEOUT", DEFAULT_TIMEOUT_SECONDS)) as connection:

@@ -23,12 +23,11 @@ from flask import current_app
 from sqlalchemy import and_, or_, select, update
 
 from core.activity import record
-from core.events import after_commit
 from core.extensions import db
 from core.models import OutboxMessage
-from core.notifications.channels import channel_for
+from core.notifications.channels import Delivery, DeliveryError, channel_for
 from core.notifications.templates import TemplateRenderError, UnknownTemplate, get_default, render
-from core.plugin_api import DeliveryError
+from core.plugins.events import after_commit
 from core.tenancy import business_context, utcnow
 
 log = logging.getLogger("suprata.notifications")
@@ -168,7 +167,10 @@ def _attempt(message: OutboxMessage) -> None:
                                 "switch on the plugin that provides it.")
         rendered, message.template_error = render(message.template_key, message.context)
         message.subject, message.body_text = rendered.subject[:500], rendered.text
-        provider_ref = channel.deliver(message, rendered)
+        delivery = Delivery(message_id=message.id, business_id=message.business_id, channel=message.channel,
+                            template_key=message.template_key, recipient=message.recipient,
+                            customer_id=message.customer_id, attempt=message.attempts + 1)
+        provider_ref = channel.deliver(delivery, rendered)
     except DeliveryError as exc:
         _attempt_failed(message, str(exc), permanent=exc.permanent)
     except (UnknownTemplate, TemplateRenderError) as exc:

@@ -17,24 +17,23 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from flask import g, render_template
+from flask import render_template
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, meta, pass_context
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from markupsafe import Markup, escape
 from sqlalchemy import select
 
-from core.business_state import business_cache
 from core.extensions import db
-from core.jinja_helpers import format_money
 from core.models import NotificationTemplate
-from core.plugin_api import RenderedMessage
-from core.tenancy import require_business_id, utcnow
-from core.urls import business_base_url, public_url_for
+from core.money.amounts import format_money
+from core.notifications.channels import RenderedMessage
+from core.tenancy import utcnow
+from core.tenancy.state import current_business
+from core.tenancy.urls import business_base_url, public_url_for
 
 log = logging.getLogger("suprata.notifications")
 
@@ -238,17 +237,6 @@ def _render(subject: str, text: str, html: str | None, context: dict) -> Rendere
     return RenderedMessage(subject=rendered_subject, text=rendered_text, html=rendered_html)
 
 
-@contextmanager
-def _as_current_business(info) -> Iterator[None]:
-    """Theme lookup and the shared Jinja filters read ``g.business``; a worker has no request to set it."""
-    saved = g.get("business")
-    g.business = info
-    try:
-        yield
-    finally:
-        g.business = saved
-
-
 def business_variables(info) -> dict:
     """What every template sees as ``business``."""
     return {
@@ -265,10 +253,6 @@ def business_variables(info) -> dict:
     }
 
 
-def _current_business():
-    return business_cache().by_id(require_business_id())
-
-
 def render(key: str, context: dict) -> tuple[RenderedMessage, str | None]:
     """Render message ``key`` for the current business; returns the message and the template error, if any.
 
@@ -278,19 +262,18 @@ def render(key: str, context: dict) -> tuple[RenderedMessage, str | None]:
     :class:`TemplateRenderError`; an unknown key raises :class:`UnknownTemplate`.
     """
     default = get_default(key)
-    info = _current_business()
+    info = current_business()
     full_context = {**context, "business": business_variables(info)}
     custom = db.session.scalar(select(NotificationTemplate).where(NotificationTemplate.key == key))
-    with _as_current_business(info):
-        if custom is not None:
-            subject = custom.subject if custom.subject is not None else default.subject
-            try:
-                return _render(subject, custom.body_text, custom.body_html, full_context), None
-            except TemplateRenderError as exc:
-                log.warning("business %s: template %s failed, using the default: %s", info.slug, key, exc)
-                custom.last_error, custom.last_error_at = str(exc), utcnow()
-                return _render(default.subject, default.text, default.html, full_context), str(exc)
-        return _render(default.subject, default.text, default.html, full_context), None
+    if custom is not None:
+        subject = custom.subject if custom.subject is not None else default.subject
+        try:
+            return _render(subject, custom.body_text, custom.body_html, full_context), None
+        except TemplateRenderError as exc:
+            log.warning("business %s: template %s failed, using the default: %s", info.slug, key, exc)
+            custom.last_error, custom.last_error_at = str(exc), utcnow()
+            return _render(default.subject, default.text, default.html, full_context), str(exc)
+    return _render(default.subject, default.text, default.html, full_context), None
 
 
 # -- the console's editor ----------------------------------------------------------------------------------
@@ -309,11 +292,10 @@ class Preview:
 def preview(key: str, subject: str | None, text: str, html: str | None = None) -> Preview:
     """Render a draft of template ``key`` with sample values for the current business, as it would be sent."""
     default = get_default(key)
-    info = _current_business()
+    info = current_business()
     context = {**sample_context(key), "business": business_variables(info)}
     try:
-        with _as_current_business(info):
-            message = _render(default.subject if subject is None else subject, text, html or None, context)
+        message = _render(default.subject if subject is None else subject, text, html or None, context)
     except TemplateRenderError as exc:
         return Preview(error=str(exc))
     return Preview(subject=message.subject, text=message.text, html=message.html)

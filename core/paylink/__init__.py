@@ -1,7 +1,6 @@
 """Pay-by-link invoices: one unguessable link shows one invoice and takes its payment. No login."""
 
-from core.plugin_api import public_blueprint
+from core.paylink import views  # noqa: F401  (attaches the routes)
+from core.paylink.blueprint import bp
 
-bp = public_blueprint("paylink", __name__)
-
-from core.paylink import views  # noqa: E402,F401
+__all__ = ["bp"]

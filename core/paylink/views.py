@@ -7,33 +7,24 @@ revoked and expired tokens all get the same page, so a guess learns nothing.
 
 from __future__ import annotations
 
-import functools
 import logging
 
-from flask import current_app, flash, g, redirect, render_template, request, url_for
-from sqlalchemy import bindparam, func, select
-from sqlalchemy.orm import joinedload
+from flask import current_app, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
 
 from core.activity import record
-from core.events import emit_after_commit
 from core.extensions import db, limiter
-from core.identity.tokens import hash_token
-from core.invoicing import pay_link_is_live
 from core.models import Invoice, InvoiceView, PayLink, Payment, SavedPaymentMethod
-from core.paylink import bp
-from core.payments import (
-    Consent,
-    PaymentError,
-    ProcessorError,
-    cancel_payment,
-    connected_processor,
-    processor_named,
-    record_checkout_started,
-    save_card_wording,
-    start_payment,
-)
+from core.money.invoicing import find_pay_link
+from core.money.payments.checkout import open_checkout
+from core.money.payments.processor import connected_processor, processor_named
+from core.money.payments.types import Consent, PaymentError, ProcessorError
+from core.money.payments.wording import save_card_wording
+from core.paylink.blueprint import bp
+from core.plugins.events import emit_after_commit
 from core.tenancy import utcnow
-from core.urls import public_url_for
+from core.tenancy.state import current_business
+from core.tenancy.urls import public_url_for
 
 log = logging.getLogger("suprata.paylink")
 
@@ -68,7 +59,7 @@ def show(token: str):
     # loaded row, comes after everything that reads them.
     page = render_template("paylink/invoice.html", invoice=invoice, token=token,
                            last_viewed_at=last_viewed_at, can_pay=processor is not None,
-                           save_card_wording=save_card_wording(g.business.name))
+                           save_card_wording=save_card_wording(current_business().name))
     now = utcnow()
     db.session.add(InvoiceView(invoice_id=invoice.id, pay_link_id=link.id, viewed_at=now,
                                ip=request.remote_addr, user_agent=request.user_agent.string[:300] or None))
@@ -85,36 +76,20 @@ def show(token: str):
 def checkout(token: str):
     """Pay Now: a pending payment for the amount due, then off to the processor's hosted page."""
     invoice = _live_link(token)[0].invoice
-    processor = connected_processor()
-    if processor is None:
-        flash("Online payment isn't available right now. Please contact us to pay.", "error")
-        return redirect(url_for("paylink.show", token=token))
     consent = None
     if request.form.get("save_card") == "yes":
-        consent = Consent(at=utcnow(), text=save_card_wording(g.business.name), ip=request.remote_addr,
-                          user_agent=request.user_agent.string[:300] or None)
+        consent = Consent(at=utcnow(), text=save_card_wording(current_business().name),
+                          ip=request.remote_addr, user_agent=request.user_agent.string[:300] or None)
     try:
-        payment = start_payment(invoice, processor, source="pay_link", save_card=consent)
+        opened = open_checkout(
+            invoice, source="pay_link", consent=consent,
+            success_url=lambda payment: public_url_for("paylink.return_page", token=token, payment=payment),
+            cancel_url=public_url_for("paylink.show", token=token),
+        )
     except PaymentError as exc:
         flash(str(exc), "error")
         return redirect(url_for("paylink.show", token=token))
-    db.session.commit()
-    try:
-        hosted = processor.create_checkout(
-            payment,
-            save_card=consent is not None,
-            success_url=public_url_for("paylink.return_page", token=token, payment=payment.id),
-            cancel_url=public_url_for("paylink.show", token=token),
-        )
-    except ProcessorError:
-        log.exception("could not open the %s checkout for payment %s", processor.name, payment.id)
-        cancel_payment(payment)
-        db.session.commit()
-        flash("We couldn't open the payment page. Please try again in a moment.", "error")
-        return redirect(url_for("paylink.show", token=token))
-    record_checkout_started(payment, hosted.checkout_ref)
-    db.session.commit()
-    return redirect(hosted.url, code=303)
+    return redirect(opened.url, code=303)
 
 
 @bp.get("/pay/<token>/return")
@@ -175,28 +150,7 @@ def not_valid(_exc):
 
 
 def _live_link(token: str, *, with_last_view: bool = False) -> tuple[PayLink, object]:
-    """The live link for ``token`` with its invoice, customer and lines (and the last view), in one query;
-    LinkNotValid otherwise."""
-    statement = _link_with_invoice(with_last_view)
-    row = db.session.execute(statement, {"token_hash": hash_token(token)}).unique().first()
-    if row is None or not pay_link_is_live(row[0]):
+    found = find_pay_link(token, with_last_view=with_last_view)
+    if found is None:
         raise LinkNotValid
-    return row[0], (row[1] if with_last_view else None)
-
-
-@functools.cache
-def _link_with_invoice(with_last_view: bool):
-    # Built once: every page of the link runs this query, and building it costs more than running it.
-    columns = [PayLink]
-    if with_last_view:
-        columns.append(
-            select(func.max(InvoiceView.viewed_at))
-            .where(InvoiceView.invoice_id == PayLink.invoice_id)
-            .correlate(PayLink)
-            .scalar_subquery()
-        )
-    return (
-        select(*columns)
-        .where(PayLink.token_hash == bindparam("token_hash"))
-        .options(joinedload(PayLink.invoice).options(joinedload(Invoice.customer), joinedload(Invoice.lines)))
-    )
+    return found

@@ -162,7 +162,7 @@ def make_business(app, db):
     """Factory: ``make_business("acme", plugins=["portal"])`` creates a business with those plugins on."""
 
     def factory(slug: str = "acme", *, plugins: tuple[str, ...] | list[str] = (), **fields):
-        from core.businesses import create_business
+        from core.tenancy.businesses import create_business
 
         with app.app_context():
             business = create_business(

@@ -23,10 +23,10 @@ import requests
 import stripe
 
 from core.extensions import db
-from core.invoicing import next_invoice_number, send_invoice
 from core.models import Customer, CustomerEmail, Invoice, InvoiceLine
+from core.money.invoicing import next_invoice_number, send_invoice
 from core.plugin_api import hookimpl
-from core.plugin_settings import save_settings, set_enabled
+from core.plugins.settings import save_settings, set_enabled
 from core.tenancy import business_context
 from core.testing.helpers import submit_form
 

@@ -1,11 +1,14 @@
 """Stripe payments: hosted Checkout for pay links, saved cards with consent, refunds, signed webhooks."""
 
-from core.plugin_api import hookimpl
+from flask import render_template
+
+from core.plugin_api import hookimpl, public_url
 from plugins.payments_stripe import models  # noqa: F401  (its tables join the metadata)
 from plugins.payments_stripe.processor import StripeProcessor
 from plugins.payments_stripe.settings import SETTINGS
 
 TITLE = "Stripe payments"
+API_VERSION = "2.0"
 
 
 @hookimpl
@@ -24,3 +27,9 @@ def register_blueprints(app):
 
     app.register_blueprint(public)
     app.register_blueprint(staff)
+
+
+@hookimpl
+def render_plugin_settings():
+    return render_template("payments_stripe/connection.html",
+                           webhook_url=public_url("payments_stripe_public.webhook"))

@@ -15,9 +15,8 @@ from functools import lru_cache
 import stripe
 from flask import current_app
 
-from core.plugin_api import Setting, plugin_settings
+from core.plugin_api import Setting, settings_of
 
-PLUGIN_NAME = "payments_stripe"
 API_BASE_SETTING = "SUPRATA_STRIPE_API_BASE"
 # With our own idempotency key on every request that moves money, retries cannot charge twice.
 NETWORK_RETRIES = 2
@@ -64,7 +63,7 @@ class StripeConfig:
 
 
 def current_config() -> StripeConfig:
-    values = plugin_settings(PLUGIN_NAME)
+    values = settings_of(__name__)
     live = values.get("mode") == "live"
     api_base = None if live else current_app.config.get(API_BASE_SETTING) or os.environ.get(API_BASE_SETTING)
     return StripeConfig(

@@ -11,9 +11,7 @@ from core.plugin_api import (
     ProcessorError,
     csrf,
     public_blueprint,
-    public_url,
     staff_blueprint,
-    staff_login_required,
 )
 from plugins.payments_stripe import webhooks
 from plugins.payments_stripe.settings import client_for, current_config
@@ -49,14 +47,7 @@ def webhook():
     return {"received": outcome}
 
 
-@staff.app_template_global("payments_stripe_webhook_url")
-def webhook_url() -> str:
-    """The address of this business's webhook endpoint, for staff to enter in Stripe."""
-    return public_url("payments_stripe_public.webhook")
-
-
 @staff.post("/test-connection")
-@staff_login_required
 def test_connection():
     """Ask Stripe for the account's balance with the saved key, and say how that went."""
     config = current_config()

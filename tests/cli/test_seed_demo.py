@@ -8,7 +8,6 @@ from sqlalchemy import func, select
 
 from core.extensions import db
 from core.identity.passwords import verify_password
-from core.invoicing import find_pay_link
 from core.models import (
     Agreement,
     AppointmentRequest,
@@ -22,9 +21,10 @@ from core.models import (
     StaffUser,
 )
 from core.models.invoice import INVOICE_KINDS, INVOICE_STATUSES
-from core.plugin_settings import settings_for
-from core.seed import ACME, HARBOR, PORTAL_PASSWORD, demo_webhook_id, minimal_pdf
+from core.money.invoicing import find_pay_link
+from core.plugins.settings import settings_for
 from core.testing.postgres import free_port
+from demo.seed import ACME, HARBOR, PORTAL_PASSWORD, demo_webhook_id, minimal_pdf
 
 PAY_LINK = re.compile(r"pay link for (\S+): (http\S+/b/(\w+)/\S+)")
 COUNTED = (Customer, Invoice, Job, AppointmentRequest, Agreement, Reservation, StaffUser, CustomerUser)
@@ -105,7 +105,7 @@ def test_printed_pay_links_open_open_invoices_of_their_business(app, db, in_busi
     for number, url, slug in links:
         token = url.rsplit("/", 1)[1]
         with in_business(businesses[slug]):
-            link = find_pay_link(token)
+            link, _ = find_pay_link(token)
             assert link is not None and link.invoice.number == number and link.invoice.status == "open"
 
 

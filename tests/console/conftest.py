@@ -114,7 +114,7 @@ class ProbePlugin:
         app.register_blueprint(self.bp)
 
     @hookimpl
-    def console_menu_items(self, staff_user):
+    def render_console_menu(self, staff_user):
         return MenuItem(title="Probe tools", url=url_for("probe.page"))
 
     @hookimpl

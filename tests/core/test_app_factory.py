@@ -5,8 +5,8 @@ import pytest
 from core import create_app
 from core.config import DEMO_SECRET_KEY, ConfigurationError
 from core.extensions import db
+from core.tenancy.urls import public_url_for
 from core.testing.fixtures import base_test_config
-from core.urls import public_url_for
 
 
 def test_production_refuses_the_demo_secret_key(app_config):

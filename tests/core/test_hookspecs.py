@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from core import hookspecs, plugin_api
+from core import plugin_api
+from core.plugins import hookspecs
 
 ROOT = Path(__file__).resolve().parents[2]
 GUIDE = ROOT / "docs" / "writing-a-plugin.md"

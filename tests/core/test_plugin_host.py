@@ -19,12 +19,12 @@ import pytest
 from sqlalchemy import func, select
 
 from core import create_app
-from core.events import emit_after_commit
 from core.extensions import db as _db
 from core.models import Customer, PluginError, PluginState
 from core.plugin_api import hookimpl
-from core.plugin_host import ENTRY_POINT_GROUP
-from core.plugin_settings import save_settings
+from core.plugins.events import emit_after_commit
+from core.plugins.host import ENTRY_POINT_GROUP
+from core.plugins.settings import save_settings
 from core.tenancy import business_context, current_business_id
 from core.testing.fixtures import base_test_config
 from core.testing.helpers import create_staff, csrf_token_from, login_staff
@@ -184,7 +184,7 @@ def test_switching_a_plugin_off_in_one_app_takes_effect_in_another(install, make
 
     assert browser.get("/b/acme/sample/").get_data(as_text=True) == "Ahoy from Acme"
     assert portal_tab_ids(web, acme) == ["sample"]
-    assert [item.title for item in call_for(web, acme, "console_menu_items", staff_user=None)] == ["Sample"]
+    assert [item.title for item in call_for(web, acme, "render_console_menu", staff_user=None)] == ["Sample"]
 
     switch_in_console(console, acme, "sample", "off")
     time.sleep(STATE_TTL)
@@ -192,7 +192,7 @@ def test_switching_a_plugin_off_in_one_app_takes_effect_in_another(install, make
 
     assert browser.get("/b/acme/sample/").status_code == 404
     assert portal_tab_ids(web, acme) == []
-    assert call_for(web, acme, "console_menu_items", staff_user=None) == []
+    assert call_for(web, acme, "render_console_menu", staff_user=None) == []
     assert call_for(web, acme, "on_invoice_sent", invoice=None) == []
     assert "Sample page" not in browser.get("/b/acme/").get_data(as_text=True)
     assert calls == []  # the hooks were skipped, not called and discarded
@@ -328,26 +328,25 @@ class Answer:
         self.asked = 0
 
     @hookimpl
-    def accepts_invitations(self):
+    def invitation_handlers(self):
         self.asked += 1
         return self.endpoint
 
 
-def test_accepts_invitations_stops_at_the_first_answer(register_plugin, make_business, in_business, app):
+def test_the_first_invitation_handler_is_used(register_plugin, make_business, in_business, app):
     # pluggy calls the plugin registered last first.
-    fallback = register_plugin(Answer("fallback.accept"), "fallback")
-    preferred = register_plugin(Answer("preferred.accept"), "preferred")
-    silent = register_plugin(Answer(None), "silent")
+    register_plugin(Answer("fallback.accept"), "fallback")
+    register_plugin(Answer("preferred.accept"), "preferred")
+    register_plugin(Answer(None), "silent")
     acme = make_business("acme", plugins=["fallback", "preferred", "silent"])
     bolt = make_business("bolt", plugins=["fallback", "silent"])
     host = app.extensions["suprata"].plugins
 
     with in_business(acme):
-        assert host.call("accepts_invitations") == ["preferred.accept"]
-        assert host.call_first("accepts_invitations") == "preferred.accept"
-    assert (silent.asked, preferred.asked, fallback.asked) == (2, 2, 0)
+        assert host.call("invitation_handlers") == ["preferred.accept", "fallback.accept"]
+        assert host.call_first("invitation_handlers") == "preferred.accept"
     with in_business(bolt):
-        assert host.call_first("accepts_invitations") == "fallback.accept"
+        assert host.call_first("invitation_handlers") == "fallback.accept"
 
 
 class Provides:

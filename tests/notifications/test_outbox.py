@@ -11,7 +11,7 @@ from core.models import ActivityEvent, Customer, OutboxMessage
 from core.notifications.outbox import OutboxStateError, deliver_due, deliver_one, enqueue, retry
 from core.notifications.templates import UnknownTemplate
 from core.plugin_api import Channel, hookimpl
-from core.plugin_settings import set_enabled
+from core.plugins.settings import set_enabled
 from core.tenancy import business_context, utcnow
 
 INVITE_CONTEXT = {"customer_name": "Jordan Rivera", "invite_url": "http://suprata.test/invite/x"}

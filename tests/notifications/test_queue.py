@@ -8,11 +8,11 @@ from huey import MemoryHuey, RedisHuey, SqliteHuey
 from sqlalchemy import select
 
 from core import plugin_api
+from core.background.queue import PeriodicJob, make_huey
 from core.config import ConfigurationError
 from core.models import Customer, OutboxMessage, PluginError
 from core.notifications.outbox import deliver_due, enqueue
 from core.plugin_api import current_business, hookimpl
-from core.queue import PeriodicJob, make_huey
 from core.tenancy import business_context
 from core.testing.postgres import free_port
 

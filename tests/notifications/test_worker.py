@@ -9,7 +9,8 @@ from pathlib import Path
 from core.tenancy import business_context
 
 REPOSITORY = Path(__file__).resolve().parents[2]
-WORKER = "from core import create_app; from core.queue import run_worker; run_worker(create_app(), workers=1)"
+WORKER = ("from core import create_app; from core.background.queue import run_worker; "
+          "run_worker(create_app(), workers=1)")
 
 
 def test_a_worker_process_delivers_what_the_web_process_queued(

@@ -7,7 +7,10 @@ from sqlalchemy import select
 
 from core.extensions import db
 from core.models import Invoice, Payment
-from core.payments import PaymentError, connected_processor, save_card_wording, start_payment
+from core.money.payments.commands import start_payment
+from core.money.payments.processor import connected_processor
+from core.money.payments.types import PaymentError
+from core.money.payments.wording import save_card_wording
 from core.testing.helpers import csrf_token_from
 from core.testing.payments import issue_invoice, local_path, pay_now, pay_on_hosted_page
 

@@ -15,14 +15,14 @@ class AcceptsInvitations:
     """Stands in for the portal: says which view turns an invitation token into a login."""
 
     @hookimpl
-    def accepts_invitations(self):
+    def invitation_handlers(self):
         return "paylink.show"  # any endpoint taking a token serves to check the link that is built
 
 
 @pytest.fixture
 def invitations(app, shop, register_plugin):
-    register_plugin(AcceptsInvitations(), "accepts_invitations_test")
-    return lambda: enable_plugin(app, shop, "accepts_invitations_test")
+    register_plugin(AcceptsInvitations(), "invitations_test")
+    return lambda: enable_plugin(app, shop, "invitations_test")
 
 
 def pay_by_link(app, client, shop):

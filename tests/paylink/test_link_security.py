@@ -5,8 +5,8 @@ from datetime import timedelta
 import pytest
 
 from core.extensions import db
-from core.invoicing import issue_pay_link, revoke_pay_links
 from core.models import Invoice
+from core.money.invoicing import issue_pay_link, revoke_pay_links
 from core.paylink.views import DEFAULT_VIEW_LIMIT
 from core.tenancy import utcnow
 from core.testing.payments import issue_invoice

@@ -5,8 +5,8 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from core.extensions import db
-from core.invoicing import issue_pay_link, revoke_pay_links, void_invoice
 from core.models import ActivityEvent, Invoice, InvoiceView
+from core.money.invoicing import issue_pay_link, revoke_pay_links, void_invoice
 from core.tenancy import utcnow
 from core.testing.payments import issue_invoice
 

@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy import func, select
 
 from core.extensions import db
-from core.invoicing import void_invoice
 from core.models import AuditEntry, Invoice, OutboxMessage, Payment
-from core.payments import record_payment_captured
+from core.money.invoicing import void_invoice
+from core.money.payments.ledger import record_payment_captured
 from core.testing.payments import (
     GOOD_CARD,
     deliver,

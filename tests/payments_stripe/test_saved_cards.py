@@ -7,7 +7,9 @@ from sqlalchemy import func, select
 
 from core.extensions import db
 from core.models import AuditEntry, Customer, Invoice, OutboxMessage, Payment, SavedPaymentMethod
-from core.payments import Consent, detach_payment_method, save_card_wording, save_payment_method
+from core.money.payments.saved_methods import detach_payment_method, save_payment_method
+from core.money.payments.types import Consent
+from core.money.payments.wording import save_card_wording
 from core.tenancy import business_context, utcnow
 from core.testing.helpers import create_staff, csrf_token_from, login_staff
 from core.testing.payments import GOOD_CARD, deliver, issue_invoice, pay_now, pay_on_hosted_page

@@ -4,7 +4,7 @@ from sqlalchemy import select
 
 from core.extensions import db
 from core.models import PluginState
-from core.plugin_settings import save_settings
+from core.plugins.settings import save_settings
 from core.tenancy import business_context
 from core.testing.helpers import create_staff, csrf_token_from, login_staff
 

@@ -10,6 +10,8 @@ from core.plugin_api import MenuItem, PortalTab, hookimpl
 from suprata_loyalty import points, settings, views
 
 TITLE = "Loyalty points"
+#: The version of the plugin API this plugin was written for; core refuses another major version.
+API_VERSION = "2.0"
 
 
 @hookimpl
@@ -34,5 +36,5 @@ def render_portal_tab():
 
 
 @hookimpl
-def console_menu_items():
+def render_console_menu():
     return MenuItem(title="Loyalty points", url=url_for("loyalty_console.customer_balances"), order=60)

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from core.plugin_api import Customer, Invoice, Payment, db
+from core.plugin_api import Customer, Invoice, Payment, db, to_major
 from suprata_loyalty.models import LoyaltyPoints
 from suprata_loyalty.settings import points_per_unit
 
-# Currencies whose amounts have no minor units: there, one minor unit is already a whole unit.
-ZERO_DECIMAL_CURRENCIES = {"JPY", "KRW", "VND", "CLP", "ISK", "UGX", "XAF", "XOF"}
-
 
 def whole_units(amount: int, currency: str) -> int:
-    """Whole currency units in an amount of minor units: 12_345 USD cents -> 123."""
-    return amount if currency.upper() in ZERO_DECIMAL_CURRENCIES else amount // 100
+    """Whole currency units in an amount of minor units: 12_345 USD cents -> 123 (the currency's digits come
+    from core)."""
+    return int(to_major(amount, currency))
 
 
 def award_points(payment: Payment) -> LoyaltyPoints | None:

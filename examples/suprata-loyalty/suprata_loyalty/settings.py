@@ -1,7 +1,6 @@
 """The settings a business can change on the console's plugins page."""
 
-from core.plugin_api import Setting, plugin_settings
-from suprata_loyalty import PLUGIN_NAME
+from core.plugin_api import Setting, settings_of
 
 
 def _at_least_one(value: int) -> None:
@@ -23,4 +22,4 @@ SETTINGS = [
 
 def points_per_unit() -> int:
     """The current business's rate."""
-    return plugin_settings(PLUGIN_NAME)["points_per_unit"]
+    return settings_of(__name__)["points_per_unit"]

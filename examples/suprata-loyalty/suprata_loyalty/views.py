@@ -1,14 +1,14 @@
 """The plugin's pages: a customer's points in the portal, and every customer's balance for staff.
 
 The blueprints come from ``customer_blueprint`` and ``staff_blueprint``, so core knows their login realm
-(a staff login never opens the customer page, and the other way round) and which plugin owns them (they
-answer 404 for a business that switched the plugin off).
+(a staff login never opens the customer page, and the other way round; each blueprint requires its login on
+every route) and which plugin owns them (they answer 404 for a business that switched the plugin off).
 """
 
 from flask import render_template
-from flask_login import current_user, login_required
+from flask_login import current_user
 
-from core.plugin_api import customer_blueprint, staff_blueprint, staff_login_required
+from core.plugin_api import customer_blueprint, staff_blueprint
 from suprata_loyalty import points
 
 portal = customer_blueprint("loyalty", __name__, url_prefix="/loyalty", template_folder="templates")
@@ -17,7 +17,6 @@ console = staff_blueprint("loyalty_console", __name__, url_prefix="/console/loya
 
 
 @portal.get("/")
-@login_required
 def my_points():
     customer_id = current_user.customer_id
     return render_template("loyalty/points.html", balance=points.balance(customer_id),
@@ -25,6 +24,5 @@ def my_points():
 
 
 @console.get("/")
-@staff_login_required
 def customer_balances():
     return render_template("loyalty/balances.html", balances=points.balances())

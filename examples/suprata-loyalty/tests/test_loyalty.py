@@ -9,9 +9,9 @@ from suprata_loyalty.models import LoyaltyPoints
 from suprata_loyalty.points import whole_units
 
 from core.models import Customer, CustomerUser, Invoice, InvoiceLine, Payment
-from core.payments import record_payment_captured
+from core.money.payments.ledger import record_payment_captured
 from core.plugin_api import PortalTab
-from core.plugin_settings import set_enabled
+from core.plugins.settings import set_enabled
 from core.tenancy import business_context
 from core.testing.helpers import create_staff, login_staff, submit_form
 
@@ -194,7 +194,7 @@ def test_the_points_page_needs_a_customer_login(app, client, acme, ann, sign_in)
     assert client.get("/b/acme/loyalty/").status_code in NOT_LOGGED_IN  # a staff login is no customer login
 
 
-def test_console_menu_items_lead_staff_to_every_customers_balance(app, client, acme, ann, pay):
+def test_render_console_menu_lead_staff_to_every_customers_balance(app, client, acme, ann, pay):
     pay(acme, ann.customer_id, 4_200, number="A-1")
     create_staff(app, acme)
     assert login_staff(client, acme).status_code == 302
@@ -224,7 +224,7 @@ def test_switched_off_the_plugin_disappears_and_its_points_stay(app, client, acm
     assert client.get("/b/acme/loyalty/").status_code == 404
     assert client.get("/b/acme/console/loyalty/").status_code == 404
     assert hook_results(app, acme, "render_portal_tab", customer=None, request=None) == []
-    assert hook_results(app, acme, "console_menu_items", staff_user=None) == []
+    assert hook_results(app, acme, "render_console_menu", staff_user=None) == []
     assert points_of(acme, ann.customer_id) == [30]
 
     switch_loyalty(acme, True)

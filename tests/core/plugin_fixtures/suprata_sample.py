@@ -17,7 +17,7 @@ bp = public_blueprint("sample", __name__, url_prefix="/sample")
 
 @bp.get("/")
 def greeting():
-    settings = plugin_api.plugin_settings("sample")
+    settings = plugin_api.settings_of(__name__)
     return f"{settings['greeting']} from {plugin_api.current_business().name}"
 
 
@@ -43,14 +43,19 @@ def plugin_settings():
 
 
 @hookimpl
+def render_plugin_settings(plugin_name):
+    return f"<p>Settings of {plugin_name}, shown by the plugin itself.</p>"
+
+
+@hookimpl
 def render_portal_tab(customer, request):
     _called("render_portal_tab")
     return PortalTab(id="sample", title="Sample", url=url_for("sample.greeting"))
 
 
 @hookimpl
-def console_menu_items(staff_user):
-    _called("console_menu_items")
+def render_console_menu(staff_user):
+    _called("render_console_menu")
     return MenuItem(title="Sample", url=url_for("sample.greeting"))
 
 

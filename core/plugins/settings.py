@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from core.extensions import db
 from core.models import PluginState
-from core.tenancy import current_business_id
+from core.tenancy.state import current_business
 
 SECRET_PREFIX = "enc:"  # noqa: S105 - a marker, not a secret
 
@@ -56,23 +56,28 @@ def _decrypt(secret_key: str, token: str) -> str | None:
 
 
 def declared_settings(plugin_name: str) -> list:
-    host = current_app.extensions["suprata"].plugins
-    plugin = host.pm.get_plugin(plugin_name)
-    impl = getattr(plugin, "plugin_settings", None)
-    return list(impl() or []) if callable(impl) else []
+    """What the plugin declares through its own ``plugin_settings`` hook (none if it has none)."""
+    return list(current_app.extensions["suprata"].plugins.call_plugin(plugin_name, "plugin_settings") or [])
 
 
 def settings_for(plugin_name: str) -> dict:
     """The current business's settings for a plugin: defaults, then stored values, secrets decrypted."""
-    from core.business_state import business_cache
-
-    info = business_cache().by_id(current_business_id())
+    info = current_business()
     stored = info.plugin_settings.get(plugin_name, {}) if info else {}
     values = {}
     for setting in declared_settings(plugin_name):
         raw = stored.get(setting.name, setting.default)
         values[setting.name] = decrypt_secret(raw) if setting.kind == "secret" else raw
     return values
+
+
+def settings_of(module_name: str) -> dict:
+    """The current business's settings of the plugin whose package holds ``module_name`` (pass
+    ``__name__``), so a plugin never spells its own name: that comes from its entry point."""
+    plugin_name = current_app.extensions["suprata"].plugins.plugin_owning(module_name)
+    if plugin_name is None:
+        raise LookupError(f"{module_name} belongs to no loaded plugin")
+    return settings_for(plugin_name)
 
 
 def get_state(plugin_name: str) -> PluginState:

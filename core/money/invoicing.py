@@ -5,16 +5,20 @@ All functions work in the caller's transaction; the caller commits. Hooks fire a
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.orm import joinedload
 
 from core.activity import audit, record
-from core.events import emit_after_commit
 from core.extensions import db
 from core.identity.tokens import hash_token, new_token
-from core.models import Invoice, PayLink
+from core.models import Invoice, InvoiceView, PayLink
+from core.notifications.outbox import enqueue
+from core.plugins.events import emit_after_commit
 from core.tenancy import utcnow
+from core.tenancy.urls import public_url_for
 
 
 class InvoiceStateError(ValueError):
@@ -46,10 +50,32 @@ def revoke_pay_links(invoice: Invoice) -> int:
     return result.rowcount
 
 
-def find_pay_link(token: str) -> PayLink | None:
-    """The live pay link for a token. Unknown, mutated, revoked and expired tokens all give None."""
-    link = db.session.scalar(select(PayLink).where(PayLink.token_hash == hash_token(token)))
-    return link if pay_link_is_live(link) else None
+def find_pay_link(token: str, *, with_last_view: bool = False) -> tuple[PayLink, datetime | None] | None:
+    """The live pay link for a token, with its invoice, customer and lines loaded (and, if asked, when the
+    invoice was last viewed), in one query. Unknown, mutated, revoked and expired tokens all give None."""
+    statement = _link_with_invoice(with_last_view)
+    row = db.session.execute(statement, {"token_hash": hash_token(token)}).unique().first()
+    if row is None or not pay_link_is_live(row[0]):
+        return None
+    return row[0], (row[1] if with_last_view else None)
+
+
+@functools.cache
+def _link_with_invoice(with_last_view: bool):
+    # Built once: every page of the link runs this query, and building it costs more than running it.
+    columns = [PayLink]
+    if with_last_view:
+        columns.append(
+            select(func.max(InvoiceView.viewed_at))
+            .where(InvoiceView.invoice_id == PayLink.invoice_id)
+            .correlate(PayLink)
+            .scalar_subquery()
+        )
+    return (
+        select(*columns)
+        .where(PayLink.token_hash == bindparam("token_hash"))
+        .options(joinedload(PayLink.invoice).options(joinedload(Invoice.customer), joinedload(Invoice.lines)))
+    )
 
 
 def pay_link_is_live(link: PayLink | None) -> bool:
@@ -64,9 +90,6 @@ def send_invoice(invoice: Invoice, *, expires_at: datetime | None = None, resend
 
     Returns the pay-link token. ``on_invoice_sent`` fires after commit on the first send only.
     """
-    from core.notifications.outbox import enqueue
-    from core.urls import public_url_for
-
     if invoice.status == "void":
         raise InvoiceStateError("A void invoice can't be sent.")
     if invoice.status == "paid" and not resend:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import current_app
 
 from core.tenancy import require_business_id
+from core.tenancy.state import current_business
 
 
 def business_base_url(business) -> str:
@@ -16,9 +17,8 @@ def business_base_url(business) -> str:
 
 def public_url_for(endpoint: str, **values) -> str:
     """Like ``url_for(..., _external=True)`` for the current business, but safe outside a request too."""
-    from core.business_state import business_cache
-
-    business = business_cache().by_id(require_business_id())
+    require_business_id()
+    business = current_business()
     adapter = current_app.url_map.bind("localhost", script_name="/")
     path = adapter.build(endpoint, values, force_external=False)
     return business_base_url(business) + path

@@ -11,12 +11,13 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from flask import current_app
+from flask import current_app, g, has_app_context
 from sqlalchemy import select
 
 from core.extensions import db
 from core.models import Business, PluginState
-from core.tenancy import business_context
+from core.models.business import DEFAULT_POLICIES
+from core.tenancy import business_context, current_business_id
 
 
 @dataclass(frozen=True)
@@ -40,13 +41,12 @@ class BusinessInfo:
     reply_to: str | None
     timezone: str
     currency: str
+    locale: str
     policies: dict
     enabled_plugins: frozenset[str] = field(default_factory=frozenset)
     plugin_settings: dict = field(default_factory=dict)
 
     def policy(self, name: str):
-        from core.models.business import DEFAULT_POLICIES
-
         return self.policies.get(name, DEFAULT_POLICIES[name])
 
 
@@ -71,6 +71,7 @@ def _snapshot(business: Business) -> BusinessInfo:
         reply_to=business.reply_to,
         timezone=business.timezone,
         currency=business.currency,
+        locale=business.locale or "en_US",
         policies=dict(business.policies or {}),
         enabled_plugins=frozenset(s.plugin_name for s in states if s.enabled),
         plugin_settings={s.plugin_name: dict(s.settings or {}) for s in states},
@@ -108,6 +109,8 @@ class BusinessCache:
 
     def forget(self, business_id: int | None = None) -> None:
         """Drop cached entries (this process only; others expire within the TTL)."""
+        if has_app_context():
+            g.pop(_MEMO, None)
         with self._lock:
             if business_id is None:
                 self._entries.clear()
@@ -119,3 +122,32 @@ class BusinessCache:
 
 def business_cache() -> BusinessCache:
     return current_app.extensions["suprata"].businesses
+
+
+# The snapshot in force, kept on ``g`` so a request or job reads its business once, whatever the TTL.
+_MEMO = "suprata_business"
+
+
+def current_business() -> BusinessInfo | None:
+    """The business of the current request or job, as a read-only snapshot; None outside one.
+
+    The one way to ask: it follows :func:`core.tenancy.current_business_id`, which a request sets from its
+    host name (or path prefix) and a job from the business it runs for.
+    """
+    business_id = current_business_id()
+    if business_id is None:
+        return None
+    memo = g.get(_MEMO) if has_app_context() else None
+    if memo is not None and memo.id == business_id:
+        return memo
+    info = business_cache().by_id(business_id)
+    if has_app_context():
+        setattr(g, _MEMO, info)
+    return info
+
+
+def remember_business(info: BusinessInfo | None) -> None:
+    """The request resolved its business already: keep that snapshot for :func:`current_business`."""
+    g.pop(_MEMO, None)
+    if info is not None:
+        setattr(g, _MEMO, info)

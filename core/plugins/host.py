@@ -14,12 +14,12 @@ from collections import Counter
 from importlib.metadata import entry_points
 
 import pluggy
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import insert
 
-from core import hookspecs
 from core.extensions import db
 from core.models import PluginError
+from core.plugins import API_VERSION, hookspecs
 from core.tenancy import current_business_id
 
 ENTRY_POINT_GROUP = "suprata.plugins"
@@ -53,10 +53,26 @@ class PluginHost:
 
     def register(self, plugin, name: str) -> bool:
         """Register one plugin object (a module or instance); returns False if it is broken."""
+        built_for = str(getattr(plugin, "API_VERSION", API_VERSION))
+        if built_for.split(".")[0] != API_VERSION.split(".")[0]:
+            self._mark_broken(name, f"built for plugin API {built_for}; this installation has {API_VERSION}")
+            return False
         try:
             self.pm.register(plugin, name=name)
         except Exception as exc:
             self._mark_broken(name, f"registration failed: {exc!r}")
+            return False
+        wrappers = sorted(
+            impl_name
+            for impl_name in dir(self.pm.hook)
+            if not impl_name.startswith("_")
+            and any(i.plugin_name == name and (i.wrapper or i.hookwrapper)
+                    for i in getattr(self.pm.hook, impl_name).get_hookimpls())
+        )
+        if wrappers:
+            # Calls go through this host, one implementation at a time, so a wrapper would never wrap.
+            self.pm.unregister(name=name)
+            self._mark_broken(name, "hook wrappers are not supported: " + ", ".join(wrappers))
             return False
         unknown = [
             impl_name
@@ -98,19 +114,41 @@ class PluginHost:
             for bp_name in set(app.blueprints) - before:
                 self.blueprint_owner[bp_name] = impl.plugin_name
 
-    def call_all_plugins(self, hook_name: str, **kwargs) -> list:
+    def call_all_plugins(self, hook_name: str, *, per_plugin=None, **kwargs) -> list:
         """Call a start-up hook on every loaded plugin (not filtered by business).
 
-        Returns ``(plugin name, result)`` pairs. A plugin whose implementation raises is unloaded and
-        listed as broken; the app starts without it.
+        ``per_plugin(plugin_name)``, when given, returns extra arguments made for each plugin (each plugin's
+        own ``Schedule``, say). Returns ``(plugin name, result)`` pairs. A plugin whose implementation
+        raises is unloaded and listed as broken; the app starts without it.
         """
         hook = getattr(self.pm.hook, hook_name)
         results = []
         for impl in reversed(hook.get_hookimpls()):
-            result = self._call_at_start_up(impl, hook_name, kwargs)
+            arguments = {**kwargs, **(per_plugin(impl.plugin_name) if per_plugin else {})}
+            result = self._call_at_start_up(impl, hook_name, arguments)
             if result is not _FAILED:
                 results.append((impl.plugin_name, result))
         return results
+
+    def call_plugin(self, name: str, hook_name: str, /, **kwargs):
+        """Call one plugin's own implementation of a hook, whatever the business's switch says (its
+        settings form, its migrations); isolated like any run-time call. None if it has none."""
+        hook = getattr(self.pm.hook, hook_name)
+        for impl in hook.get_hookimpls():
+            if impl.plugin_name == name:
+                return self._invoke(impl, hook_name, kwargs, isolate=True)
+        return None
+
+    def plugin_owning(self, module_name: str) -> str | None:
+        """The name of the loaded plugin whose package holds ``module_name`` (a module's ``__name__``)."""
+        for name, plugin in self.pm.list_name_plugin():
+            if plugin is None:  # blocked
+                continue
+            package = getattr(plugin, "__name__", None) or type(plugin).__module__
+            root = package.rpartition(".")[0] or package
+            if module_name == package or module_name.startswith(root + "."):
+                return name
+        return None
 
     def _call_at_start_up(self, impl, hook_name: str, kwargs: dict):
         try:
@@ -195,3 +233,8 @@ class PluginHost:
                 )
         except Exception:
             log.exception("could not record the failure of plugin %s", plugin_name)
+
+
+def call_hook(hook_name: str, **kwargs) -> list:
+    """Call a hook on the current business's enabled plugins (isolated); how plugins talk to each other."""
+    return current_app.extensions["suprata"].plugins.call(hook_name, **kwargs)

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import g, has_app_context
+from flask import has_app_context
 from jinja2 import BaseLoader, FileSystemLoader, TemplateNotFound
 
-THEMES_DIR = Path(__file__).resolve().parent.parent / "themes"
+from core.tenancy.state import current_business
+
+THEMES_DIR = Path(__file__).resolve().parents[2] / "themes"
 DEFAULT_THEME = "default"
 DEFAULT_PREFIX = "default:"
 
@@ -23,7 +25,7 @@ def available_themes() -> list[str]:
 
 def current_theme() -> str:
     if has_app_context():
-        business = g.get("business")
+        business = current_business()
         if business is not None and business.theme in _theme_loaders():
             return business.theme
     return DEFAULT_THEME

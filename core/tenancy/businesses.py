@@ -6,11 +6,11 @@ from collections.abc import Iterable
 
 from sqlalchemy import delete, inspect
 
-from core.business_state import business_cache
 from core.extensions import db
 from core.models import Business
-from core.plugin_settings import set_enabled
+from core.plugins.settings import set_enabled
 from core.tenancy import business_context
+from core.tenancy.state import business_cache
 
 
 def create_business(slug: str, *, plugins: Iterable[str] = (), **fields) -> Business:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, g, render_template
+from flask import Blueprint, Response, abort, render_template
 from sqlalchemy import select, text
 
 from core.extensions import db
 from core.models import Business
+from core.tenancy.state import current_business
 
 bp = Blueprint("site", __name__)
 bp.realm = None
@@ -21,7 +22,7 @@ def health():
 @bp.get("/")
 def installation_home():
     """Without a business: the list of businesses (development); with one: its customer-facing home."""
-    if g.business is None:
+    if current_business() is None:
         businesses = db.session.scalars(select(Business).order_by(Business.name)).all()
         return render_template("installation.html", businesses=businesses)
     return render_template("business_home.html")
@@ -29,7 +30,7 @@ def installation_home():
 
 @bp.get("/logo")
 def logo():
-    query = select(Business.logo, Business.logo_mime).where(Business.id == g.business.id)
+    query = select(Business.logo, Business.logo_mime).where(Business.id == current_business().id)
     row = db.session.execute(query).first()
     if row is None or row.logo is None:
         abort(404)

@@ -19,11 +19,8 @@ from flask import current_app
 from sqlalchemy import select
 
 from core.activity import record
-from core.business_state import business_cache
-from core.businesses import create_business, delete_business
 from core.extensions import db
 from core.identity.passwords import hash_password
-from core.invoicing import find_pay_link, issue_pay_link, next_invoice_number, send_invoice, void_invoice
 from core.models import (
     Agreement,
     AppointmentRequest,
@@ -40,11 +37,20 @@ from core.models import (
     Reservation,
     StaffUser,
 )
-from core.payments import record_payment_captured
-from core.plugin_settings import save_settings, set_enabled
+from core.money.invoicing import (
+    find_pay_link,
+    issue_pay_link,
+    next_invoice_number,
+    send_invoice,
+    void_invoice,
+)
+from core.money.payments.ledger import record_payment_captured
+from core.plugins.settings import save_settings, set_enabled
 from core.tenancy import business_context, utcnow
-from core.themes import THEMES_DIR
-from core.urls import business_base_url, public_url_for
+from core.tenancy.businesses import create_business, delete_business
+from core.tenancy.state import business_cache
+from core.tenancy.urls import business_base_url, public_url_for
+from core.web.themes import THEMES_DIR
 
 MANUAL_PROCESSOR = "manual"  # payments staff record by hand (cash, cheque)
 BUNDLED_PLUGINS = ("payments_stripe", "sms_twilio", "helpdesk", "portal")
@@ -483,7 +489,7 @@ def record_check_payment(invoice: Invoice) -> None:
 
 def add_earlier_view(invoice: Invoice, token: str, *, days_ago: int) -> None:
     """So the pay-link page has a "you last viewed this invoice" line to show."""
-    link = find_pay_link(token)
+    link, _ = find_pay_link(token)
     viewed_at = utcnow() - timedelta(days=days_ago)
     db.session.add(InvoiceView(invoice_id=invoice.id, pay_link_id=link.id, ip="203.0.113.7",
                                user_agent="Mozilla/5.0 (iPhone)", viewed_at=viewed_at))

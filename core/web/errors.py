@@ -8,6 +8,8 @@ from flask import g, render_template
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from core.extensions import db
+
 log = logging.getLogger("suprata")
 
 MESSAGES = {
@@ -50,8 +52,6 @@ def init_app(app) -> None:
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
         log.exception("unhandled error")
-        from core.extensions import db
-
         db.session.rollback()
         g.pop("set_realm_cookie", None)
         return render_error(500)

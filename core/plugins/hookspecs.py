@@ -4,7 +4,7 @@ Families: ``on_<event>`` hooks are notifications (return value ignored); ``<thin
 hooks contribute objects at start-up or on demand; ``render_<slot>`` hooks contribute to a named place in a
 template. Hooks grow and never shrink: an implementation may accept any subset of the arguments.
 
-Every call goes through :class:`core.plugin_host.PluginHost`: implementations of plugins the current
+Every call goes through :class:`core.plugins.host.PluginHost`: implementations of plugins the current
 business switched off are skipped, and an implementation that raises is logged with its plugin's name,
 recorded for staff, and skipped, so the page or job that called it still succeeds.
 """
@@ -125,8 +125,9 @@ def register_blueprints(app):
     """App start-up: the plugin adds its routes.
 
     Called once per app, for every loaded plugin whatever any business's switch says: a plugin's routes
-    answer 404 for a business that turned it off. Use :func:`core.plugin_api.blueprint` (or
-    ``customer_blueprint`` / ``staff_blueprint``) so core knows which plugin and login realm owns them.
+    answer 404 for a business that turned it off. Make them with :func:`core.plugin_api.customer_blueprint`,
+    :func:`~core.plugin_api.staff_blueprint` or :func:`~core.plugin_api.public_blueprint`, so core knows which
+    login realm owns them (staff and customer blueprints require that login on every route).
 
     :param flask.Flask app: the application.
     :return: ignored. Not ``firstresult``.
@@ -157,10 +158,11 @@ def plugin_settings():
 
 
 @hookspec
-def console_menu_items(staff_user):
+def render_console_menu(staff_user):
     """The staff console builds its side menu.
 
-    Called on every console page, for the logged-in staff member. Appears in ``console/base.html``.
+    Called on every console page, for the logged-in staff member. Appears in ``console/base.html``, below
+    core's own entries, ordered by ``order`` then ``title``.
 
     :param core.models.StaffUser staff_user: the logged-in staff member.
     :return: a :class:`core.plugin_api.MenuItem`, a list of them, or ``None``. Not ``firstresult``.
@@ -179,15 +181,16 @@ def register_periodic_tasks(schedule):
     """
 
 
-@hookspec(firstresult=True)
-def accepts_invitations():
-    """Core asks whether an enabled plugin can turn a customer invitation token into a portal login.
+@hookspec
+def invitation_handlers():
+    """Core looks for a page that turns a customer invitation into a login.
 
-    Called before core offers or sends a "create your account" invitation. The portal plugin answers;
-    core only sends invitations while one does.
+    Called before core offers or sends a "create your account" invitation (after a pay-link payment, or
+    from the customer record). The portal plugin answers; core sends invitations only while one does, so an
+    invitation never leads nowhere, and uses the first answer.
 
-    :return: the endpoint name of the view that consumes ``token`` (e.g. ``"portal.accept_invitation"``),
-        or ``None``. ``firstresult``.
+    :return: the endpoint name of a view that takes a ``token`` argument (e.g.
+        ``"portal.accept_invitation"``), a list of them, or ``None``. Not ``firstresult``.
     """
 
 
@@ -200,4 +203,17 @@ def render_site_links(customer):
 
     :param customer: the logged-in :class:`core.models.Customer` on customer-realm pages, else ``None``.
     :return: a :class:`core.plugin_api.MenuItem`, a list of them, or ``None``. Not ``firstresult``.
+    """
+
+
+@hookspec
+def render_plugin_settings(plugin_name):
+    """The console's plugins page shows the plugin's card; the plugin adds its own part under its settings
+    (a connection test, the webhook address to paste elsewhere).
+
+    Called on the plugin's own implementation only, while the plugin is on for the business, as the page
+    is rendered. Appears in ``console/plugins.html`` under the plugin's settings form.
+
+    :param str plugin_name: the plugin's name, as its entry point gives it.
+    :return: markup (``markupsafe.Markup``, e.g. from ``render_template``) or ``None``. Not ``firstresult``.
     """

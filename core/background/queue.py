@@ -15,80 +15,23 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
 from sqlalchemy import select
 
+from core.background.schedule import PeriodicJob, collect_schedules
 from core.config import ConfigurationError
 from core.extensions import db
 from core.models import PluginState
+from core.notifications.outbox import deliver_due, deliver_one
 from core.tenancy import business_context
 
 log = logging.getLogger("suprata.queue")
 
 QUEUE_NAME = "suprata"
 SWEEP_BATCH = 100
-
-
-@dataclass(frozen=True)
-class PeriodicJob:
-    """One plugin job: ``func()`` every ``minutes`` minutes, once per business that has the plugin on."""
-
-    plugin_name: str
-    name: str
-    minutes: int
-    func: Callable[[], object]
-
-    @property
-    def task_name(self) -> str:
-        return f"{self.plugin_name}.{self.name}"
-
-    def is_due(self, when: datetime) -> bool:
-        """Due on each minute since the epoch divisible by ``minutes`` (60 means on the hour, UTC)."""
-        minute = int(when.replace(tzinfo=when.tzinfo or UTC).timestamp()) // 60
-        return minute % self.minutes == 0
-
-
-class Schedule:
-    """What a plugin's ``register_periodic_tasks(schedule)`` hook receives."""
-
-    def __init__(self, plugin_name: str):
-        self.plugin_name = plugin_name
-        self.jobs: list[PeriodicJob] = []
-
-    def every(self, name: str, minutes: int, func: Callable[[], object]) -> None:
-        """Run ``func()`` every ``minutes`` minutes for each business that has the plugin switched on.
-
-        Each run happens inside that business's context (queries are scoped to it, ``current_business()``
-        works) and is committed when ``func`` returns; if it raises, its changes are rolled back and the
-        error is logged and shown to staff on the plugins page, and the other businesses still run.
-        """
-        if not isinstance(minutes, int) or minutes < 1:
-            raise ValueError(f"periodic job {name!r}: minutes must be a whole number of at least 1")
-        self.jobs.append(PeriodicJob(self.plugin_name, name, minutes, func))
-
-
-def collect_schedules(host) -> list[PeriodicJob]:
-    """Ask every loaded plugin for its periodic jobs (the ``register_periodic_tasks`` hook).
-
-    Each plugin gets a :class:`Schedule` of its own, so every job knows which plugin's switch governs it.
-    A plugin whose hook raises is logged and runs without periodic jobs; the app still starts.
-    """
-    jobs = []
-    for impl in reversed(host.pm.hook.register_periodic_tasks.get_hookimpls()):
-        schedule = Schedule(impl.plugin_name)
-        arguments = {"schedule": schedule}
-        try:
-            impl.function(*[arguments[name] for name in impl.argnames])
-        except Exception as exc:
-            host.record_failure(impl.plugin_name, "register_periodic_tasks", exc)
-            continue
-        jobs.extend(schedule.jobs)
-    return jobs
 
 
 def run_periodic_job(job: PeriodicJob) -> None:
@@ -102,20 +45,16 @@ def run_periodic_job(job: PeriodicJob) -> None:
     ).all()
     for business_id in business_ids:
         with business_context(business_id):
-            g.business = state.businesses.by_id(business_id)
             try:
                 job.func()
                 db.session.commit()
             except Exception as exc:  # one business's failure must not stop the others
                 db.session.rollback()
                 state.plugins.record_failure(job.plugin_name, f"periodic:{job.name}", exc)
-    g.pop("business", None)
 
 
 def sweep_outbox() -> None:
     """Deliver every due outbox message, in batches."""
-    from core.notifications.outbox import deliver_due
-
     while deliver_due(SWEEP_BATCH) == SWEEP_BATCH:
         pass
 
@@ -134,8 +73,6 @@ class TaskQueue:
     """The app's Huey instance and its tasks, kept in ``app.extensions["suprata"].queue``."""
 
     def __init__(self, app: Flask, huey: Huey, jobs: list[PeriodicJob]):
-        from core.notifications.outbox import deliver_one
-
         self.huey = huey
         self.deliver_message = huey.task(name="deliver_message")(_in_app_context(app, deliver_one))
         huey.periodic_task(crontab(), name="deliver_due")(_in_app_context(app, sweep_outbox))

@@ -1,0 +1,2 @@
+"""Background work: the task queue and its worker (:mod:`.queue`), plugins' periodic jobs
+(:mod:`.schedule`)."""

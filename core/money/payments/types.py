@@ -1,0 +1,54 @@
+"""The values and errors that payments, processors and views exchange."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+# Payments that moved money to us; only these can be refunded.
+CAPTURED_STATUSES = ("succeeded", "unapplied")
+
+
+class PaymentError(ValueError):
+    """A payment action is not possible; the message is shown to the customer or staff member."""
+
+
+class ProcessorError(RuntimeError):
+    """The payment processor refused or could not be reached; the message is shown to staff."""
+
+
+@dataclass(frozen=True)
+class Consent:
+    """A customer's explicit yes to keeping their card: when, the exact wording shown, from where."""
+
+    at: datetime
+    text: str
+    ip: str | None
+    user_agent: str | None
+
+    def as_dict(self) -> dict:
+        return {"at": self.at.isoformat(), "text": self.text, "ip": self.ip, "user_agent": self.user_agent}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Consent:
+        return cls(at=datetime.fromisoformat(data["at"]), text=data["text"], ip=data.get("ip"),
+                   user_agent=data.get("user_agent"))
+
+
+@dataclass(frozen=True)
+class CardDetails:
+    """What a processor tells us about a card it kept: its reference and what staff may see."""
+
+    ref: str
+    brand: str | None
+    last4: str | None
+    exp_month: int | None
+    exp_year: int | None
+
+
+@dataclass
+class CheckoutRedirect:
+    """Where to send the customer to pay, and the processor's id for that attempt."""
+
+    url: str
+    checkout_ref: str

@@ -1,0 +1,42 @@
+"""What customers and staff read about payments: consent wording, card labels, declines in words."""
+
+from __future__ import annotations
+
+from core.models import Payment, SavedPaymentMethod
+
+# A decline in words the customer understands (the processor's code stays on the payment for staff).
+DECLINE_REASONS = {
+    "insufficient_funds": "the card has insufficient funds",
+    "expired_card": "the card has expired",
+    "authentication_required": "your bank wants you to confirm the payment yourself",
+    "incorrect_cvc": "the card's security code was not accepted",
+    "lost_card": "the card was reported lost",
+    "stolen_card": "the card was reported stolen",
+}
+DEFAULT_DECLINE_REASON = "the card was declined"
+
+
+def save_card_wording(business_name: str) -> str:
+    """The exact consent wording shown next to the "save this card" box (and recorded with the consent)."""
+    return (f"Save this card for future payments. I allow {business_name} to charge this card for my "
+            "future invoices. I can remove the card at any time.")
+
+
+def decline_in_words(code: str) -> str:
+    return DECLINE_REASONS.get(code, DEFAULT_DECLINE_REASON)
+
+
+def card_label(method: SavedPaymentMethod) -> str:
+    """"Visa ending 4242"."""
+    return f"{(method.brand or 'Card').title()} ending {method.last4 or '????'}"
+
+
+def surface_of(payment: Payment) -> str:
+    """Where the customer's timeline says the payment happened."""
+    return {"pay_link": "pay_link", "portal": "portal"}.get(payment.source, "console")
+
+
+def actor_of(payment: Payment) -> str | None:
+    """Who the audit trail names; None lets it name the staff member of the current request (or "system")."""
+    return {"pay_link": "customer via pay link", "portal": "customer via portal", "autopay": "autopay"}.get(
+        payment.source)

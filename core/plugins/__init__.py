@@ -1,0 +1,9 @@
+"""The plugin platform: hook specifications (:mod:`.hookspecs`), the host that loads plugins and calls their
+hooks per business (:mod:`.host`), blueprints with a login realm (:mod:`.blueprints`), what hooks return
+(:mod:`.contributions`), per-business settings (:mod:`.settings`) and hook calls after commit
+(:mod:`.events`). Plugin authors use :mod:`core.plugin_api`, which re-exports what is promised to them.
+"""
+
+#: The version of the public plugin API. A plugin declares the version it was built for as ``API_VERSION``
+#: in its module; one built for another major version is not loaded (it is listed as broken, with why).
+API_VERSION = "2.0"

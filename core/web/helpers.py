@@ -1,0 +1,74 @@
+"""Template helpers shared by every surface: money, dates in the business's time zone and locale, hook slots.
+
+Dates and times are formatted by Babel (CLDR) in the business's locale, so every page, email and receipt
+says them the same way.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_date as babel_date
+from babel.dates import format_time as babel_time
+from flask import current_app
+from markupsafe import Markup, escape
+
+from core.money.amounts import business_locale, format_money
+from core.tenancy.state import current_business
+
+
+def business_tz(business=None) -> ZoneInfo:
+    business = business or current_business()
+    try:
+        return ZoneInfo(business.timezone) if business else ZoneInfo("UTC")
+    except (KeyError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def format_datetime(value: datetime | None) -> str:
+    """A UTC timestamp in the business's time zone and locale, e.g. "Nov 25, 2026 at 3:04 PM EST"."""
+    if value is None:
+        return ""
+    locale = business_locale()
+    local = value.astimezone(business_tz())
+    day = babel_date(local, "medium", locale=locale)
+    time = babel_time(local, "h:mm a z" if locale.startswith("en") else "short", tzinfo=local.tzinfo,
+                      locale=locale)
+    # CLDR's pattern for "a date at a time" ("{1} 'at' {0}" in English), quotes removed as Babel does.
+    joined = Locale.parse(locale).datetime_formats_relative.get("long") or "{1}, {0}"
+    return joined.replace("'", "").replace("{0}", time).replace("{1}", day)
+
+
+def format_date(value: date | datetime | None) -> str:
+    """A date in the business's locale, e.g. "Nov 25, 2026"; a timestamp is taken in its time zone."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.astimezone(business_tz())
+    return babel_date(value, "medium", locale=business_locale())
+
+
+def hook_slot(hook_name: str, **kwargs) -> list:
+    """Contributions of the business's enabled plugins to a named place in a template, ordered.
+
+    Items with an ``order`` attribute are sorted by it, then by title; markup strings are kept as given.
+    """
+    results = current_app.extensions["suprata"].plugins.call(hook_name, **kwargs)
+    return sorted(results, key=lambda item: (getattr(item, "order", 100), str(getattr(item, "title", ""))))
+
+
+def nl2br(text: str | None) -> Markup:
+    if not text:
+        return Markup("")
+    return Markup("<br>").join(escape(text).split("\n"))
+
+
+def init_app(app) -> None:
+    app.jinja_env.filters.update(money=format_money, datetime=format_datetime, date=format_date, nl2br=nl2br)
+    app.jinja_env.globals.update(hook_slot=hook_slot)
+
+    @app.context_processor
+    def business_context():
+        return {"business": current_business()}

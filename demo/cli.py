@@ -1,0 +1,19 @@
+"""``suprata seed-demo``: the demo's command, added to the ``suprata`` group through an entry point."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+
+from demo import seed
+
+
+@click.command("seed-demo")
+@click.option("--reset", is_flag=True, help="Delete the demo businesses and seed them again.")
+@click.option("--stripe-test-server", metavar="URL",
+              help="Register each business's Stripe webhook at this local Stripe test server.")
+@with_appcontext
+def seed_demo(reset: bool, stripe_test_server: str | None) -> None:
+    """Seed two demo businesses; an existing demo business is kept as it is unless --reset."""
+    report = seed.seed_demo(reset=reset, stripe_test_server=stripe_test_server)
+    click.echo(report.render())
