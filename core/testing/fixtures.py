@@ -217,3 +217,14 @@ def register_plugin(app):
     yield register
     for name in added:
         host.pm.unregister(name=name)
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    """A throwaway ``redis-server`` on 127.0.0.1 (``redis_server.url``), with ``kill()``/``restart()`` for
+    outage tests. Tests share it: use keys of their own or flush the database they use."""
+    from core.testing.redis_server import ThrowawayRedis
+
+    server = ThrowawayRedis().start()
+    yield server
+    server.stop()
