@@ -228,3 +228,15 @@ def redis_server():
     server = ThrowawayRedis().start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def twilio_server():
+    """The local Twilio server, driven by the real ``twilio`` SDK: ``twilio_server.client()`` or
+    ``http_client=twilio_server.http_client()``. Shared by the session: call ``reset()`` where a test needs
+    an empty log, no opt-outs and no pending faults."""
+    from core.testing.twilio_server import TwilioTestServer
+
+    server = TwilioTestServer().start()
+    yield server
+    server.stop()
