@@ -217,3 +217,26 @@ def register_plugin(app):
     yield register
     for name in added:
         host.pm.unregister(name=name)
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    """A throwaway ``redis-server`` on 127.0.0.1 (``redis_server.url``), with ``kill()``/``restart()`` for
+    outage tests. Tests share it: use keys of their own or flush the database they use."""
+    from core.testing.redis_server import ThrowawayRedis
+
+    server = ThrowawayRedis().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def twilio_server():
+    """The local Twilio server, driven by the real ``twilio`` SDK: ``twilio_server.client()`` or
+    ``http_client=twilio_server.http_client()``. Shared by the session: call ``reset()`` where a test needs
+    an empty log, no opt-outs and no pending faults."""
+    from core.testing.twilio_server import TwilioTestServer
+
+    server = TwilioTestServer().start()
+    yield server
+    server.stop()

@@ -1,15 +1,20 @@
 """A local, stateful Stripe stand-in for the test suite and the offline demo.
 
 It runs localstripe's aiohttp handlers in-process on 127.0.0.1 and fills the gaps our product relies
-on: Checkout Sessions with a test hosted page, Stripe-shaped card declines with decline codes,
-off-session ``authentication_required``, ``Idempotency-Key`` replays, and the PaymentIntent
-parameters localstripe rejects. Drive it only through the real ``stripe`` SDK::
+on: Checkout Sessions in payment and setup mode with a test hosted page, Stripe-shaped card declines
+with decline codes (at charge time, on attach and on SetupIntents), off-session
+``authentication_required``, expired cards, card brands, updating a saved card's expiry,
+``Idempotency-Key`` replays, the PaymentIntent parameters localstripe rejects, and the events Stripe
+sends about all of these. Drive it only through the real ``stripe`` SDK::
 
     server = StripeTestServer().start()
     client = stripe.StripeClient("sk_test_x", base_addresses={"api": server.base_url},
                                  max_network_retries=0)
 
 Run standalone for the demo with ``python -m core.testing.stripe_server --port 12111``.
+
+Stripe attaches no card that declines, as here; a test that needs a saved card to decline later (an
+autopay run) changes the card with :meth:`StripeTestServer.change_card`, as the world would.
 
 State (objects and webhook registrations) lives in localstripe's module globals, so every server in
 the process shares it, and ``reset()`` on one clears it for all.
@@ -101,6 +106,64 @@ def _card_number(payment_method):
     return getattr(payment_method, "_card_number", None)
 
 
+# Stripe's 4000002500003155 asks for authentication on-session, but once it has been set up (a SetupIntent
+# or a payment with setup_future_usage, authenticated) later off-session payments need none. The other
+# authentication cards (4000002760003184, ...) ask every time, off-session included.
+_AUTHENTICATE_UNTIL_SET_UP = frozenset({"4000002500003155"})
+
+
+def _card_expired(payment_method):
+    card = getattr(payment_method, "card", None)
+    if getattr(payment_method, "type", None) != "card" or not isinstance(card, dict):
+        return False
+    now = time.gmtime()
+    return (card["exp_year"], card["exp_month"]) < (now.tm_year, now.tm_mon)
+
+
+def _charge_decline(payment_method):
+    """How the issuer answers a charge on the card now: (code, decline_code, message), or None."""
+    if _card_expired(payment_method):
+        return DECLINING_CARDS["4000000000000069"]
+    return DECLINING_CARDS.get(_card_number(payment_method))
+
+
+def _check_expiry(exp_month, exp_year):
+    """Stripe refuses card details whose expiry has passed, with a card error; localstripe takes any year
+    from 2019."""
+    month, year = try_convert_to_int(exp_month), try_convert_to_int(exp_year)
+    if type(month) is not int or type(year) is not int:
+        return  # localstripe's own checks answer malformed values
+    if 0 < year < 100:
+        year += 2000
+    now = time.gmtime()
+    if year < now.tm_year:
+        raise _CardError("Your card's expiration year is invalid.",
+                         {"code": "invalid_expiry_year", "param": "exp_year"})
+    if year == now.tm_year and month < now.tm_mon:
+        raise _CardError("Your card's expiration month is invalid.",
+                         {"code": "invalid_expiry_month", "param": "exp_month"})
+
+
+def _card_brand(number):
+    """The brand Stripe reports for a test card number; localstripe calls every card a Visa."""
+    head = int(number[:6]) if number[:6].isdigit() else 0
+    if number.startswith("4"):
+        return "visa"
+    if 510000 <= head < 560000 or 222100 <= head < 272100:
+        return "mastercard"
+    if number.startswith(("34", "37")):
+        return "amex"
+    if number.startswith(("6011", "65")) or 644000 <= head < 650000:
+        return "discover"
+    if 352800 <= head < 359000:
+        return "jcb"
+    if number.startswith(("30", "36", "38", "39")):
+        return "diners"
+    if number.startswith("62"):
+        return "unionpay"
+    return "unknown"
+
+
 # --- Patches to localstripe's resources (applied once, before the first start) ---------------------
 
 _patched = False
@@ -115,20 +178,19 @@ def _patch_localstripe():
     # Each write would otherwise re-pickle the whole store to /tmp (milliseconds, growing with it).
     Store.dump_to_disk = lambda self: None
 
-    # localstripe only declines 4000000000000341 at charge time; Stripe declines every decline card.
+    # localstripe only declines 4000000000000341 at charge time; Stripe declines every decline card, and
+    # a saved card whose expiry has passed.
     orig_charging_is_declined = PaymentMethod._charging_is_declined
 
     def _charging_is_declined(self):
-        return orig_charging_is_declined(self) or _card_number(self) in DECLINING_CARDS
+        return orig_charging_is_declined(self) or _charge_decline(self) is not None
 
     PaymentMethod._charging_is_declined = _charging_is_declined
 
     # Record the real failure code and decline code on the failed charge.
     def _set_auth_failure(self):
-        decline = getattr(self, "_decline", None)
-        if decline is None:
-            decline = DECLINING_CARDS.get(_card_number(PaymentMethod._api_retrieve(self.payment_method)),
-                                          _GENERIC_DECLINE)
+        decline = (getattr(self, "_decline", None)
+                   or _charge_decline(PaymentMethod._api_retrieve(self.payment_method)) or _GENERIC_DECLINE)
         self.status = "failed"
         self.failure_code, self._decline_code, self.failure_message = decline
         self.outcome = {"type": "issuer_declined", "network_status": "declined_by_network",
@@ -168,6 +230,9 @@ def _patch_localstripe():
         if not (getattr(self, "_off_session", False) and pm._requires_authentication()):
             return orig_confirm(self, on_failure_now)
         self._authentication_failed = False
+        if _card_number(pm) in _AUTHENTICATE_UNTIL_SET_UP and getattr(pm, "_set_up", False):
+            self._create_charge(on_failure_now=on_failure_now)
+            return
         charge = Charge(amount=self.amount, currency=self.currency, customer=self.customer,
                         source=self.payment_method, capture=(self.capture_method != "manual"))
         charge.payment_intent = self.id
@@ -178,7 +243,8 @@ def _patch_localstripe():
 
     PaymentIntent._confirm = _confirm
 
-    # setup_future_usage: a successful payment saves the card on the customer, as Stripe does.
+    # setup_future_usage: a successful payment saves the card on the customer, as Stripe does, and sets
+    # it up for later payments (on-session, so any authentication it asked for was passed).
     orig_on_success = PaymentIntent._on_success
 
     def _on_success(self):
@@ -186,6 +252,7 @@ def _patch_localstripe():
             pm = PaymentMethod._api_retrieve(self.payment_method)
             if getattr(pm, "customer", None) is None:
                 pm.customer = self.customer
+            pm._set_up = True
         orig_on_success(self)
 
     PaymentIntent._on_success = _on_success
@@ -216,10 +283,27 @@ def _patch_localstripe():
 
     PaymentIntent._api_create = classmethod(_pi_api_create)
 
+    # Stripe refuses card details that have expired; it reports each card's brand.
+    orig_pm_create = PaymentMethod._api_create
+
+    def _pm_api_create(cls, **data):
+        card = data.get("card")
+        if data.get("type") == "card" and isinstance(card, dict):
+            _check_expiry(card.get("exp_month"), card.get("exp_year"))
+        pm = orig_pm_create(**data)
+        if pm.type == "card":
+            pm.card["brand"] = _card_brand(pm._card_number)
+        return pm
+
+    PaymentMethod._api_create = classmethod(_pm_api_create)
+
     # Attaching a declining card fails in Stripe with a card_error carrying the decline code.
     orig_attach = PaymentMethod._api_attach
 
     def _api_attach(cls, id, customer=None, **kwargs):
+        if _card_expired(PaymentMethod._api_retrieve(id)):
+            code, decline_code, message = DECLINING_CARDS["4000000000000069"]
+            raise _CardError(message, {"code": code, "decline_code": decline_code})
         try:
             return orig_attach(id, customer=customer, **kwargs)
         except UserError as e:
@@ -244,31 +328,107 @@ def _patch_localstripe():
     _patch_saved_card_events()
 
 
-# --- Saved cards: the events the payments plugin listens to -----------------------------------------
+# --- Saved cards: setting up, updating, detaching ---------------------------------------------------
 
 def _patch_saved_card_events():
     """Stripe keeps a confirmed SetupIntent's card on its customer and says so with
-    ``setup_intent.succeeded``; it announces detaching with ``payment_method.detached``. localstripe does
-    neither (the detach route is replaced in ``_build_app``)."""
-    orig_attach_pm = SetupIntent._attach_pm
+    ``setup_intent.succeeded``; a declined one goes back to ``requires_payment_method`` with a
+    ``last_setup_error`` and ``setup_intent.setup_failed``. It lets a saved card's expiry be updated
+    (``payment_method.updated``) and announces detaching with ``payment_method.detached``. localstripe does
+    none of these (the detach route is replaced in ``_build_app``)."""
+    orig_si_init = SetupIntent.__init__
 
-    def _attach_pm(self, pm):
-        orig_attach_pm(self, pm)
-        if self.status == "succeeded":
-            if self.customer and pm.customer is None:
-                pm.customer = self.customer
-            ls_webhooks.schedule_webhook(Event("setup_intent.succeeded", self))
+    def __init__(self, *args, description=None, **kwargs):
+        orig_si_init(self, *args, **kwargs)
+        self.description = description
+        self.last_setup_error = None
 
-    SetupIntent._attach_pm = _attach_pm
+    SetupIntent.__init__ = __init__
+    SetupIntent._attach_pm = _confirm_setup
 
     orig_detach = PaymentMethod._api_detach
 
     def _api_detach(cls, id, **kwargs):
+        if getattr(PaymentMethod._api_retrieve(id), "customer", None) is None:
+            raise UserError(400, "The payment method you provided is not attached to a customer so "
+                            "detachment is impossible.")
         pm = orig_detach(id, **kwargs)
         ls_webhooks.schedule_webhook(Event("payment_method.detached", pm))
         return pm
 
     PaymentMethod._api_detach = classmethod(_api_detach)
+    PaymentMethod._api_update = classmethod(_pm_api_update)
+
+
+def _confirm_setup(si, pm):
+    """Confirm SetupIntent ``si`` with card ``pm`` as Stripe does. Raises a card error on decline."""
+    si.payment_method = pm.id
+    si.last_setup_error = None
+    si.next_action = None
+    if pm._attaching_is_declined() or _card_expired(pm):
+        code, decline_code, message = _charge_decline(pm) or _GENERIC_DECLINE
+        si.status = "requires_payment_method"
+        si.payment_method = None
+        si.last_setup_error = {"type": "card_error", "code": code, "decline_code": decline_code,
+                               "message": message, "payment_method": pm._export()}
+        ls_webhooks.schedule_webhook(Event("setup_intent.setup_failed", si))
+        raise _CardError(message, {"code": code, "decline_code": decline_code, "setup_intent": si._export()})
+    if pm._requires_authentication():
+        si.status = "requires_action"
+        si.next_action = {"type": "use_stripe_sdk",
+                          "use_stripe_sdk": {"type": "three_d_secure_redirect", "stripe_js": ""}}
+        return
+    _setup_succeeded(si, pm)
+
+
+def _setup_succeeded(si, pm):
+    si.status = "succeeded"
+    si.next_action = None
+    pm._set_up = True
+    if si.customer and pm.customer is None:
+        pm.customer = si.customer
+    ls_webhooks.schedule_webhook(Event("setup_intent.succeeded", si))
+
+
+def _setup_authentication_failed(si):
+    pm = PaymentMethod._api_retrieve(si.payment_method)
+    si.status = "requires_payment_method"
+    si.payment_method = None
+    si.next_action = None
+    si.last_setup_error = {
+        "type": "invalid_request_error", "code": "setup_intent_authentication_failure",
+        "message": "The latest attempt to set up the payment method has failed because authentication "
+                   "failed.", "payment_method": pm._export()}
+    ls_webhooks.schedule_webhook(Event("setup_intent.setup_failed", si))
+
+
+def _pm_api_update(cls, id, card=None, billing_details=None, metadata=None, **kwargs):
+    """PaymentMethod update: Stripe lets a saved card's expiry, billing details and metadata change."""
+    if kwargs:
+        raise UserError(400, "Received unknown parameter: " + ", ".join(kwargs))
+    pm = cls._api_retrieve(id)
+    if pm.customer is None:
+        raise UserError(400, "You must save this PaymentMethod to a customer before you can update it.")
+    if card is not None:
+        if pm.type != "card" or not isinstance(card, dict) or set(card) - {"exp_month", "exp_year"}:
+            raise UserError(400, "Only card[exp_month] and card[exp_year] can be updated", {"param": "card"})
+        month = try_convert_to_int(card.get("exp_month", pm.card["exp_month"]))
+        year = try_convert_to_int(card.get("exp_year", pm.card["exp_year"]))
+        if type(month) is not int or not 1 <= month <= 12 or type(year) is not int:
+            raise UserError(400, "Invalid card expiry", {"param": "card"})
+        year = year + 2000 if 0 < year < 100 else year
+        _check_expiry(month, year)
+        pm.card = {**pm.card, "exp_month": month, "exp_year": year}
+    if billing_details is not None:
+        if not isinstance(billing_details, dict):
+            raise UserError(400, "Invalid billing_details", {"param": "billing_details"})
+        pm.billing_details = {**(pm.billing_details or {}), **billing_details}
+    if metadata:
+        if not isinstance(metadata, dict):
+            raise UserError(400, "Invalid metadata", {"param": "metadata"})
+        pm.metadata = {**(pm.metadata or {}), **metadata}
+    ls_webhooks.schedule_webhook(Event("payment_method.updated", pm))
+    return pm
 
 
 def _pi_api_confirm(id, payment_method=None, off_session=None, setup_future_usage=None, return_url=None,
@@ -305,30 +465,60 @@ def _reset_for_new_payment_method(pi, payment_method):
 # --- Checkout Sessions (absent from localstripe) ----------------------------------------------------
 
 class CheckoutSession(StripeObject):
+    """A Checkout Session in ``payment`` mode (pay an amount) or ``setup`` mode (save a card, pay nothing).
+
+    As with Stripe since API version 2022-08-01, the PaymentIntent or SetupIntent is created when the
+    shopper submits the hosted page, not with the session.
+    """
+
     object = "checkout.session"
     _id_prefix = "cs_test_"
     _known = {"mode", "line_items", "success_url", "cancel_url", "customer", "customer_email",
-              "client_reference_id", "metadata", "payment_intent_data", "expires_at", "payment_method_types",
-              "customer_creation", "locale", "submit_type"}
+              "client_reference_id", "metadata", "payment_intent_data", "setup_intent_data", "currency",
+              "expires_at", "payment_method_types", "customer_creation", "locale", "submit_type"}
+    _setup_intent_data_known = {"metadata", "description"}
 
     def __init__(self, base_url="", **params):
         unknown = sorted(set(params) - self._known)
         if unknown:
             raise UserError(400, "Received unknown parameter: " + unknown[0], {"param": unknown[0]})
-        if params.get("mode") != "payment":
-            raise UserError(400, "Only mode=payment is supported by the test server", {"param": "mode"})
+        mode = params.get("mode")
+        if mode not in ("payment", "setup"):
+            raise UserError(400, "Only mode=payment and mode=setup are supported by the test server",
+                            {"param": "mode"})
         if not params.get("success_url"):
             raise UserError(400, "Missing required param: success_url.", {"param": "success_url"})
-        items = self._parse_line_items(params.get("line_items"))
         customer = params.get("customer")
         if customer:
             Customer._api_retrieve(customer)  # 404 if unknown
         if customer and params.get("customer_email"):
             raise UserError(400, "You may only specify one of these parameters: customer, customer_email.")
-        pi_data = params.get("payment_intent_data") or {}
-        if pi_data.get("setup_future_usage") not in (None, "on_session", "off_session"):
-            raise UserError(400, "Invalid setup_future_usage",
-                            {"param": "payment_intent_data[setup_future_usage]"})
+        currency = (params.get("currency") or "").lower() or None
+        items, pi_data, si_data = [], {}, {}
+        if mode == "payment":
+            items = self._parse_line_items(params.get("line_items"))
+            if currency and currency != items[0]["currency"]:
+                raise UserError(400, "currency must match the line items' currency", {"param": "currency"})
+            currency = items[0]["currency"]
+            if params.get("setup_intent_data"):
+                raise UserError(400, "setup_intent_data can only be used in setup mode.",
+                                {"param": "setup_intent_data"})
+            pi_data = params.get("payment_intent_data") or {}
+            if pi_data.get("setup_future_usage") not in (None, "on_session", "off_session"):
+                raise UserError(400, "Invalid setup_future_usage",
+                                {"param": "payment_intent_data[setup_future_usage]"})
+        else:
+            for name in ("line_items", "payment_intent_data"):
+                if params.get(name):
+                    raise UserError(400, f"{name} cannot be used in setup mode.", {"param": name})
+            si_data = params.get("setup_intent_data") or {}
+            if not isinstance(si_data, dict) or set(si_data) - self._setup_intent_data_known:
+                raise UserError(400, "setup_intent_data accepts metadata and description",
+                                {"param": "setup_intent_data"})
+        payment_method_types = params.get("payment_method_types") or ["card"]
+        if payment_method_types != ["card"]:
+            raise UserError(400, "The test server only supports payment_method_types=['card']",
+                            {"param": "payment_method_types"})
         now = int(time.time())
         expires_at = try_convert_to_int(params.get("expires_at") or now + 24 * 3600)
         # Stripe's own bounds, so a product bug shows up here rather than in production.
@@ -341,19 +531,23 @@ class CheckoutSession(StripeObject):
         self._base_url = base_url
         self._line_items = items
         self._payment_intent_data = pi_data
+        self._setup_intent_data = si_data
         self._customer_creation = params.get("customer_creation") or "if_required"
         self._status = "open"
-        self.mode = "payment"
-        self.currency = items[0]["currency"]
-        self.amount_subtotal = self.amount_total = sum(i["unit_amount"] * i["quantity"] for i in items)
+        self.mode = mode
+        self.currency = currency
+        if mode == "payment":
+            self.amount_subtotal = self.amount_total = sum(i["unit_amount"] * i["quantity"] for i in items)
+        else:
+            self.amount_subtotal = self.amount_total = None
         self.customer = customer or None
         self.customer_email = params.get("customer_email")
         self.customer_details = None
         self.client_reference_id = params.get("client_reference_id")
         self.metadata = params.get("metadata") or {}
         self.payment_intent = None
-        self.payment_method_types = params.get("payment_method_types") or ["card"]
-        self.payment_status = "unpaid"
+        self.payment_method_types = payment_method_types
+        self.payment_status = "unpaid" if mode == "payment" else "no_payment_required"
         self.success_url = params["success_url"]
         self.cancel_url = params.get("cancel_url")
         self.expires_at = expires_at
@@ -403,19 +597,38 @@ class CheckoutSession(StripeObject):
         if session.status != "open":
             raise UserError(400, "Only Checkout Sessions with a status of `open` can be expired.")
         session._status = "expired"
+        # An attempt left half-way (a decline, a pending 3D Secure) can no longer complete, as in Stripe.
+        if session.payment_intent:
+            pi = PaymentIntent._api_retrieve(session.payment_intent)
+            if pi.status in ("requires_payment_method", "requires_confirmation", "requires_action"):
+                pi._canceled = True
+                pi.next_action = None
+                ls_webhooks.schedule_webhook(Event("payment_intent.canceled", pi))
+        if session.setup_intent:
+            si = SetupIntent._api_retrieve(session.setup_intent)
+            if si.status != "succeeded":
+                si.status = "canceled"
+                si.next_action = None
+                ls_webhooks.schedule_webhook(Event("setup_intent.canceled", si))
         ls_webhooks.schedule_webhook(Event("checkout.session.expired", session))
         return session
 
+    def _new_card(self, card, email):
+        try:
+            return PaymentMethod._api_create(type="card", card=card, billing_details={"email": email})
+        except _CardError:
+            raise  # an expiry in the past: Stripe says which field
+        except UserError:
+            raise UserError(400, "Your card details are incomplete or invalid.") from None
+
     def _pay(self, card, email=None):
-        """What Stripe does when the shopper submits the hosted page. Raises a card error on decline."""
+        """What Stripe does when the shopper submits the hosted page in payment mode. Raises a card error
+        on decline."""
         sfu = self._payment_intent_data.get("setup_future_usage")
         email = self.customer_email or email or None
         if self.customer is None and (sfu or self._customer_creation == "always"):
             self.customer = Customer(email=email).id
-        try:
-            pm = PaymentMethod(type="card", card=card, billing_details={"email": email})
-        except UserError:
-            raise UserError(400, "Your card details are incomplete or invalid.") from None
+        pm = self._new_card(card, email)
         if self.payment_intent:  # a retry after a decline reuses the session's PaymentIntent
             pi = PaymentIntent._api_retrieve(self.payment_intent)
             _reset_for_new_payment_method(pi, pm.id)
@@ -431,13 +644,33 @@ class CheckoutSession(StripeObject):
             self.payment_intent = pi.id
         self._email = email
         pi._confirm(on_failure_now=pi._report_failure)
-        self._complete_if_paid(pi)
+        self._complete_if_done(pi)
         return pi
 
-    def _complete_if_paid(self, pi):
-        if pi.status == "succeeded" and self._status == "open":
+    def _set_up(self, card, email=None):
+        """What Stripe does when the shopper submits the hosted page in setup mode: a SetupIntent that
+        keeps the card on the session's customer. Raises a card error on decline."""
+        email = self.customer_email or email or None
+        if self.customer is None and self._customer_creation == "always":
+            self.customer = Customer(email=email).id
+        pm = self._new_card(card, email)
+        if self.setup_intent:  # a retry after a decline reuses the session's SetupIntent
+            si = SetupIntent._api_retrieve(self.setup_intent)
+        else:
+            si = SetupIntent(customer=self.customer, usage="off_session", payment_method_types=["card"],
+                             metadata=dict(self._setup_intent_data.get("metadata") or {}),
+                             description=self._setup_intent_data.get("description"))
+            self.setup_intent = si.id
+        self._email = email
+        _confirm_setup(si, pm)
+        self._complete_if_done(si)
+        return si
+
+    def _complete_if_done(self, intent):
+        if intent.status == "succeeded" and self._status == "open":
             self._status = "complete"
-            self.payment_status = "paid"
+            if self.mode == "payment":
+                self.payment_status = "paid"
             self.customer_details = {"email": getattr(self, "_email", None)}
             ls_webhooks.schedule_webhook(Event("checkout.session.completed", self))
 
@@ -455,7 +688,12 @@ def _format_amount(amount, currency):
 
 def _page(session, body, status=200):
     e = html.escape
+    if session.mode == "setup":
+        heading = "Save a card for later payments"
+    else:
+        heading = _format_amount(session.amount_total, session.currency)
     items = "".join(f"<li>{e(i['name'])} &times; {i['quantity']}</li>" for i in session._line_items)
+    items = f'<ul id="items">{items}</ul>' if items else ""
     cancel = f'<p><a id="cancel" href="{e(session.cancel_url)}">Cancel</a></p>' if session.cancel_url else ""
     text = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Test checkout</title>
@@ -463,8 +701,8 @@ def _page(session, body, status=200):
 label{{display:block;margin:.7rem 0}}input{{font-size:1rem;display:block}}
 #error{{color:#b00020}}.test{{background:#fff3cd;padding:.4rem}}</style></head>
 <body><p class="test">Test mode: no real payment is made.</p>
-<h1 id="amount">{e(_format_amount(session.amount_total, session.currency))}</h1>
-<ul id="items">{items}</ul>
+<h1 id="amount">{e(heading)}</h1>
+{items}
 {body}
 {cancel}</body></html>"""
     return web.Response(text=text, content_type="text/html", status=status)
@@ -472,9 +710,13 @@ label{{display:block;margin:.7rem 0}}input{{font-size:1rem;display:block}}
 
 def _payment_form(session, error=None, status=200):
     e = html.escape
-    email = "" if session.customer_email else (
+    email = "" if session.customer_email or session.customer else (
         '<label>Email <input type="email" name="email" id="email" autocomplete="email"></label>')
     error_html = f'<p id="error" role="alert">{e(error)}</p>' if error else ""
+    if session.mode == "setup":
+        button = "Save card"
+    else:
+        button = "Pay " + _format_amount(session.amount_total, session.currency)
     body = f"""{error_html}
 <form method="post" action="/_test/checkout/{e(session.id)}/pay">
 {email}
@@ -484,7 +726,7 @@ def _payment_form(session, error=None, status=200):
 <label>Expiry year <input name="exp_year" id="exp_year" value="{time.gmtime().tm_year + 5}"
   inputmode="numeric"></label>
 <label>CVC <input name="cvc" id="cvc" value="123" inputmode="numeric"></label>
-<button type="submit" id="pay">Pay {e(_format_amount(session.amount_total, session.currency))}</button>
+<button type="submit" id="pay">{e(button)}</button>
 </form>"""
     return _page(session, body, status)
 
@@ -499,8 +741,10 @@ def _authentication_form(session):
 
 
 def _closed_page(session):
-    text = "This payment is complete." if session.status == "complete" else "This checkout has expired."
-    return _page(session, f'<p id="status">{text}</p>', 200 if session.status == "complete" else 410)
+    if session.status == "complete":
+        text = "Your card is saved." if session.mode == "setup" else "This payment is complete."
+        return _page(session, f'<p id="status">{text}</p>', 200)
+    return _page(session, '<p id="status">This checkout has expired.</p>', 410)
 
 
 def _hosted_session(request):
@@ -519,16 +763,19 @@ async def hosted_pay(request):
     session = _hosted_session(request)
     if session.status == "complete":  # a double submit lands where the first one did
         return _success_redirect(session)
-    if session.status != "open":
+    if session.status != "open":  # expired: Stripe takes no payment on it
         return _closed_page(session)
     form = await request.post()
     card = {"number": "".join(form.get("card_number", "").split()), "exp_month": form.get("exp_month", ""),
             "exp_year": form.get("exp_year", ""), "cvc": form.get("cvc", "").strip()}
     try:
-        pi = session._pay(card, email=form.get("email"))
+        if session.mode == "setup":
+            intent = session._set_up(card, email=form.get("email"))
+        else:
+            intent = session._pay(card, email=form.get("email"))
     except UserError as e:
         return _payment_form(session, e.body["error"].get("message", "Payment failed."), status=e.code)
-    if pi.status == "requires_action":
+    if intent.status == "requires_action":
         return _authentication_form(session)
     return _success_redirect(session)
 
@@ -536,13 +783,15 @@ async def hosted_pay(request):
 async def hosted_authenticate(request):
     """The test stand-in for the 3D Secure challenge of cards like 4000002500003155 on-session."""
     session = _hosted_session(request)
-    if session.status != "open" or not session.payment_intent:
+    if session.status != "open" or not (session.payment_intent or session.setup_intent):
         return await hosted_page(request)
+    form = await request.post()
+    success = form.get("result") == "succeed"
+    if session.mode == "setup":
+        return _authenticate_setup(session, success)
     pi = PaymentIntent._api_retrieve(session.payment_intent)
     if pi.status != "requires_action":
         return _payment_form(session)
-    form = await request.post()
-    success = form.get("result") == "succeed"
     try:
         PaymentIntent._api_authenticate(pi.id, client_secret=pi.client_secret, success=success)
     except UserError as e:
@@ -551,7 +800,20 @@ async def hosted_authenticate(request):
         ls_webhooks.schedule_webhook(Event("payment_intent.payment_failed", pi))
         return _payment_form(session, "We are unable to authenticate your payment method. Please choose a "
                              "different payment method and try again.", status=402)
-    session._complete_if_paid(pi)
+    session._complete_if_done(pi)
+    return _success_redirect(session)
+
+
+def _authenticate_setup(session, success):
+    si = SetupIntent._api_retrieve(session.setup_intent)
+    if si.status != "requires_action":
+        return _payment_form(session)
+    if not success:
+        _setup_authentication_failed(si)
+        return _payment_form(session, "We are unable to authenticate your payment method. Please choose a "
+                             "different payment method and try again.", status=402)
+    _setup_succeeded(si, PaymentMethod._api_retrieve(si.payment_method))
+    session._complete_if_done(si)
     return _success_redirect(session)
 
 
@@ -567,6 +829,24 @@ async def create_checkout_session(request):
     expand = data.pop("expand", None)
     session = CheckoutSession(base_url=f"{request.scheme}://{request.host}", **data)
     return ls_server.json_response(session._export(expand=expand))
+
+
+def _change_card(payment_method_id, *, behaves_as=None, exp_month=None, exp_year=None):
+    """What happens to a card out in the world, which no API request can do (see StripeTestServer)."""
+    pm = PaymentMethod._api_retrieve(payment_method_id)
+    if pm.type != "card":
+        raise UserError(400, "Not a card")
+    if behaves_as is not None:
+        if len(behaves_as) != 16 or not behaves_as.isdigit():
+            raise UserError(400, "behaves_as must be a 16-digit test card number")
+        # Same card (last4, fingerprint, brand kept): only the issuer's answers change.
+        pm._card_number = behaves_as
+    if exp_month is not None or exp_year is not None:
+        month = try_convert_to_int(exp_month or pm.card["exp_month"])
+        year = try_convert_to_int(exp_year or pm.card["exp_year"])
+        if type(month) is not int or not 1 <= month <= 12 or type(year) is not int or year < 2000:
+            raise UserError(400, "exp_month must be 1-12 and exp_year four digits")
+        pm.card = {**pm.card, "exp_month": month, "exp_year": year}
 
 
 # --- Middleware ----------------------------------------------------------------------------------
@@ -638,6 +918,12 @@ def _build_app(idempotency_cache):
         idempotency_cache.clear()
         return web.Response()
 
+    async def change_card(request):
+        form = await request.post()
+        _change_card(request.match_info["id"], behaves_as=form.get("behaves_as") or None,
+                     exp_month=form.get("exp_month") or None, exp_year=form.get("exp_year") or None)
+        return web.Response()
+
     async def remove_webhooks(request):
         if "id" in request.match_info:
             ls_webhooks._webhooks.pop(request.match_info["id"], None)
@@ -666,6 +952,7 @@ def _build_app(idempotency_cache):
         path = route.resource.canonical
         app.router.add_route(route.method, path, overrides.get((route.method, path), route.handler))
 
+    app.router.add_post("/_config/payment_methods/{id}", change_card)
     app.router.add_delete("/_config/webhooks", remove_webhooks)
     app.router.add_delete("/_config/webhooks/{id}", remove_webhooks)
     app.router.add_post("/v1/checkout/sessions", create_checkout_session)
@@ -749,6 +1036,20 @@ class StripeTestServer:
     def clear_webhooks(self):
         """Drop every webhook registration (they are shared by every server in the process)."""
         self._request("DELETE", "/_config/webhooks")
+
+    def change_card(self, payment_method_id, *, behaves_as=None, exp_month=None, exp_year=None):
+        """Change what a saved card does when charged, as the world changes it after the card was saved.
+
+        ``behaves_as``: the issuer now answers as that test card does, e.g. ``"4000000000009995"``
+        (insufficient funds), ``"4000000000009987"`` (lost) or ``"4000002760003184"`` (asks for
+        authentication every time). ``exp_month``/``exp_year``: the card's expiry, in the past too (it
+        expired since it was saved: charges then fail with ``expired_card``). Last4, brand and fingerprint
+        stay. Stripe will not attach a card that declines, so this is how a test gets a saved card that
+        declines later.
+        """
+        fields = {"behaves_as": behaves_as, "exp_month": exp_month, "exp_year": exp_year}
+        data = urllib.parse.urlencode({k: str(v) for k, v in fields.items() if v is not None}).encode()
+        self._request("POST", f"/_config/payment_methods/{payment_method_id}", data)
 
     def hosted_page_url(self, session_id):
         return f"{self.base_url}/_test/checkout/{session_id}"
