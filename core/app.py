@@ -11,6 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from core import cli, notifications
 from core import config as config_module
+from core.account import bp as account_bp
 from core.background import queue
 from core.console import bp as console_bp
 from core.database import configure_sqlite
@@ -131,6 +132,7 @@ def _register_core_blueprints(app: Flask) -> None:
     app.register_blueprint(site_bp)
     app.register_blueprint(console_bp)
     app.register_blueprint(paylink_bp)
+    app.register_blueprint(account_bp)
 
 
 def _record_realms(app: Flask) -> None:

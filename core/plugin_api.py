@@ -18,29 +18,63 @@ group whose module implements hooks from :mod:`core.plugins.hookspecs`::
 import pluggy
 from flask import Blueprint
 
+from core.account.invitations import Invitation, accept_invitation, find_invitation, send_invitation
+from core.account.logins import (
+    login_for_email,
+    login_of_customer,
+    open_login,
+    send_password_reset,
+    sign_in,
+)
 from core.activity import record as record_activity
 from core.background.schedule import Schedule
+from core.database import lock_row
 from core.extensions import csrf, db, limiter
+from core.identity.forms import VALID_EMAIL, SetPasswordForm
+from core.identity.login import private
+from core.identity.login import safe_next as safe_next_path
+from core.identity.tokens import consume as consume_token
+from core.identity.tokens import issue as issue_token
+from core.identity.tokens import peek as peek_token
+from core.identity.tokens import revoke_all as revoke_tokens
 from core.models import (
+    INVOICE_KINDS,
+    TIME_WINDOWS,
     ActivityEvent,
+    Agreement,
+    AppointmentRequest,
     Customer,
     CustomerEmail,
     CustomerPhone,
     CustomerUser,
     Invoice,
+    Job,
     Payment,
+    Reservation,
     SavedPaymentMethod,
 )
+from core.models.customer import search_condition as customer_search
 from core.money.amounts import currency_digits, format_money, to_major
+from core.money.documents import invoice_pdf, receipt_payments, receipt_pdf
+from core.money.invoicing import InvoiceStateError
+from core.money.payments.checkout import check_returning_payment, open_checkout
 from core.money.payments.ledger import (
     record_checkout_expired,
     record_payment_captured,
     record_payment_failed,
     record_refund,
 )
-from core.money.payments.processor import PaymentProcessor
-from core.money.payments.saved_methods import record_card_saved, record_method_detached
-from core.money.payments.types import CardDetails, CheckoutRedirect, Consent, ProcessorError
+from core.money.payments.processor import PaymentProcessor, connected_processor
+from core.money.payments.saved_methods import (
+    detach_payment_method,
+    make_default,
+    record_card_saved,
+    record_method_detached,
+    saved_methods_of,
+)
+from core.money.payments.types import CardDetails, CheckoutRedirect, Consent, PaymentError, ProcessorError
+from core.money.payments.wording import card_label, save_card_wording
+from core.money.reservations import balance_invoice
 from core.notifications.channels import Channel, Delivery, DeliveryError, RenderedMessage
 from core.notifications.outbox import enqueue as notify
 from core.notifications.templates import register_default as register_template
@@ -58,6 +92,8 @@ hookimpl = pluggy.HookimplMarker("suprata")
 __all__ = [
     "API_VERSION",
     "ActivityEvent",
+    "Agreement",
+    "AppointmentRequest",
     "Blueprint",
     "CardDetails",
     "Channel",
@@ -69,32 +105,62 @@ __all__ = [
     "CustomerUser",
     "Delivery",
     "DeliveryError",
+    "INVOICE_KINDS",
+    "Invitation",
     "Invoice",
+    "InvoiceStateError",
+    "Job",
     "MenuItem",
     "Payment",
+    "PaymentError",
     "PaymentProcessor",
     "PortalTab",
     "ProcessorError",
     "RenderedMessage",
+    "Reservation",
     "SavedPaymentMethod",
     "Schedule",
+    "SetPasswordForm",
     "Setting",
+    "TIME_WINDOWS",
     "TenantScoped",
+    "VALID_EMAIL",
+    "accept_invitation",
+    "balance_invoice",
     "business_context",
     "call_hook",
+    "card_label",
+    "check_returning_payment",
+    "connected_processor",
+    "consume_token",
     "csrf",
     "currency_digits",
     "current_business",
     "current_business_id",
     "customer_blueprint",
+    "customer_search",
     "db",
+    "detach_payment_method",
+    "find_invitation",
     "format_money",
     "hookimpl",
+    "invoice_pdf",
+    "issue_token",
     "limiter",
+    "lock_row",
     "login_exempt",
+    "login_for_email",
+    "login_of_customer",
+    "make_default",
     "notify",
+    "open_checkout",
+    "open_login",
+    "peek_token",
+    "private",
     "public_blueprint",
     "public_url",
+    "receipt_payments",
+    "receipt_pdf",
     "record_activity",
     "record_card_saved",
     "record_checkout_expired",
@@ -103,7 +169,14 @@ __all__ = [
     "record_payment_failed",
     "record_refund",
     "register_template",
+    "revoke_tokens",
+    "safe_next_path",
+    "save_card_wording",
+    "saved_methods_of",
+    "send_invitation",
+    "send_password_reset",
     "settings_of",
+    "sign_in",
     "staff_blueprint",
     "to_major",
     "utcnow",

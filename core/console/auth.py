@@ -1,60 +1,47 @@
 """Staff login, logout, password change and password links; every other console page needs a staff login.
 
 A password link (an invitation or a reset) is a single-use, expiring action token sent by email. The
-"forgot" form answers the same whatever the address, so it tells nobody who works here.
+"forgot" form answers the same whatever the address, so it tells nobody who works here. The rules shared
+with the customer login (constant-time checks, rate limits, safe redirects) are in ``core.identity.login``.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
-from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
 
 from core.activity import audit
 from core.console.blueprint import bp
-from core.console.forms import ForgotPasswordForm, LoginForm, PasswordChangeForm, SetPasswordForm
 from core.extensions import db, limiter
 from core.identity import tokens
-from core.identity.passwords import hash_password, needs_rehash, verify_password, verify_unknown_user
-from core.identity.sessions import end_session, revoke_user_sessions, start_session
+from core.identity.forms import ForgotPasswordForm, LoginForm, PasswordChangeForm, SetPasswordForm
+from core.identity.login import (
+    FORGOT_LIMIT_PER_EMAIL,
+    FORGOT_LIMIT_PER_IP,
+    LOGIN_FAILED,
+    LOGIN_LIMIT_PER_EMAIL,
+    LOGIN_LIMIT_PER_IP,
+    authenticate,
+    email_limit_key,
+    find_by_email,
+    next_url,
+    private,
+    replace_password,
+)
+from core.identity.passwords import verify_password
+from core.identity.sessions import end_session, start_session
 from core.models import StaffUser
 from core.notifications.outbox import enqueue
 from core.plugins.blueprints import login_exempt
 from core.tenancy import utcnow
-from core.tenancy.state import current_business
 from core.tenancy.urls import public_url_for
-
-LOGIN_FAILED = "Email or password is incorrect."
-# Per address and per email: one address cannot guess quickly, many addresses cannot focus on one account.
-LOGIN_LIMIT_PER_IP = "10 per minute"
-LOGIN_LIMIT_PER_EMAIL = "20 per hour"
-FORGOT_LIMIT_PER_IP = "5 per minute"
-FORGOT_LIMIT_PER_EMAIL = "5 per hour"
 
 LINK_PURPOSE = "staff_password"  # the action-token purpose of invitations and resets alike
 # An invitation waits for someone to get round to it; a reset is asked for by someone at the screen.
 LINK_TTL = {"invite": timedelta(days=7), "reset": timedelta(hours=1)}
-
-
-def safe_next(target: str | None) -> str | None:
-    """``target`` if it is a path inside this business's site, else None (no open redirects)."""
-    if not target or not target.startswith("/") or target.startswith("//"):
-        return None
-    # Browsers treat a backslash like a slash and drop tabs and newlines: "/\evil.com" is "//evil.com".
-    if "\\" in target or any(ord(char) < 0x21 for char in target):
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc:
-        return None
-    return target
-
-
-def _email_key() -> str:
-    email = (request.form.get("email") or "").strip().lower()
-    return f"staff-login:{current_business().id}:{request.endpoint}:{email}"
+_email_key = email_limit_key("staff")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -62,31 +49,16 @@ def _email_key() -> str:
 @limiter.limit(LOGIN_LIMIT_PER_EMAIL, methods=["POST"], key_func=_email_key)
 @login_exempt
 def login():
-    next_path = safe_next(request.args.get("next"))
     if current_user.is_authenticated:
-        return redirect(request.script_root + next_path if next_path else url_for("console.dashboard"))
+        return redirect(next_url(url_for("console.dashboard")))
     form = LoginForm()
     if not form.validate_on_submit():
         return render_template("console/login.html", form=form), 400 if form.is_submitted() else 200
-    user = _authenticate(form.email.data, form.password.data)
+    user = authenticate(StaffUser, form.email.data, form.password.data)
     if user is None:
         return render_template("console/login.html", form=form, error=LOGIN_FAILED), 401
     start_session(user)
-    return redirect(request.script_root + next_path if next_path else url_for("console.dashboard"))
-
-
-def _authenticate(email: str, password: str) -> StaffUser | None:
-    """The active staff member with these credentials, taking as long for unknown emails as for known."""
-    email = email.strip().lower()
-    user = db.session.scalar(select(StaffUser).where(func.lower(StaffUser.email) == email))
-    if user is None:
-        verify_unknown_user(password)
-        return None
-    if not verify_password(user.password_hash, password) or not user.active:
-        return None
-    if needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
-    return user
+    return redirect(next_url(url_for("console.dashboard")))
 
 
 @bp.post("/logout")
@@ -104,9 +76,7 @@ def change_password():
     if form.validate_on_submit():
         user = current_user._get_current_object()
         if verify_password(user.password_hash, form.current_password.data):
-            user.password_hash = hash_password(form.new_password.data)
-            user.password_changed_at = utcnow()
-            revoke_user_sessions(user)
+            replace_password(user, form.new_password.data)
             enqueue(
                 "staff_password_changed",
                 to=user.email,
@@ -130,8 +100,7 @@ def forgot_password():
     form = ForgotPasswordForm()
     if not form.validate_on_submit():
         return render_template("console/forgot_password.html", form=form), 400 if form.is_submitted() else 200
-    email = form.email.data.strip().lower()
-    user = db.session.scalar(select(StaffUser).where(func.lower(StaffUser.email) == email))
+    user = find_by_email(StaffUser, form.email.data)
     if user is not None and user.active:
         send_password_link(user, "reset")
         db.session.commit()
@@ -163,16 +132,14 @@ def set_password(token: str):
     link = tokens.peek(LINK_PURPOSE, token)
     user = _linked_staff(link)
     if user is None:
-        return _private(render_template("console/set_password.html", form=None), 404)
+        return private(render_template("console/set_password.html", form=None), 404)
     form = SetPasswordForm()
     if not form.validate_on_submit():
         status = 400 if form.is_submitted() else 200
-        return _private(render_template("console/set_password.html", form=form, user=user), status)
+        return private(render_template("console/set_password.html", form=form, user=user), status)
     if _linked_staff(tokens.consume(LINK_PURPOSE, token)) is None:  # a second tab got there first
-        return _private(render_template("console/set_password.html", form=None), 404)
-    user.password_hash = hash_password(form.new_password.data)
-    user.password_changed_at = utcnow()
-    revoke_user_sessions(user)
+        return private(render_template("console/set_password.html", form=None), 404)
+    replace_password(user, form.new_password.data)
     audit("staff.password_set", f"staff {user.email}", actor=user.name)
     db.session.commit()
     flash("Your password is set. Log in with it.", "success")
@@ -187,8 +154,3 @@ def _linked_staff(link) -> StaffUser | None:
     if user is None or not user.active or user.email != link.email:
         return None
     return user
-
-
-def _private(page: str, status: int):
-    """The token in the address opens an account: no cache keeps the page, no referrer carries it on."""
-    return page, status, {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}

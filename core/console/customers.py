@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-import re
 from io import BytesIO
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
-from sqlalchemy import or_, select
+from flask_login import current_user
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from core.account.invitations import INVITATION_PURPOSE, invitation_page, send_invitation
+from core.account.logins import login_of_customer
 from core.activity import audit
 from core.console.blueprint import bp
 from core.console.forms import CustomerForm
 from core.extensions import db
 from core.models import (
+    ActionToken,
     ActivityEvent,
     Agreement,
     Customer,
@@ -26,31 +29,12 @@ from core.models import (
     Reservation,
     SavedPaymentMethod,
 )
+from core.models.customer import search_condition
 from core.tenancy import utcnow
 
 PER_PAGE = 25
 TIMELINE_LENGTH = 50
 BLANK_ROWS = 1
-
-
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-def search_condition(query: str):
-    """Customers whose name, company, email or phone number contains ``query``."""
-    pattern = _like(query)
-    conditions = [
-        Customer.name.ilike(pattern, escape="\\"),
-        Customer.company.ilike(pattern, escape="\\"),
-        Customer.emails.any(CustomerEmail.email.ilike(pattern, escape="\\")),
-    ]
-    # Numbers are stored as +15550102030; "(555) 010-2030" should still find them.
-    digits = re.sub(r"\D", "", query)
-    if len(digits) >= 3:
-        conditions.append(Customer.phones.any(CustomerPhone.number.like(f"%{digits}%")))
-    return or_(*conditions)
 
 
 @bp.get("/customers")
@@ -188,6 +172,14 @@ def customer(customer_id: int):
     return render_template(
         "console/customers/detail.html",
         customer=record,
+        portal_login=login_of_customer(customer_id),
+        can_invite=invitation_page() is not None,
+        invited_at=db.session.scalar(
+            select(func.max(ActionToken.created_at)).where(
+                ActionToken.purpose == INVITATION_PURPOSE, ActionToken.customer_id == customer_id,
+                ActionToken.used_at.is_(None), ActionToken.revoked_at.is_(None),
+                ActionToken.expires_at > utcnow())
+        ),
         invoices=rows(Invoice, Invoice.created_at.desc(), Invoice.id.desc()),
         payments=db.session.execute(
             select(Payment, Invoice.number)
@@ -216,6 +208,20 @@ def customer(customer_id: int):
             .limit(TIMELINE_LENGTH)
         ).all(),
     )
+
+
+@bp.post("/customers/<int:customer_id>/invite")
+def invite_customer(customer_id: int):
+    """"Invite to the portal": email the customer a link to create their login."""
+    record = db.get_or_404(Customer, customer_id)
+    if send_invitation(record, invited_by=current_user.name):
+        audit("customer.invited", f"customer {record.name}", email=record.primary_email)
+        db.session.commit()
+        flash(f"An invitation is on its way to {record.primary_email}; earlier ones stop working.", "success")
+    else:
+        flash("No invitation was sent: the customer needs an email address on file and no login yet, and "
+              "the customer portal must be on.", "error")
+    return redirect(url_for("console.customer", customer_id=customer_id))
 
 
 @bp.get("/customers/<int:customer_id>/agreements/<int:agreement_id>/document")

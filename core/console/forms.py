@@ -26,8 +26,6 @@ from wtforms import (
 )
 from wtforms.validators import (
     DataRequired,
-    Email,
-    EqualTo,
     InputRequired,
     Length,
     Optional,
@@ -36,42 +34,13 @@ from wtforms.validators import (
 )
 
 from core.extensions import db
-from core.identity.passwords import MAX_LENGTH, password_problem
+from core.identity.forms import VALID_EMAIL
 from core.models import INVOICE_KINDS, CustomerEmail, CustomerPhone, InvoiceLine
 from core.money.amounts import LARGEST_AMOUNT, parse_decimal, to_minor_units
 from core.tenancy import utcnow
 from core.web.themes import available_themes
 
-# Syntax only, no DNS look-up; reserved names such as example.test are accepted because demo data uses them.
-VALID_EMAIL = Email("Enter a valid email.", test_environment=True)
-
-# -- staff login --------------------------------------------------------------------------------------------
-
-
-class LoginForm(FlaskForm):
-    email = StringField("Email", validators=[DataRequired(), Length(max=255)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=MAX_LENGTH)])
-
-
-class SetPasswordForm(FlaskForm):
-    new_password = PasswordField("New password", validators=[DataRequired()])
-    confirm_password = PasswordField(
-        "New password again",
-        validators=[DataRequired(), EqualTo("new_password", message="The two passwords are not the same.")],
-    )
-
-    def validate_new_password(self, field):
-        problem = password_problem(field.data)
-        if problem:
-            raise ValidationError(problem)
-
-
-class PasswordChangeForm(SetPasswordForm):
-    current_password = PasswordField("Current password", validators=[DataRequired(), Length(max=MAX_LENGTH)])
-
-
-class ForgotPasswordForm(FlaskForm):
-    email = StringField("Email", validators=[DataRequired(), Length(max=255)])
+# -- staff ------------------------------------------------------------------------------------------------
 
 
 class StaffInviteForm(FlaskForm):
@@ -352,6 +321,12 @@ class SettingsForm(FlaskForm):
     unknown_signup_policy = SelectField(
         "Registration with an email we don't have on file",
         choices={"reject": "Reject it", "queue": "Queue it for staff approval"},
+    )
+    login_to_pay = BooleanField(
+        "Customers log in to the portal before paying an emailed invoice",
+        description="Off: anyone with the invoice's link can pay it. On: the link still shows the invoice, "
+                    "and Pay Now asks the customer to log in (or sign up with an email address on file) "
+                    "first.",
     )
     verify_public_tickets = BooleanField("Public help requests must confirm their email first")
 

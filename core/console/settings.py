@@ -17,6 +17,7 @@ POLICY_FIELDS = (
     "invite_after_payment",
     "self_registration",
     "unknown_signup_policy",
+    "login_to_pay",
     "verify_public_tickets",
 )
 PLAIN_FIELDS = (

@@ -8,10 +8,11 @@ from core.models.invoice import INVOICE_KINDS, Invoice, InvoiceLine, InvoiceView
 from core.models.notification import NotificationTemplate, OutboxMessage
 from core.models.payment import Payment, Refund, SavedPaymentMethod
 from core.models.plugin_state import PluginError, PluginState
-from core.models.work import Agreement, AppointmentRequest, Job, Reservation
+from core.models.work import TIME_WINDOWS, Agreement, AppointmentRequest, Job, Reservation
 
 __all__ = [
     "INVOICE_KINDS",
+    "TIME_WINDOWS",
     "ActionToken",
     "ActivityEvent",
     "Agreement",

@@ -16,6 +16,8 @@ DEFAULT_POLICIES = {
     # Portal self-registration with an email not on file: "reject" or "queue" for staff approval.
     "unknown_signup_policy": "reject",
     "self_registration": True,
+    # Customers must log in to the portal before paying from an emailed link (when a portal is on).
+    "login_to_pay": False,
     # Public help-site tickets must confirm their email before entering the queue.
     "verify_public_tickets": True,
 }

@@ -26,6 +26,9 @@ class Invoice(TenantScoped, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="RESTRICT"), index=True)
+    # Set on an invoice for what is still owed on a reservation: its payment counts towards the reservation.
+    reservation_id: Mapped[int | None] = mapped_column(ForeignKey("reservation.id", ondelete="SET NULL"),
+                                                       index=True)
     number: Mapped[str] = mapped_column(String(32))
     kind: Mapped[str] = mapped_column(String(32), default="one_off")
     status: Mapped[str] = mapped_column(String(16), default="draft", index=True)

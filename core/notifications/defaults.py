@@ -69,14 +69,15 @@ on {{ paid_at|datetime }}.</p>
     )
     register_default(
         "portal_invitation",
-        description="To a customer invited to create a portal account. Variables: customer_name, invite_url.",
+        description="To a customer invited to create a portal account. "
+                    "Variables: customer_name, invite_url, expires_at.",
         subject="Create your {{ business.name }} account",
         text="""Hello {{ customer_name }},
 
 {{ business.name }} invites you to its customer portal, where you can see your invoices, jobs and
 agreements and manage how you pay.
 
-Choose your password here (the link works once and expires):
+Choose your password here (the link works once, until {{ expires_at|date }}):
 {{ invite_url }}
 
 {{ business.name }}
@@ -85,10 +86,11 @@ Choose your password here (the link works once and expires):
 <p>{{ business.name }} invites you to its customer portal, where you can see your invoices, jobs and
 agreements and manage how you pay.</p>
 <p><a href="{{ invite_url }}" class="button">Create your account</a></p>
-<p>The link works once and expires.</p>
+<p>The link works once, until {{ expires_at|date }}.</p>
 <p>{{ business.name }}</p>
 """,
-        sample={"customer_name": "Jordan Rivera", "invite_url": "https://portal.example.com/invite/sample-token"},
+        sample={"customer_name": "Jordan Rivera", "invite_url": "https://portal.example.com/invite/sample-token",
+                "expires_at": "2026-07-16T15:04:00+00:00"},
     )
     register_default(
         "payment_failed",
@@ -200,4 +202,97 @@ password stays as it is.</p>
         sample={"staff_name": "Sam Lee",
                 "set_password_url": "https://suprata.example.com/b/acme/console/set-password/sample-token",
                 "expires_at": "2026-07-02T16:04:00+00:00"},
+    )
+    _register_customer_account_defaults()
+
+
+def _register_customer_account_defaults() -> None:
+    """The customer login's messages: password links, address confirmation, and notices of changes."""
+    register_default(
+        "customer_password_reset",
+        description="To a customer who asked for a new portal password. Variables: reset_url, expires_at.",
+        subject="Choose a new password for {{ business.name }}",
+        text="""Hello,
+
+Someone asked for a new password for your {{ business.name }} account. Choose one here:
+{{ reset_url }}
+
+The link works once, until {{ expires_at|datetime }}. If you did not ask, ignore this email: your
+password stays as it is.
+""",
+        html="""<p>Hello,</p>
+<p>Someone asked for a new password for your {{ business.name }} account.</p>
+<p><a href="{{ reset_url }}" class="button">Choose a new password</a></p>
+<p>The link works once, until {{ expires_at|datetime }}. If you did not ask, ignore this email: your
+password stays as it is.</p>
+""",
+        sample={"reset_url": "https://suprata.example.com/b/acme/account/reset-password/sample-token",
+                "expires_at": "2026-07-02T16:04:00+00:00"},
+    )
+    register_default(
+        "customer_password_changed",
+        description="To a customer whose portal password changed. Variables: changed_at.",
+        subject="Your {{ business.name }} password was changed",
+        text="""Hello,
+
+The password of your {{ business.name }} account was changed on {{ changed_at|datetime }}, and every
+other session of yours was logged out.
+
+If you did not do this, choose a new password with "Forgot your password?" on the login page, and tell us.
+""",
+        sample={"changed_at": "2026-07-02T15:04:00+00:00"},
+    )
+    register_default(
+        "customer_email_confirmation",
+        description="To confirm the email address of a customer's portal login (a new address, or one not "
+                    "yet confirmed). Variables: confirm_url, is_change.",
+        subject="Confirm your email address for {{ business.name }}",
+        text="""Hello,
+
+{% if is_change %}
+You asked to use this address for your {{ business.name }} account.
+{% else %}
+Please confirm this address for your {{ business.name }} account.
+{% endif %}
+Confirm it here (the link works once, for two days):
+{{ confirm_url }}
+
+If you did not ask for this, ignore this email.
+""",
+        html="""<p>Hello,</p>
+<p>{% if is_change %}You asked to use this address for your {{ business.name }} account.{% else %}Please
+confirm this address for your {{ business.name }} account.{% endif %}</p>
+<p><a href="{{ confirm_url }}" class="button">Confirm my email address</a></p>
+<p>The link works once, for two days. If you did not ask for this, ignore this email.</p>
+""",
+        sample={"confirm_url": "https://suprata.example.com/b/acme/account/confirm-email/sample-token",
+                "is_change": True},
+    )
+    register_default(
+        "customer_email_changed",
+        description="To the old address of a customer's portal login that moved to a new one. "
+                    "Variables: new_email.",
+        subject="Your {{ business.name }} login now uses another email address",
+        text="""Hello,
+
+Your {{ business.name }} account now signs in with {{ new_email }} instead of this address.
+
+If you did not make this change, contact us right away.
+""",
+        sample={"new_email": "jordan.rivera@example.com"},
+    )
+    register_default(
+        "customer_email_taken",
+        description="To an address someone tried to move a portal login to, when another login already uses "
+                    "it. No variables.",
+        subject="Your {{ business.name }} account",
+        text="""Hello,
+
+Someone asked to use this email address for a {{ business.name }} account, but an account with this
+address exists already, so nothing was changed.
+
+If that was you, log in with this address instead (or choose a new password with "Forgot your
+password?"). If it was not you, ignore this email.
+""",
+        sample={},
     )

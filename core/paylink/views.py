@@ -7,26 +7,22 @@ revoked and expired tokens all get the same page, so a guess learns nothing.
 
 from __future__ import annotations
 
-import logging
-
 from flask import current_app, flash, redirect, render_template, request, url_for
-from sqlalchemy import select
 
 from core.activity import record
 from core.extensions import db, limiter
-from core.models import Invoice, InvoiceView, PayLink, Payment, SavedPaymentMethod
+from core.models import Invoice, InvoiceView, PayLink, Payment
+from core.money.documents import receipt_payments
 from core.money.invoicing import find_pay_link
-from core.money.payments.checkout import open_checkout
-from core.money.payments.processor import connected_processor, processor_named
-from core.money.payments.types import Consent, PaymentError, ProcessorError
+from core.money.payments.checkout import check_returning_payment, open_checkout
+from core.money.payments.processor import connected_processor
+from core.money.payments.types import Consent, PaymentError
 from core.money.payments.wording import save_card_wording
 from core.paylink.blueprint import bp
 from core.plugins.events import emit_after_commit
 from core.tenancy import utcnow
 from core.tenancy.state import current_business
 from core.tenancy.urls import public_url_for
-
-log = logging.getLogger("suprata.paylink")
 
 # Per address: generous for a person, slow for a script trying tokens. An installation behind a shared
 # address (a load test, a corporate proxy) may change it with SUPRATA_PAYLINK_RATE_LIMIT.
@@ -103,16 +99,11 @@ def return_page(token: str):
     payment = db.session.get(Payment, request.args.get("payment", type=int) or 0)
     if payment is None or payment.invoice_id != invoice.id:
         return redirect(url_for("paylink.show", token=token))
-    if payment.status == "pending":
-        try:
-            processor_named(payment.processor).refresh_payment(payment)
-            db.session.commit()
-        except (PaymentError, ProcessorError):
-            log.exception("could not check payment %s with its processor", payment.id)
-            db.session.rollback()
-        payment = db.session.get(Payment, payment.id)
-        invoice = db.session.get(Invoice, invoice.id)
-    return render_template("paylink/return.html", invoice=invoice, payment=payment, token=token,
+    payment = check_returning_payment(payment)
+    invoice = db.session.get(Invoice, invoice.id)
+    return render_template("paylink/return.html", invoice=invoice, payment=payment,
+                           invoice_url=url_for("paylink.show", token=token),
+                           receipt_url=url_for("paylink.receipt", token=token),
                            refresh_seconds=RETURN_REFRESH_SECONDS)
 
 
@@ -123,13 +114,8 @@ def receipt(token: str):
     invoice = _live_link(token)[0].invoice
     if invoice.status != "paid":
         return redirect(url_for("paylink.show", token=token))
-    payments = db.session.execute(
-        select(Payment, SavedPaymentMethod)
-        .outerjoin(SavedPaymentMethod, SavedPaymentMethod.id == Payment.saved_method_id)
-        .where(Payment.invoice_id == invoice.id, Payment.status == "succeeded")
-        .order_by(Payment.captured_at)
-    ).all()
-    return render_template("paylink/receipt.html", invoice=invoice, payments=payments, token=token)
+    return render_template("paylink/receipt.html", invoice=invoice, payments=receipt_payments(invoice),
+                           token=token)
 
 
 @bp.get("/pay/<token>/print")

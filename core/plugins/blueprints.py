@@ -5,6 +5,10 @@ a staff cookie never authenticates a customer page and the reverse. Staff and cu
 every route they serve, so a view cannot forget: without a login of that realm for this business the
 visitor is sent to that realm's sign-in page and brought back. A view that must stay open (a sign-in form,
 a public page inside a customer blueprint) says so with :func:`login_exempt`.
+
+A customer whose email address is not confirmed is signed in but sees nothing sensitive: every customer page
+sends them to the page that asks them to confirm it, except the few account pages marked
+:func:`open_to_unconfirmed` (confirming, signing out).
 """
 
 from __future__ import annotations
@@ -14,11 +18,19 @@ from flask_login import current_user
 
 # The sign-in page of each realm; core serves both.
 LOGIN_ENDPOINTS = {"staff": "console.login", "customer": "account.login"}
+# Where a signed-in customer with an unconfirmed email address is sent.
+CONFIRM_ENDPOINT = "account.unconfirmed"
 
 
 def login_exempt(view):
     """Mark a view of a staff or customer blueprint as open to visitors who are not signed in."""
     view.login_exempt = True
+    return view
+
+
+def open_to_unconfirmed(view):
+    """Mark a customer view as open to a signed-in customer whose email address is not yet confirmed."""
+    view.open_to_unconfirmed = True
     return view
 
 
@@ -28,6 +40,9 @@ def _guard(realm: str):
         if view is None or getattr(view, "login_exempt", False):
             return None
         if current_user.is_authenticated and current_user.realm == realm:
+            if realm == "customer" and current_user.email_confirmed_at is None \
+                    and not getattr(view, "open_to_unconfirmed", False):
+                return redirect(url_for(CONFIRM_ENDPOINT))
             return None
         login = LOGIN_ENDPOINTS[realm]
         if login not in current_app.view_functions:

@@ -207,6 +207,17 @@ def render_site_links(customer):
 
 
 @hookspec
+def render_login_links():
+    """The customer login page builds the links under its form ("New here? Sign up").
+
+    Called on core's customer login page (``account/login.html``), for visitors who are not signed in.
+    Appears under the form, ordered by ``order`` then ``title``.
+
+    :return: a :class:`core.plugin_api.MenuItem`, a list of them, or ``None``. Not ``firstresult``.
+    """
+
+
+@hookspec
 def render_plugin_settings(plugin_name):
     """The console's plugins page shows the plugin's card; the plugin adds its own part under its settings
     (a connection test, the webhook address to paste elsewhere).

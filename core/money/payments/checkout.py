@@ -10,9 +10,9 @@ import logging
 from dataclasses import dataclass
 
 from core.extensions import db
-from core.models import Invoice
+from core.models import Invoice, Payment
 from core.money.payments.commands import cancel_payment, record_checkout_started, start_payment
-from core.money.payments.processor import connected_processor
+from core.money.payments.processor import connected_processor, processor_named
 from core.money.payments.types import Consent, PaymentError, ProcessorError
 
 log = logging.getLogger("suprata.payments")
@@ -53,3 +53,17 @@ def open_checkout(invoice: Invoice, *, source: str, consent: Consent | None, suc
     record_checkout_started(payment, hosted.checkout_ref)
     db.session.commit()
     return OpenedCheckout(url=hosted.url, payment_id=payment.id)
+
+
+def check_returning_payment(payment: Payment) -> Payment:
+    """The customer is back from the processor's page: while the payment is pending, ask the processor what
+    became of it (the browser's arrival proves nothing) and record that; commits. Returns the payment as
+    now known. A processor that cannot be reached leaves it pending, to be asked again."""
+    if payment.status == "pending":
+        try:
+            processor_named(payment.processor).refresh_payment(payment)
+            db.session.commit()
+        except (PaymentError, ProcessorError):
+            log.exception("could not check payment %s with its processor", payment.id)
+            db.session.rollback()
+    return db.session.get(Payment, payment.id)

@@ -5,22 +5,13 @@ Each is queued in the outbox in the caller's transaction, so it goes out only if
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from flask import current_app
-from sqlalchemy import select
-
-from core.extensions import db
-from core.identity.tokens import issue, revoke_all
-from core.models import CustomerUser, Invoice, Payment
+from core.account.invitations import send_invitation
+from core.models import Invoice, Payment
 from core.money.invoicing import issue_pay_link
 from core.money.payments.wording import decline_in_words
 from core.notifications.outbox import enqueue
 from core.tenancy.state import current_business
 from core.tenancy.urls import public_url_for
-
-INVITATION_PURPOSE = "portal_invitation"
-INVITATION_TTL = timedelta(days=14)
 
 
 def queue_receipt(payment: Payment, invoice: Invoice, *, card_saved: str | None) -> None:
@@ -65,25 +56,7 @@ def queue_failure_notices(payment: Payment, invoice: Invoice, code: str) -> None
 
 
 def invite_to_portal(invoice: Invoice) -> None:
-    """Invite a customer who paid by link, and has no portal login, to create one (if that can work)."""
-    business = current_business()
-    if not business.policy("invite_after_payment"):
-        return
-    recipient = invoice.customer.primary_email
-    if not recipient:
-        return
-    if db.session.scalar(select(CustomerUser.id).where(CustomerUser.customer_id == invoice.customer_id)):
-        return
-    # Only while a plugin can turn the invitation into a login, so the link never leads nowhere.
-    endpoint = current_app.extensions["suprata"].plugins.call_first("invitation_handlers")
-    if not endpoint:
-        return
-    revoke_all(INVITATION_PURPOSE, customer_id=invoice.customer_id)
-    token = issue(INVITATION_PURPOSE, ttl=INVITATION_TTL, customer_id=invoice.customer_id, email=recipient)
-    enqueue(
-        INVITATION_PURPOSE,
-        to=recipient,
-        customer_id=invoice.customer_id,
-        context={"customer_name": invoice.customer.name, "invite_url": public_url_for(endpoint, token=token)},
-    )
-
+    """Invite a customer who paid by link, and has no portal login, to create one (unless the business
+    turned that off)."""
+    if current_business().policy("invite_after_payment"):
+        send_invitation(invoice.customer)

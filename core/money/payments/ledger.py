@@ -25,6 +25,7 @@ from core.money.payments import emails
 from core.money.payments.saved_methods import save_payment_method
 from core.money.payments.types import CAPTURED_STATUSES, CardDetails, Consent
 from core.money.payments.wording import actor_of, card_label, surface_of
+from core.money.reservations import apply_to_reservation
 from core.plugins.events import emit_after_commit
 from core.tenancy import utcnow
 
@@ -66,6 +67,7 @@ def record_payment_captured(processor_name: str, processor_ref: str, *, amount: 
 
     payment.status = "succeeded"
     invoice.amount_paid += amount
+    apply_to_reservation(invoice, amount)
     if invoice.amount_due == 0:
         invoice.status = "paid"
         invoice.paid_at = now

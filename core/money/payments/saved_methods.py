@@ -76,3 +76,21 @@ def record_method_detached(processor_name: str, ref: str) -> SavedPaymentMethod 
            summary=f"{card_label(method)} removed", payment_method_id=method.id)
     audit("payment_method.removed", f"card {card_label(method)}")
     return method
+
+
+def saved_methods_of(customer_id: int) -> list[SavedPaymentMethod]:
+    """The customer's cards that can still be charged: the default first, then the newest."""
+    return list(db.session.scalars(
+        select(SavedPaymentMethod)
+        .where(SavedPaymentMethod.customer_id == customer_id, SavedPaymentMethod.detached_at.is_(None))
+        .order_by(SavedPaymentMethod.is_default.desc(), SavedPaymentMethod.created_at.desc(),
+                  SavedPaymentMethod.id.desc())
+    ))
+
+
+def make_default(method: SavedPaymentMethod) -> None:
+    """Use ``method`` first from now on; the customer's other cards stop being the default."""
+    for other in saved_methods_of(method.customer_id):
+        other.is_default = other.id == method.id
+    record(method.customer_id, surface="portal", kind="payment_method.default",
+           summary=f"{card_label(method)} is now the card used first", payment_method_id=method.id)
