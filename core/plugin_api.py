@@ -48,6 +48,7 @@ from core.models import (
     CustomerPhone,
     CustomerUser,
     Invoice,
+    InvoiceView,
     Job,
     Payment,
     Reservation,
@@ -86,6 +87,7 @@ from core.plugins.settings import settings_of
 from core.tenancy import TenantScoped, business_context, current_business_id, utcnow
 from core.tenancy.state import current_business
 from core.tenancy.urls import public_url_for as public_url
+from core.web.helpers import format_date, format_datetime
 
 hookimpl = pluggy.HookimplMarker("suprata")
 
@@ -108,6 +110,7 @@ __all__ = [
     "INVOICE_KINDS",
     "Invitation",
     "Invoice",
+    "InvoiceView",
     "InvoiceStateError",
     "Job",
     "MenuItem",
@@ -142,6 +145,8 @@ __all__ = [
     "db",
     "detach_payment_method",
     "find_invitation",
+    "format_date",
+    "format_datetime",
     "format_money",
     "hookimpl",
     "invoice_pdf",

@@ -10,13 +10,14 @@ from datetime import timedelta
 
 from flask import current_app
 
-from core.account.logins import login_for_email, login_of_customer, open_login
+from core.account.logins import login_for_email, open_login
 from core.activity import record
 from core.extensions import db
 from core.identity import tokens
 from core.models import Customer, CustomerUser
 from core.notifications.outbox import enqueue
 from core.tenancy import utcnow
+from core.tenancy.state import current_business
 from core.tenancy.urls import public_url_for
 
 INVITATION_PURPOSE = "portal_invitation"
@@ -37,19 +38,28 @@ def invitation_page() -> str | None:
     return current_app.extensions["suprata"].plugins.call_first("invitation_handlers")
 
 
-def send_invitation(customer: Customer, *, invited_by: str | None = None) -> bool:
-    """Email ``customer`` a single-use link to create their login; earlier invitations stop working.
+def login_to_pay() -> bool:
+    """True when the business wants customers logged in before they pay an emailed invoice, and customers
+    can get a login (a plugin accepts invitations and sign-ups); otherwise the pay link takes payment."""
+    return bool(current_business().policy("login_to_pay")) and invitation_page() is not None
 
-    In the caller's transaction. False (nothing sent) when no page accepts invitations, the customer has no
-    email address on file, or already has a login.
+
+def send_invitation(customer: Customer, *, email: str | None = None, invited_by: str | None = None,
+                    template_key: str = INVITATION_PURPOSE) -> bool:
+    """Email ``customer`` a single-use link to create a login at ``email`` (by default their primary
+    address); earlier invitations stop working.
+
+    ``template_key`` names the message (a plugin's own, with the variables ``customer_name``, ``invite_url``
+    and ``expires_at``). In the caller's transaction. False (nothing sent) when no page accepts invitations,
+    there is no address, or a login already uses it.
     """
     endpoint = invitation_page()
-    recipient = customer.primary_email
-    if not endpoint or not recipient or login_of_customer(customer.id) is not None:
+    recipient = (email or customer.primary_email or "").strip().lower()
+    if not endpoint or not recipient or login_for_email(recipient) is not None:
         return False
     tokens.revoke_all(INVITATION_PURPOSE, customer_id=customer.id)
     token = tokens.issue(INVITATION_PURPOSE, ttl=INVITATION_TTL, customer_id=customer.id, email=recipient)
-    enqueue(INVITATION_PURPOSE, to=recipient, customer_id=customer.id,
+    enqueue(template_key, to=recipient, customer_id=customer.id,
             context={"customer_name": customer.name, "invite_url": public_url_for(endpoint, token=token),
                      "expires_at": (utcnow() + INVITATION_TTL).isoformat()})
     who = f"by {invited_by}" if invited_by else "after a payment"
@@ -60,7 +70,7 @@ def send_invitation(customer: Customer, *, invited_by: str | None = None) -> boo
 
 def find_invitation(token: str) -> Invitation | None:
     """The live invitation behind ``token``, for showing its page; None once it is used, expired, revoked,
-    or the customer has a login by now."""
+    or a login uses its address by now."""
     return _invitation(tokens.peek(INVITATION_PURPOSE, token))
 
 
@@ -80,6 +90,6 @@ def _invitation(link) -> Invitation | None:
     if link is None:
         return None
     customer = db.session.get(Customer, link.customer_id)
-    if customer is None or login_of_customer(customer.id) is not None or login_for_email(link.email):
+    if customer is None or login_for_email(link.email) is not None:
         return None
     return Invitation(customer_id=customer.id, customer_name=customer.name, email=link.email)

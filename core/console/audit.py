@@ -38,6 +38,7 @@ ACTION_LABELS = {
     "invoice.links_revoked": "Pay links revoked",
     "customer.created": "Customer added",
     "customer.updated": "Customer changed",
+    "customer.invited": "Customer invited to the portal",
     "business.settings_changed": "Settings changed",
     "plugin.enabled": "Plugin turned on",
     "plugin.disabled": "Plugin turned off",

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import joinedload
 
+from core.account.invitations import login_to_pay
 from core.activity import audit, record
 from core.extensions import db
 from core.identity.tokens import hash_token, new_token
@@ -120,6 +121,7 @@ def send_invoice(invoice: Invoice, *, expires_at: datetime | None = None, resend
             "currency": invoice.currency,
             "due_date": invoice.due_date.isoformat() if invoice.due_date else None,
             "pay_url": public_url_for("paylink.show", token=token),
+            "login_to_pay": login_to_pay(),
         },
     )
     summary = f"Invoice {invoice.number} {'re-sent' if not first_send else 'sent'}"

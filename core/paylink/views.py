@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 
+from core.account.invitations import login_to_pay
 from core.activity import record
 from core.extensions import db, limiter
+from core.identity.sessions import signed_in_user
 from core.models import Invoice, InvoiceView, PayLink, Payment
 from core.money.documents import receipt_payments
 from core.money.invoicing import find_pay_link
@@ -55,6 +57,7 @@ def show(token: str):
     # loaded row, comes after everything that reads them.
     page = render_template("paylink/invoice.html", invoice=invoice, token=token,
                            last_viewed_at=last_viewed_at, can_pay=processor is not None,
+                           login_url=_login_first(invoice, token),
                            save_card_wording=save_card_wording(current_business().name))
     now = utcnow()
     db.session.add(InvoiceView(invoice_id=invoice.id, pay_link_id=link.id, viewed_at=now,
@@ -72,6 +75,9 @@ def show(token: str):
 def checkout(token: str):
     """Pay Now: a pending payment for the amount due, then off to the processor's hosted page."""
     invoice = _live_link(token)[0].invoice
+    login_url = _login_first(invoice, token)
+    if login_url:
+        return redirect(login_url)
     consent = None
     if request.form.get("save_card") == "yes":
         consent = Consent(at=utcnow(), text=save_card_wording(current_business().name),
@@ -123,6 +129,17 @@ def receipt(token: str):
 def printable(token: str):
     """The invoice on its own, laid out for printing or saving as PDF from the browser."""
     return render_template("paylink/print.html", invoice=_live_link(token)[0].invoice, token=token)
+
+
+def _login_first(invoice: Invoice, token: str) -> str | None:
+    """Where to log in before paying, when the business wants customers logged in to pay and this browser is
+    not logged in as the invoice's customer; None when Pay Now may go ahead."""
+    if not login_to_pay():
+        return None
+    user = signed_in_user("customer")
+    if user is not None and user.customer_id == invoice.customer_id:
+        return None
+    return url_for("account.login", next=url_for("paylink.show", token=token))
 
 
 class LinkNotValid(Exception):

@@ -75,6 +75,7 @@ def test_settings_are_saved_and_used_at_once(app, db, acme, console):
         "invite_after_payment": False,
         "self_registration": True,
         "unknown_signup_policy": "queue",
+        "login_to_pay": False,
         "verify_public_tickets": False,
     }
     page = console.get(SETTINGS).get_data(as_text=True)

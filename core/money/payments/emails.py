@@ -6,6 +6,7 @@ Each is queued in the outbox in the caller's transaction, so it goes out only if
 from __future__ import annotations
 
 from core.account.invitations import send_invitation
+from core.account.logins import login_of_customer
 from core.models import Invoice, Payment
 from core.money.invoicing import issue_pay_link
 from core.money.payments.wording import decline_in_words
@@ -58,5 +59,5 @@ def queue_failure_notices(payment: Payment, invoice: Invoice, code: str) -> None
 def invite_to_portal(invoice: Invoice) -> None:
     """Invite a customer who paid by link, and has no portal login, to create one (unless the business
     turned that off)."""
-    if current_business().policy("invite_after_payment"):
+    if current_business().policy("invite_after_payment") and login_of_customer(invoice.customer_id) is None:
         send_invitation(invoice.customer)
