@@ -6,8 +6,8 @@ import re
 
 from core.extensions import db
 from core.identity.passwords import hash_password
-from core.models import StaffUser
-from core.tenancy import business_context
+from core.models import CustomerUser, StaffUser
+from core.tenancy import business_context, utcnow
 
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
@@ -41,3 +41,21 @@ def login_staff(client, business, *, email: str = "dana@acme.test", password: st
     """Log in through the console's real login form; returns the response of the POST."""
     url = f"/b/{business.slug}/console/login"
     return submit_form(client, url, {"email": email, "password": password})
+
+
+def create_customer_login(app, business, customer_id: int, *, email: str,
+                          password: str = "correct horse battery", confirmed: bool = True) -> CustomerUser:
+    """A portal login for an existing customer record (email confirmed unless ``confirmed=False``)."""
+    with app.app_context(), business_context(business.id):
+        user = CustomerUser(customer_id=customer_id, email=email, password_hash=hash_password(password),
+                            email_confirmed_at=utcnow() if confirmed else None)
+        db.session.add(user)
+        db.session.commit()
+        db.session.refresh(user)
+        db.session.expunge(user)
+        return user
+
+
+def login_customer(client, business, *, email: str, password: str = "correct horse battery"):
+    """Log in through the customer login form; returns the response of the POST."""
+    return submit_form(client, f"/b/{business.slug}/account/login", {"email": email, "password": password})

@@ -37,7 +37,7 @@ class ApplicationForm(FlaskForm):
 
 class PreferenceEntry(Form):
     day = DateField("Date", validators=[Optional()])
-    window = SelectField("Time of day", choices=list(TIME_WINDOWS.items()), default="any time")
+    window = SelectField("Time of day", choices=dict(TIME_WINDOWS), default="any time")
 
     def validate_day(self, field):
         if field.data is not None and field.data < date.today():
@@ -69,9 +69,9 @@ class AppointmentForm(FlaskForm):
 class AnswerForm(FlaskForm):
     """Staff answer an appointment request: confirm a time, propose another, or decline."""
 
-    outcome = SelectField("Answer", choices=[("scheduled", "Confirm this time"),
-                                             ("proposed", "Propose this time instead"),
-                                             ("declined", "Decline the request")])
+    outcome = SelectField("Answer", choices={"scheduled": "Confirm this time",
+                                             "proposed": "Propose this time instead",
+                                             "declined": "Decline the request"})
     day = DateField("Date", validators=[Optional()])
     start = TimeField("Start", validators=[Optional()])
     hours = IntegerField("Hours", default=2, validators=[InputRequired(), NumberRange(min=1, max=24)])

@@ -30,9 +30,9 @@ def application(application_id: int):
     query = (request.args.get("q") or "").strip()[:200]
     form = ApproveForm()
     matches = approvals.candidates(record, query)
-    form.customer.choices = [(approvals.NEW_CUSTOMER, f"A new customer: {record.name}")] + [
-        (str(c.id), f"{c.name}{' · ' + c.company if c.company else ''} ({c.primary_email or 'no email'})")
-        for c in matches]
+    form.customer.choices = {approvals.NEW_CUSTOMER: f"A new customer: {record.name}"} | {
+        str(c.id): f"{c.name}{' · ' + c.company if c.company else ''} ({c.primary_email or 'no email'})"
+        for c in matches}
     if record.status == "pending" and form.validate_on_submit():
         try:
             customer = approvals.approve(record.id, form.customer.data, staff_name=current_user.name)
