@@ -55,6 +55,7 @@ from core.models import (
     SavedPaymentMethod,
 )
 from core.models.customer import search_condition as customer_search
+from core.models.types import UTCDateTime
 from core.money.amounts import currency_digits, format_money, to_major
 from core.money.documents import invoice_pdf, receipt_payments, receipt_pdf
 from core.money.invoicing import InvoiceStateError
@@ -127,6 +128,7 @@ __all__ = [
     "Setting",
     "TIME_WINDOWS",
     "TenantScoped",
+    "UTCDateTime",
     "VALID_EMAIL",
     "accept_invitation",
     "balance_invoice",
