@@ -54,7 +54,7 @@ def request_appointment(customer: Customer, *, service: str, preferences: list[t
         notify("appointment_requested", to=office,
                context={"customer_name": customer.name, "service": appointment.service,
                         "preferences": in_words(appointment.preferences), "notes": appointment.notes,
-                        "review_url": public_url("portal_console.appointments")})
+                        "review_url": public_url("portal_console.appointments_page")})
     return appointment
 
 

@@ -118,9 +118,15 @@ def test_with_self_registration_off_there_is_no_sign_up(app, client, acme, maria
     assert emailed("portal_signup_confirm") == []
 
 
-def test_the_login_page_offers_sign_up_while_it_is_on(client, acme):
+def test_the_login_page_offers_sign_up_while_it_is_on(app, client, acme):
     page = client.get("/b/acme/account/login?next=/portal/jobs").get_data(as_text=True)
     assert "Sign up" in page and "/b/acme/portal/signup?next=/portal/jobs" in page
+    from core.tenancy import business_context
+
+    with app.test_request_context("/account/login", base_url="http://localhost/b/acme"), \
+            business_context(acme.id):
+        [link] = app.extensions["suprata"].plugins.call("render_login_links")
+    assert link.url == "/b/acme/portal/signup"
 
 
 def test_a_link_followed_after_the_policy_changed_follows_the_new_policy(app, client, acme, emailed):
