@@ -104,7 +104,8 @@ def fill(customer_id: int, tag: str) -> CustomerRecords:
                               amount_paid=15000)
     request = AppointmentRequest(customer_id=customer_id, service=f"Leaky tap {tag}",
                                  preferred_date=date.today() + timedelta(days=3), preferred_window="morning",
-                                 status="proposed", proposed_start=start, proposed_end=start + timedelta(hours=1))
+                                 status="proposed", proposed_start=start,
+                                 proposed_end=start + timedelta(hours=1))
     db.session.add_all([job, agreement, reservation, request])
     db.session.flush()
     records.job_id, records.agreement_id = job.id, agreement.id

@@ -14,8 +14,8 @@ from core.testing.helpers import create_customer_login, csrf_token_from, login_c
 from tests.portal import records
 from tests.portal.conftest import PASSWORD, add_customer
 
-TABS = ["/portal/invoices", "/portal/jobs", "/portal/jobs/request", "/portal/reservations", "/portal/agreements",
-        "/portal/activity", "/account/"]
+TABS = ["/portal/invoices", "/portal/jobs", "/portal/jobs/request", "/portal/reservations",
+        "/portal/agreements", "/portal/activity", "/account/"]
 
 
 @pytest.fixture

@@ -21,7 +21,8 @@ LOGIN = "/b/acme/account/login"
 INVOICES = "/b/acme/portal/invoices"
 
 
-def test_a_customer_logs_in_lands_on_the_portal_and_is_on_the_timeline(client, acme, maria_login, in_business):
+def test_a_customer_logs_in_lands_on_the_portal_and_is_on_the_timeline(client, acme, maria_login,
+                                                                        in_business):
     response = login_customer(client, acme, email="MARIA@example.com ", password=PASSWORD)
     assert response.status_code == 302
     assert response.headers["Location"] == INVOICES
@@ -36,7 +37,8 @@ def test_portal_pages_send_visitors_to_the_login_and_back(client, acme, maria_lo
     response = client.get(INVOICES + "?status=open")
     assert response.status_code == 302
     assert response.headers["Location"].startswith(LOGIN + "?next=")
-    back = submit_form(client, response.headers["Location"], {"email": "maria@example.com", "password": PASSWORD})
+    back = submit_form(client, response.headers["Location"],
+                       {"email": "maria@example.com", "password": PASSWORD})
     assert back.headers["Location"] == INVOICES + "?status=open"
 
 
@@ -61,8 +63,8 @@ def test_unknown_email_and_wrong_password_get_the_same_answer(client, acme, mari
 
 
 def test_login_is_rate_limited(client, acme, maria_login):
-    answers = [submit_form(client, LOGIN, {"email": f"x{n}@example.com", "password": "wrong password"}).status_code
-               for n in range(11)]
+    answers = [submit_form(client, LOGIN, {"email": f"x{n}@example.com", "password": "wrong password"})
+               .status_code for n in range(11)]
     assert answers[:10] == [401] * 10 and answers[10] == 429
 
 
@@ -172,8 +174,8 @@ def test_an_expired_reset_link_is_refused(client, acme, maria_login, emailed, in
 
 
 def test_forgot_password_is_rate_limited(client, acme):
-    answers = [submit_form(client, "/b/acme/account/forgot-password", {"email": f"x{n}@example.com"}).status_code
-               for n in range(6)]
+    answers = [submit_form(client, "/b/acme/account/forgot-password", {"email": f"x{n}@example.com"})
+               .status_code for n in range(6)]
     assert answers == [200] * 5 + [429]
 
 
@@ -243,15 +245,17 @@ def unconfirmed(app, client, acme, maria):
     return client
 
 
-@pytest.mark.parametrize("path", ["/portal/invoices", "/portal/jobs", "/portal/reservations", "/portal/agreements",
-                                  "/portal/activity", "/portal/invoices/1", "/account/"])
+@pytest.mark.parametrize("path", ["/portal/invoices", "/portal/jobs", "/portal/reservations",
+                                  "/portal/agreements", "/portal/activity", "/portal/invoices/1",
+                                  "/account/"])
 def test_an_unconfirmed_account_sees_nothing_sensitive(unconfirmed, path):
     response = unconfirmed.get(f"/b/acme{path}")
     assert response.status_code == 302
     assert response.headers["Location"] == "/b/acme/account/unconfirmed"
 
 
-def test_an_unconfirmed_account_confirms_and_then_sees_its_portal(app, unconfirmed, acme, emailed, in_business):
+def test_an_unconfirmed_account_confirms_and_then_sees_its_portal(app, unconfirmed, acme, emailed,
+                                                                  in_business):
     page = unconfirmed.get("/b/acme/account/unconfirmed").get_data(as_text=True)
     assert "Confirm your email address" in page and "Invoices" not in page  # no tabs either
     submit_form(unconfirmed, "/b/acme/account/unconfirmed", {})

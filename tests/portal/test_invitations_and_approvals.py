@@ -19,6 +19,12 @@ from tests.portal.test_registration import NEW_PASSWORD, set_policies, sign_up
 CUSTOMER_PAGE = "/b/acme/console/customers/{}"
 
 
+def invite(console, customer_id: int):
+    """Press "Invite to the portal" on the customer's record."""
+    return submit_form(console, CUSTOMER_PAGE.format(customer_id), {},
+                       post_url=f"/b/acme/console/customers/{customer_id}/invite")
+
+
 @pytest.fixture
 def console(app, acme, staff_member):
     client = app.test_client()
@@ -29,9 +35,7 @@ def console(app, acme, staff_member):
 def test_staff_invite_a_customer_from_their_record(app, acme, console, maria, emailed, in_business):
     page = console.get(CUSTOMER_PAGE.format(maria)).get_data(as_text=True)
     assert "Invite to the portal" in page and "No login yet." in page
-    response = submit_form(console, CUSTOMER_PAGE.format(maria), {},
-                           post_url=f"/b/acme/console/customers/{maria}/invite")
-    assert response.status_code == 302
+    assert invite(console, maria).status_code == 302
     [(to, context)] = emailed("portal_invitation")
     assert to == "maria@example.com"
     link = local(context["invite_url"])
@@ -40,7 +44,8 @@ def test_staff_invite_a_customer_from_their_record(app, acme, console, maria, em
 
     customer = app.test_client()
     page = customer.get(link)
-    assert "Welcome, Maria Garcia" in page.get_data(as_text=True) and page.headers["Cache-Control"] == "no-store"
+    assert "Welcome, Maria Garcia" in page.get_data(as_text=True)
+    assert page.headers["Cache-Control"] == "no-store"
     assert submit_form(customer, link, NEW_PASSWORD).headers["Location"] == "/b/acme/portal/"
     assert customer.get("/b/acme/portal/invoices").status_code == 200
     assert customer.get(link).status_code == 404  # single use
@@ -57,14 +62,14 @@ def test_no_invitation_is_offered_while_the_portal_is_off(app, acme, console, ma
         db.session.commit()
     app.extensions["suprata"].businesses.forget()
     assert "Invite to the portal" not in console.get(CUSTOMER_PAGE.format(maria)).get_data(as_text=True)
-    submit_form(console, CUSTOMER_PAGE.format(maria), {}, post_url=f"/b/acme/console/customers/{maria}/invite")
+    invite(console, maria)
     assert emailed("portal_invitation") == []
     assert console.get("/b/acme/portal/invitation/anything").status_code == 404
 
 
 def test_a_newer_invitation_replaces_the_older_one(acme, console, maria, emailed):
     for _ in range(2):
-        submit_form(console, CUSTOMER_PAGE.format(maria), {}, post_url=f"/b/acme/console/customers/{maria}/invite")
+        invite(console, maria)
     first, second = [local(context["invite_url"]) for _, context in emailed("portal_invitation")]
     assert console.get(first).status_code == 404
     assert "Welcome" in console.get(second).get_data(as_text=True)
@@ -141,7 +146,8 @@ def test_staff_approve_a_sign_up_as_a_new_customer(app, acme, console, applicant
     assert [to for to, _ in emailed("portal_application_approved")] == ["nia@example.com"]
 
 
-def test_staff_decline_a_sign_up_and_the_applicant_is_told(app, acme, console, applicant, emailed, in_business):
+def test_staff_decline_a_sign_up_and_the_applicant_is_told(app, acme, console, applicant, emailed,
+                                                           in_business):
     detail = f"/b/acme/console/portal/applications/{applicant}"
     response = submit_form(console, detail, {}, post_url=f"{detail}/decline")
     assert response.status_code == 302

@@ -58,7 +58,8 @@ def test_an_address_on_file_signs_up_and_is_linked_to_its_customer(app, client, 
         assert db.session.scalar(select(CustomerEmail.verified_at).where(
             CustomerEmail.email == "maria@work.example.com")) is not None
     assert client.get(link).status_code == 404  # used
-    assert "Created a portal login (signed up)" in client.get("/b/acme/portal/activity").get_data(as_text=True)
+    activity = client.get("/b/acme/portal/activity").get_data(as_text=True)
+    assert "Created a portal login (signed up)" in activity
 
 
 def test_sign_up_brings_the_customer_back_to_where_they_were_going(client, acme, maria, emailed):
@@ -182,7 +183,8 @@ def test_two_tabs_using_one_link_make_one_login(app, client, acme, maria, emaile
     assert submit_form(client, link, NEW_PASSWORD).status_code == 302
     from core.testing.helpers import csrf_token_from
 
-    late = other_tab.post(link, data={"csrf_token": csrf_token_from(page.get_data(as_text=True)), **NEW_PASSWORD})
+    token = csrf_token_from(page.get_data(as_text=True))
+    late = other_tab.post(link, data={"csrf_token": token, **NEW_PASSWORD})
     assert late.status_code == 404
     with in_business(acme):
         assert len(db.session.scalars(select(CustomerUser)).all()) == 1
@@ -190,7 +192,8 @@ def test_two_tabs_using_one_link_make_one_login(app, client, acme, maria, emaile
 
 def test_a_short_password_is_refused_with_a_reason(client, acme, maria, emailed):
     sign_up(client, "maria@example.com")
-    response = submit_form(client, confirm_link(emailed), {"new_password": "short", "confirm_password": "short"})
+    response = submit_form(client, confirm_link(emailed),
+                           {"new_password": "short", "confirm_password": "short"})
     assert response.status_code == 400 and "at least 8 characters" in response.get_data(as_text=True)
 
 
@@ -224,7 +227,8 @@ def every_kind_of_address(app, acme, maria, in_business):
 
     other = add_customer(in_business, acme, "Jo Lee", "jo@example.com")
     create_customer_login(app, acme, other, email="jo@example.com")
-    return {"on file": "maria@example.com", "has a login": "jo@example.com", "unknown": "stranger@example.com"}
+    return {"on file": "maria@example.com", "has a login": "jo@example.com",
+            "unknown": "stranger@example.com"}
 
 
 @pytest.mark.parametrize("policy", ["reject", "queue"])

@@ -1,6 +1,6 @@
-"""The portal's tabs as a customer uses them: invoices (filters, pages, paying through the pay link's checkout,
-receipts and PDF files), reservations paid by balance, agreements downloaded, appointment requests answered
-by staff, and the customer's own activity."""
+"""The portal's tabs as a customer uses them: invoices (filters, pages, paying through the pay link's
+checkout, receipts and PDF files), reservations paid by balance, agreements downloaded, appointment
+requests answered by staff, and the customer's own activity."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from core.plugins.settings import set_enabled
 from core.testing.helpers import login_staff, submit_form
 from core.testing.payments import connect_stripe, local_path, pay_on_hosted_page
 from tests.portal import records
-from tests.portal.conftest import local
 
 
 @pytest.fixture
@@ -49,7 +48,8 @@ def test_invoices_filter_by_status_kind_and_date(portal, mine):
     later = portal.get(f"/b/acme/portal/invoices?from={tomorrow}").get_data(as_text=True)
     assert "MARIA-000" not in later and "match these filters" in later
     today = date.today().isoformat()
-    assert "MARIA-0001" in portal.get(f"/b/acme/portal/invoices?from={today}&to={today}").get_data(as_text=True)
+    one_day = portal.get(f"/b/acme/portal/invoices?from={today}&to={today}").get_data(as_text=True)
+    assert "MARIA-0001" in one_day
     assert portal.get("/b/acme/portal/invoices?status=draft&from=nonsense").status_code == 200
 
 
@@ -102,8 +102,9 @@ def test_nothing_to_pay_says_so(app, portal, acme, mine, stripe_api):
 
 
 def test_invoice_and_receipt_pdfs_are_real_private_downloads_on_the_timeline(portal, mine):
-    for path, name in ((f"/b/acme/portal/invoices/{mine.invoices['open']}/invoice.pdf", "invoice-MARIA-0001.pdf"),
-                       (f"/b/acme/portal/invoices/{mine.invoices['paid']}/receipt.pdf", "receipt-MARIA-0002.pdf")):
+    base = "/b/acme/portal/invoices"
+    for path, name in ((f"{base}/{mine.invoices['open']}/invoice.pdf", "invoice-MARIA-0001.pdf"),
+                       (f"{base}/{mine.invoices['paid']}/receipt.pdf", "receipt-MARIA-0002.pdf")):
         response = portal.get(path)
         assert response.status_code == 200 and response.mimetype == "application/pdf"
         assert response.get_data().startswith(b"%PDF-")
@@ -217,12 +218,14 @@ def test_staff_propose_another_time_and_the_customer_accepts_it(portal, acme, ma
     prefix = f"request-{request_id}"
     day = (date.today() + timedelta(days=6)).isoformat()
     submit_form(console, "/b/acme/console/portal/appointments", {
-        f"{prefix}-outcome": "proposed", f"{prefix}-day": day, f"{prefix}-start": "14:00", f"{prefix}-hours": "1"},
+        f"{prefix}-outcome": "proposed", f"{prefix}-day": day, f"{prefix}-start": "14:00",
+        f"{prefix}-hours": "1"},
         post_url=f"/b/acme/console/portal/appointments/{request_id}")
     assert emailed("appointment_answered")[0][1]["outcome"] == "proposed"
     jobs = portal.get("/b/acme/portal/jobs").get_data(as_text=True)
     assert "New time proposed" in jobs and "Accept this time" in jobs
-    submit_form(portal, "/b/acme/portal/jobs", {}, post_url=f"/b/acme/portal/appointments/{request_id}/accept")
+    submit_form(portal, "/b/acme/portal/jobs", {},
+                post_url=f"/b/acme/portal/appointments/{request_id}/accept")
     with in_business(acme):
         assert db.session.get(AppointmentRequest, request_id).status == "scheduled"
         assert db.session.scalar(select(Job.status)) == "scheduled"
