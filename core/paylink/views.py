@@ -139,7 +139,9 @@ def _login_first(invoice: Invoice, token: str) -> str | None:
     user = signed_in_user("customer")
     if user is not None and user.customer_id == invoice.customer_id:
         return None
-    return url_for("account.login", next=url_for("paylink.show", token=token))
+    # ``next`` is a path inside the business's site, as the login expects it (without the /b/<slug> root).
+    invoice_path = url_for("paylink.show", token=token).removeprefix(request.script_root)
+    return url_for("account.login", next=invoice_path)
 
 
 class LinkNotValid(Exception):
