@@ -46,14 +46,15 @@ def save_payment_method(customer, processor: str, ref: str, brand: str | None, l
     return method
 
 
-def record_card_saved(processor_name: str, customer_id: int | None, card: CardDetails, consent: Consent
-                      ) -> SavedPaymentMethod | None:
-    """The processor kept a card for a customer outside a payment (a card setup) with recorded consent."""
+def record_card_saved(processor_name: str, customer_id: int | None, card: CardDetails, consent: Consent, *,
+                      surface: str = "system") -> SavedPaymentMethod | None:
+    """The processor kept a card for a customer outside a payment (a card setup) with recorded consent;
+    ``surface`` is where the customer gave it (``"portal"``), for their timeline."""
     customer = db.session.get(Customer, customer_id) if customer_id else None
     if customer is None:
         return None
     return save_payment_method(customer, processor_name, card.ref, card.brand, card.last4, card.exp_month,
-                               card.exp_year, consent)
+                               card.exp_year, consent, surface=surface)
 
 
 def detach_payment_method(method: SavedPaymentMethod) -> None:
