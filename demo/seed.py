@@ -141,6 +141,10 @@ class DemoBusiness:
     agreements: tuple[DemoAgreement, ...]
     reservations: tuple[DemoReservation, ...]
     timeline: tuple[tuple[int, str, str, str], ...]  # (customer, surface, kind, summary)
+    # Portal sign-ups with an address not on file: "reject" them, or "queue" them for staff to approve.
+    unknown_signup_policy: str = "reject"
+    # (name, email, phone, note) of someone waiting in the approval queue, for a business that queues.
+    applicant: tuple[str, str, str, str] | None = None
 
 
 ACME = DemoBusiness(
@@ -310,6 +314,9 @@ HARBOR = DemoBusiness(
         (7, "portal", "appointment.requested", "Requested an appointment: furnace noise"),
         (3, "help", "ticket.submitted", "Asked how to add a unit to the building plan"),
     ),
+    unknown_signup_policy="queue",
+    applicant=("Olivia Park", "olivia.park@example.test", "+1 310 555 0199",
+               "New tenant at Harborview Apartments, unit 4B; the lease is in my name since last month."),
 )
 
 DEMO_BUSINESSES = (ACME, HARBOR)
@@ -370,6 +377,7 @@ def seed_demo(*, reset: bool = False, stripe_test_server: str | None = None) -> 
             entry.logins.append(("staff", demo.staff[1], demo.staff[2]))
             if portal_has_pages:
                 entry.logins.append(("portal", demo.customers[0].emails[0][0], PORTAL_PASSWORD))
+                entry.notes.append(portal_note(demo))
             if created:
                 entry.notes.extend(fill_demo_business(demo))
             entry.pay_links.extend(showcase_pay_links())
@@ -388,7 +396,19 @@ def create_demo_business(demo: DemoBusiness) -> Business:
         accent_color=demo.accent_color, timezone=demo.timezone, currency="USD", email=demo.email,
         phone=demo.phone, address=demo.address, billing_email=demo.email, reply_to=demo.email,
         mail_from=f"{demo.name} <{demo.email}>", invoice_prefix=demo.invoice_prefix,
+        policies={"unknown_signup_policy": demo.unknown_signup_policy},
     )
+
+
+def portal_note(demo: DemoBusiness) -> str:
+    """Where to try the portal: its login, and what signing up with an unknown address does here."""
+    unknown = ("waits in the console's Portal sign-ups queue" if demo.unknown_signup_policy == "queue"
+               else "is turned away (the business rejects unknown addresses)")
+    note = (f"portal: log in at {public_url_for('account.login')}; sign up there with another customer's "
+            f"address on file (e.g. {demo.customers[2].emails[0][0]}), or an unknown one, which {unknown}")
+    if demo.applicant:
+        note += f"; {demo.applicant[0]} ({demo.applicant[1]}) is waiting for approval"
+    return note
 
 
 def fill_demo_business(demo: DemoBusiness) -> list[str]:
@@ -414,7 +434,17 @@ def fill_demo_business(demo: DemoBusiness) -> list[str]:
         add_reservation(customers[spec.customer], spec)
     for index, surface, kind, summary in demo.timeline:
         record(customers[index].id, surface=surface, kind=kind, summary=summary)
+    if demo.applicant and "portal" in current_app.extensions["suprata"].plugins.plugin_names():
+        add_applicant(*demo.applicant)
     return notes
+
+
+def add_applicant(name: str, email: str, phone: str, note: str) -> None:
+    """Someone who confirmed an address the business does not know and waits for staff to approve them."""
+    from plugins.portal.models import PortalApplication  # only once the portal is known to be installed
+
+    db.session.add(PortalApplication(email=email, name=name, phone=phone, note=note,
+                                     created_at=utcnow() - timedelta(hours=3)))
 
 
 def enable_plugins() -> list[str]:
