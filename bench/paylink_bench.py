@@ -168,18 +168,20 @@ def gunicorn(target: str, env: dict, workers: int, ready_path: str):
         server.wait(timeout=30)
 
 
-def wrk(base: str, paths: list[str], *, seconds: int, connections: int, threads: int, workdir: Path
-        ) -> tuple[float, float, float]:
-    """Run wrk over ``paths`` in turn; returns (requests per second, p50 ms, p99 ms)."""
+def wrk(base: str, paths: list[str], *, seconds: int, connections: int, threads: int, workdir: Path,
+        cookie: str | None = None) -> tuple[float, float, float]:
+    """Run wrk over ``paths`` in turn (sending ``cookie``, if given); returns (requests per second, p50 ms,
+    p99 ms)."""
     script = workdir / "paths.lua"
     quoted = ",\n".join(f'  "{path}"' for path in paths)
+    headers = f'{{["Cookie"] = "{cookie}"}}' if cookie else "nil"
     script.write_text(f"""paths = {{
 {quoted}
 }}
 counter = 0
 request = function()
   counter = counter + 1
-  return wrk.format("GET", paths[(counter % #paths) + 1])
+  return wrk.format("GET", paths[(counter % #paths) + 1], {headers})
 end
 """)
     command = [shutil.which("wrk") or "/usr/bin/wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s",
@@ -197,12 +199,14 @@ def _percentile(output: str, which: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def measure(name: str, target: str, paths: list[str], env: dict, args, workdir: Path) -> Measurement:
+def measure(name: str, target: str, paths: list[str], env: dict, args, workdir: Path,
+            cookie: str | None = None) -> Measurement:
     with gunicorn(target, env, args.workers, ready_path=paths[0]) as base:
         # A short warm-up first: imports, template compilation, connection pools.
-        wrk(base, paths, seconds=2, connections=args.connections, threads=args.threads, workdir=workdir)
+        wrk(base, paths, seconds=2, connections=args.connections, threads=args.threads, workdir=workdir,
+            cookie=cookie)
         rps, p50, p99 = wrk(base, paths, seconds=args.seconds, connections=args.connections,
-                            threads=args.threads, workdir=workdir)
+                            threads=args.threads, workdir=workdir, cookie=cookie)
     return Measurement(name, rps, p50, p99)
 
 

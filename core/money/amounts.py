@@ -7,6 +7,7 @@ never floats.
 
 from __future__ import annotations
 
+import functools
 import re
 from decimal import Decimal
 
@@ -47,9 +48,13 @@ def format_money(amount: int | None, currency: str | None = None, *, locale: str
     if currency is None:
         business = current_business()
         currency = business.currency if business else "USD"
-    currency = currency.upper()
-    return format_currency(to_major(amount, currency), currency, locale=locale or business_locale(),
-                           currency_digits=True)
+    return _formatted(amount, currency.upper(), locale or business_locale())
+
+
+@functools.lru_cache(maxsize=8192)
+def _formatted(amount: int, currency: str, locale: str) -> str:
+    # Babel parses the locale's patterns on every call; a page listing invoices formats dozens of amounts.
+    return format_currency(to_major(amount, currency), currency, locale=locale, currency_digits=True)
 
 
 def parse_decimal(text: str, *, places: int, allow_negative: bool = False) -> Decimal:

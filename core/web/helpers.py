@@ -6,6 +6,7 @@ says them the same way.
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -46,8 +47,14 @@ def format_date(value: date | datetime | None) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        value = value.astimezone(business_tz())
-    return babel_date(value, "medium", locale=business_locale())
+        value = value.astimezone(business_tz()).date()
+    return _medium_date(value, business_locale())
+
+
+@functools.lru_cache(maxsize=4096)
+def _medium_date(value: date, locale: str) -> str:
+    # Babel parses the locale's patterns on every call; a list of invoices shows dozens of dates.
+    return babel_date(value, "medium", locale=locale)
 
 
 def hook_slot(hook_name: str, **kwargs) -> list:
