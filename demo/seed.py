@@ -405,7 +405,7 @@ def portal_note(demo: DemoBusiness) -> str:
     unknown = ("waits in the console's Portal sign-ups queue" if demo.unknown_signup_policy == "queue"
                else "is turned away (the business rejects unknown addresses)")
     note = (f"portal: log in at {public_url_for('account.login')}; sign up there with another customer's "
-            f"address on file (e.g. {demo.customers[2].emails[0][0]}), or an unknown one, which {unknown}")
+            f"address on file (e.g. {demo.customers[1].emails[0][0]}), or an unknown one, which {unknown}")
     if demo.applicant:
         note += f"; {demo.applicant[0]} ({demo.applicant[1]}) is waiting for approval"
     return note

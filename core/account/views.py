@@ -44,6 +44,8 @@ _email_key = email_limit_key("customer")
 
 def home_url() -> str:
     """Where a customer lands after signing in: the portal's first tab, or this account page."""
+    if current_user.email_confirmed_at is None:
+        return url_for("account.unconfirmed")
     tabs = hook_slot("render_portal_tab", customer=current_user.customer, request=request)
     return tabs[0].url if tabs else url_for("account.home")
 
