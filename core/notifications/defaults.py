@@ -78,15 +78,14 @@ on {{ paid_at|datetime }}.</p>
     )
     register_default(
         "portal_invitation",
-        description="To a customer invited to create a portal account. "
-                    "Variables: customer_name, invite_url, expires_at.",
+        description="To a customer invited to create a portal account. Variables: customer_name, invite_url.",
         subject="Create your {{ business.name }} account",
         text="""Hello {{ customer_name }},
 
 {{ business.name }} invites you to its customer portal, where you can see your invoices, jobs and
 agreements and manage how you pay.
 
-Choose your password here (the link works once, until {{ expires_at|date }}):
+Choose your password here (the link works once and expires):
 {{ invite_url }}
 
 {{ business.name }}
@@ -95,11 +94,10 @@ Choose your password here (the link works once, until {{ expires_at|date }}):
 <p>{{ business.name }} invites you to its customer portal, where you can see your invoices, jobs and
 agreements and manage how you pay.</p>
 <p><a href="{{ invite_url }}" class="button">Create your account</a></p>
-<p>The link works once, until {{ expires_at|date }}.</p>
+<p>The link works once and expires.</p>
 <p>{{ business.name }}</p>
 """,
-        sample={"customer_name": "Jordan Rivera", "invite_url": "https://portal.example.com/invite/sample-token",
-                "expires_at": "2026-07-16T15:04:00+00:00"},
+        sample={"customer_name": "Jordan Rivera", "invite_url": "https://portal.example.com/invite/sample-token"},
     )
     register_default(
         "payment_failed",

@@ -190,7 +190,7 @@ def invitation_handlers():
     invitation never leads nowhere, and uses the first answer.
 
     :return: the endpoint name of a view that takes a ``token`` argument (e.g.
-        ``"portal.accept_invitation"``), a list of them, or ``None``. Not ``firstresult``.
+        ``"portal.accept_invitation_page"``), a list of them, or ``None``. Not ``firstresult``.
     """
 
 

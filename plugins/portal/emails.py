@@ -24,23 +24,6 @@ without the link.</p>
     sample={"confirm_url": "https://suprata.example.com/b/acme/portal/signup/sample-token"},
 )
 register_template(
-    "portal_signup_unknown",
-    description="To someone signing up with an email address that is not on file, when the business does not "
-                "queue such sign-ups. Variables: signup_url.",
-    subject="Your {{ business.name }} account",
-    text="""Hello,
-
-Someone (we hope you) asked to create a {{ business.name }} account with this email address, but we
-don't have it on file for any of our customers, so no account was created.
-
-If you are a customer of ours, sign up again with the email address we send your invoices to:
-{{ signup_url }}
-
-Or contact us and we'll set it up for you.
-""",
-    sample={"signup_url": "https://suprata.example.com/b/acme/portal/signup"},
-)
-register_template(
     "portal_application_received",
     description="To the business's email address: a sign-up with an unknown address waits for approval. "
                 "Variables: applicant_name, applicant_email, review_url.",

@@ -1,10 +1,10 @@
 """Self-registration: proving an email address, then a login for the customer who has it on file, or an
 application that staff approve or decline (when the business queues unknown addresses).
 
-The sign-up form answers the same, in the same time, whatever the address: every answer is an email, and
-every branch does the same work (two look-ups, old links revoked, one message, a link in all but one) before
-the page is shown. What happens next is decided again when the link is followed, so a change of policy or
-of the customer records in between is honoured.
+The sign-up form answers the same, in the same time, whatever the address: every answer is an email with a
+link, and every branch does the same work (two look-ups, old links revoked, one link, one message) before
+the page is shown. What happens next is decided when the link is followed, once the address is proven, so a
+change of policy or of the customer records in between is honoured.
 """
 
 from __future__ import annotations
@@ -49,11 +49,12 @@ def customer_with_email(email: str) -> int | None:
 
 
 def start_signup(email: str, next_path: str | None = None) -> None:
-    """Someone asked to sign up with ``email``: email them what comes next. In the caller's transaction.
+    """Someone asked to sign up with ``email``: email them a link. In the caller's transaction.
 
-    A known address gets a link to confirm it (then they choose a password); an address with a login
-    already gets a link to choose a new password; an unknown one gets the same confirmation link when the
-    business queues unknown sign-ups, else a note saying it is not on file.
+    An address with a login already gets a link to choose a new password; any other address gets a link
+    that proves it, after which it is told what follows (choose a password when it is on file, tell staff
+    who you are when the business queues unknown addresses, or that it is not on file). Every branch does
+    the same work, so neither the page nor its timing says which addresses are known.
     """
     email = email.strip().lower()
     existing = login_for_email(email)
@@ -62,9 +63,6 @@ def start_signup(email: str, next_path: str | None = None) -> None:
         send_password_reset(existing)
         return
     revoke_tokens(SIGNUP_PURPOSE, email=email)
-    if customer_id is None and not queues_unknown():
-        notify("portal_signup_unknown", to=email, context={"signup_url": public_url("portal.signup")})
-        return
     token = issue_token(SIGNUP_PURPOSE, ttl=SIGNUP_TTL, email=email, payload={"next": next_path})
     notify("portal_signup_confirm", to=email, customer_id=customer_id,
            context={"confirm_url": public_url("portal.signup_confirm", token=token)})

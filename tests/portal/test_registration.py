@@ -4,6 +4,7 @@ sign-up page answering the same, in the same time, for every address."""
 
 from __future__ import annotations
 
+import gc
 import re
 import statistics
 import time
@@ -69,11 +70,16 @@ def test_sign_up_brings_the_customer_back_to_where_they_were_going(client, acme,
     assert response.headers["Location"] == f"/b/acme{next_path}"
 
 
-def test_an_unknown_address_is_told_it_is_not_on_file_when_the_business_rejects(client, acme, emailed):
+def test_an_unknown_address_is_told_it_is_not_on_file_when_the_business_rejects(client, acme, emailed,
+                                                                               in_business):
     response = sign_up(client, "stranger@example.com")
     assert response.status_code == 200 and "Check your email" in response.get_data(as_text=True)
-    assert emailed("portal_signup_confirm") == []
-    assert [to for to, _ in emailed("portal_signup_unknown")] == ["stranger@example.com"]
+    page = client.get(confirm_link(emailed))
+    assert "We don't have this address on file" in page.get_data(as_text=True)
+    assert "Sign up with another address" in page.get_data(as_text=True)
+    with in_business(acme):
+        assert db.session.scalar(select(CustomerUser)) is None
+        assert db.session.scalar(select(PortalApplication)) is None
 
 
 def test_an_address_with_a_login_gets_a_password_link_instead(client, acme, maria_login, emailed):
@@ -205,8 +211,9 @@ def test_sign_up_is_rate_limited(client, acme):
 def test_signing_up_for_one_business_links_nothing_at_another(app, client, acme, globex, maria, emailed):
     response = submit_form(client, "/b/globex/portal/signup", {"email": "maria@example.com"})
     assert response.status_code == 200
-    assert emailed("portal_signup_confirm", globex) == []
-    assert [to for to, _ in emailed("portal_signup_unknown", globex)] == ["maria@example.com"]
+    [(_, context)] = emailed("portal_signup_confirm", globex)
+    page = client.get(local(context["confirm_url"])).get_data(as_text=True)
+    assert "We don't have this address on file" in page
     assert login_customer(client, globex, email="maria@example.com", password=PASSWORD).status_code == 401
 
 
@@ -250,11 +257,15 @@ def test_sign_up_takes_as_long_for_every_address(app, client, acme, every_kind_o
     for _ in range(3):  # warm up every path
         for _, email in kinds:
             client.post(SIGNUP, data={"csrf_token": token, "email": email})
-    for round_ in range(30):
-        for kind, email in kinds[round_ % 3:] + kinds[:round_ % 3]:  # no kind always goes first
-            started = time.perf_counter()
-            response = client.post(SIGNUP, data={"csrf_token": token, "email": email})
-            timings[kind].append(time.perf_counter() - started)
-            assert response.status_code == 200
+    gc.disable()  # a collection in the middle of one request is noise, not a difference between paths
+    try:
+        for round_ in range(60):
+            for kind, email in kinds[round_ % 3:] + kinds[:round_ % 3]:  # no kind always goes first
+                started = time.perf_counter()
+                response = client.post(SIGNUP, data={"csrf_token": token, "email": email})
+                timings[kind].append(time.perf_counter() - started)
+                assert response.status_code == 200
+    finally:
+        gc.enable()
     medians = {kind: statistics.median(values) for kind, values in timings.items()}
     assert max(medians.values()) <= 1.2 * min(medians.values()), medians
