@@ -20,6 +20,7 @@ from flask import Blueprint
 
 from core.activity import record as record_activity
 from core.background.schedule import Schedule
+from core.background.tasks import background_task
 from core.extensions import csrf, db, limiter
 from core.models import (
     ActivityEvent,
@@ -43,7 +44,7 @@ from core.money.payments.saved_methods import record_card_saved, record_method_d
 from core.money.payments.types import CardDetails, CheckoutRedirect, Consent, ProcessorError
 from core.notifications.channels import Channel, Delivery, DeliveryError, RenderedMessage
 from core.notifications.outbox import enqueue as notify
-from core.notifications.templates import register_default as register_template
+from core.notifications.templates import register_template
 from core.plugins import API_VERSION
 from core.plugins.blueprints import customer_blueprint, login_exempt, public_blueprint, staff_blueprint
 from core.plugins.contributions import MenuItem, PortalTab, Setting
@@ -80,6 +81,7 @@ __all__ = [
     "Schedule",
     "Setting",
     "TenantScoped",
+    "background_task",
     "business_context",
     "call_hook",
     "csrf",

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from flask import render_template
+from flask import current_app, render_template
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, meta, pass_context
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from markupsafe import Markup, escape
@@ -50,6 +51,8 @@ class TemplateDefault:
     html: str | None = None
     description: str = ""
     sample: dict = field(default_factory=dict)
+    # The module that registered a plugin's template (its plugin's switch governs it); None for core's.
+    module: str | None = None
 
 
 class UnknownTemplate(LookupError):
@@ -74,6 +77,18 @@ def register_default(key: str, *, subject: str, text: str, html: str | None = No
     _defaults[key] = TemplateDefault(key, subject, text, html, description, dict(sample or {}))
 
 
+def register_template(key: str, *, subject: str, text: str, html: str | None = None, description: str = "",
+                      sample: dict | None = None) -> None:
+    """A plugin declares the default of a message it sends; businesses may rewrite it in the console.
+
+    Arguments as for :func:`register_default`. The template belongs to the plugin whose module calls this:
+    the console lists it only for businesses that have that plugin on.
+    """
+    # The caller's module names the plugin, as settings_of(__name__) does, without the plugin spelling it.
+    module = sys._getframe(1).f_globals.get("__name__")
+    _defaults[key] = TemplateDefault(key, subject, text, html, description, dict(sample or {}), module)
+
+
 def get_default(key: str) -> TemplateDefault:
     try:
         return _defaults[key]
@@ -82,8 +97,27 @@ def get_default(key: str) -> TemplateDefault:
 
 
 def all_defaults() -> list[TemplateDefault]:
-    """Every registered template, by key (what the console's template list shows)."""
+    """Every registered template, by key, whichever plugin registered it."""
     return [_defaults[key] for key in sorted(_defaults)]
+
+
+def defaults_for_business() -> list[TemplateDefault]:
+    """The templates the current business can edit: core's, and those of the plugins it has on."""
+    host = current_app.extensions["suprata"].plugins
+    return [default for default in all_defaults() if _offered(default, host)]
+
+
+def offered_to_business(key: str) -> bool:
+    """True when the current business can edit template ``key`` (see :func:`defaults_for_business`)."""
+    default = _defaults.get(key)
+    return default is not None and _offered(default, current_app.extensions["suprata"].plugins)
+
+
+def _offered(default: TemplateDefault, host) -> bool:
+    if default.module is None:
+        return True
+    owner = host.plugin_owning(default.module)
+    return owner is None or host.is_enabled(owner)
 
 
 def variables(key: str) -> list[str]:
