@@ -8,7 +8,7 @@ group whose module implements hooks from :mod:`core.plugins.hookspecs`::
 
     from core.plugin_api import hookimpl, PortalTab
 
-    API_VERSION = "2.0"
+    API_VERSION = "2.1"
 
     @hookimpl
     def render_portal_tab(customer, request):
@@ -32,6 +32,7 @@ from core.models import (
     Payment,
     SavedPaymentMethod,
 )
+from core.models.types import UTCDateTime
 from core.money.amounts import currency_digits, format_money, to_major
 from core.money.payments.ledger import (
     record_checkout_expired,
@@ -81,6 +82,7 @@ __all__ = [
     "Schedule",
     "Setting",
     "TenantScoped",
+    "UTCDateTime",
     "background_task",
     "business_context",
     "call_hook",

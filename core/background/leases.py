@@ -70,9 +70,10 @@ class WorkTable:
         )
         return result.rowcount == 1
 
-    def claim_due(self, limit: int, policy: RetryPolicy) -> list[int]:
-        """Claim up to ``limit`` due rows of every business, oldest due first; commits the claims."""
-        now = utcnow()
+    def claim_due(self, limit: int, policy: RetryPolicy, now: datetime | None = None) -> list[int]:
+        """Claim up to ``limit`` rows of every business that are due ``now`` (default: now), oldest due first;
+        commits the claims."""
+        now = now or utcnow()
         candidates = (
             select(self.model.id)
             .where(self.due(now))

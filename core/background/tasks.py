@@ -25,6 +25,7 @@ import dataclasses
 import json
 import logging
 from collections.abc import Callable
+from datetime import datetime
 
 from flask import current_app
 
@@ -114,9 +115,12 @@ def _policy(row: QueuedTask) -> RetryPolicy:
     return dataclasses.replace(RetryPolicy.from_config("SUPRATA_TASK"), max_attempts=row.max_attempts)
 
 
-def run_due(limit: int = 100) -> int:
-    """Claim and run up to ``limit`` due tasks of every business; returns how many were attempted."""
-    claimed = TASKS.claim_due(limit, RetryPolicy.from_config("SUPRATA_TASK"))
+def run_due(limit: int = 100, *, now: datetime | None = None) -> int:
+    """Claim and run up to ``limit`` due tasks of every business; returns how many were attempted.
+
+    ``now`` runs what is due at that moment instead (tests use it to let a backoff pass).
+    """
+    claimed = TASKS.claim_due(limit, RetryPolicy.from_config("SUPRATA_TASK"), now)
     for task_id in claimed:
         _run_claimed(task_id)
     return len(claimed)

@@ -17,6 +17,7 @@ that, then it doubles), ``SUPRATA_OUTBOX_RETRY_MAX_SECONDS`` (3600), ``SUPRATA_O
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from flask import current_app
 
@@ -93,9 +94,12 @@ def _policy() -> RetryPolicy:
     return RetryPolicy.from_config("SUPRATA_OUTBOX")
 
 
-def deliver_due(limit: int = 100) -> int:
-    """Claim and deliver up to ``limit`` due messages of every business; returns how many were attempted."""
-    claimed = MESSAGES.claim_due(limit, _policy())
+def deliver_due(limit: int = 100, *, now: datetime | None = None) -> int:
+    """Claim and deliver up to ``limit`` due messages of every business; returns how many were attempted.
+
+    ``now`` delivers what is due at that moment instead (tests use it to let a backoff pass).
+    """
+    claimed = MESSAGES.claim_due(limit, _policy(), now)
     for message_id in claimed:
         _deliver_claimed(message_id)
     return len(claimed)

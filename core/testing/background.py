@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import NamedTuple
 
 from core.background.tasks import run_due
 from core.notifications.outbox import deliver_due
+from core.tenancy import utcnow
 
 
 class BackgroundRun(NamedTuple):
@@ -15,15 +17,17 @@ class BackgroundRun(NamedTuple):
     messages: int
 
 
-def run_background_work(app) -> BackgroundRun:
+def run_background_work(app, *, later: timedelta = timedelta(0)) -> BackgroundRun:
     """Run every background task that is due, then deliver every due outbox message (the emails a task
-    queued included), the way the worker's sweeps do; a retry waiting for its backoff is not due yet.
+    queued included), once, the way the worker's sweeps do.
 
-    Tests need this because their task queue is in memory and no worker runs: after it returns, a task's
-    effects are committed and its emails are on their way to the ``mailbox`` (``mailbox.wait_for()``).
+    A retry waiting for its backoff is not due yet; ``later=timedelta(minutes=5)`` runs what will be due by
+    then. Tests need this because their task queue is in memory and no worker runs: after it returns, a
+    task's effects are committed and its emails are on their way to the ``mailbox`` (``mailbox.wait_for()``).
     """
+    moment = utcnow() + later
     with app.app_context():
-        tasks = run_due()
+        tasks = run_due(now=moment)
     with app.app_context():
-        messages = deliver_due()
+        messages = deliver_due(now=moment)
     return BackgroundRun(tasks, messages)

@@ -49,8 +49,6 @@ class SandboxProcessor(PaymentProcessor):
 class SandboxPayments:
     """The plugin that offers :class:`SandboxProcessor` (``payment_processors``)."""
 
-    API_VERSION = "2.0"
-
     def __init__(self):
         self.processor = SandboxProcessor()
 
@@ -87,8 +85,6 @@ def pay_through_sandbox(app, business, invoice_id: int, *, decline: str | None =
 
 class HookRecorder:
     """A plugin that remembers the invoice and payment hooks it receives (register it and switch it on)."""
-
-    API_VERSION = "2.0"
 
     def __init__(self):
         self.calls: list[tuple] = []

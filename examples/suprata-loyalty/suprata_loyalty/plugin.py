@@ -1,4 +1,5 @@
-"""Loyalty points: customers earn points on every paid invoice and see them on a Rewards portal tab.
+"""Loyalty points: customers earn points on every paid invoice, see them on a Rewards portal tab, and the
+business's own systems hear of them through a webhook.
 
 The hook implementations: what Suprata's plugin host calls. Each accepts only the arguments it uses. The
 first line above and ``TITLE`` are what staff read about the plugin on the console's plugins page.
@@ -11,7 +12,7 @@ from suprata_loyalty import points, settings, views
 
 TITLE = "Loyalty points"
 #: The version of the plugin API this plugin was written for; core refuses another major version.
-API_VERSION = "2.0"
+API_VERSION = "2.1"
 
 
 @hookimpl
