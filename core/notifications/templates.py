@@ -9,7 +9,8 @@ the outbox row): a message is never lost to a typo.
 
 Context values are flat JSON (numbers, strings, ``None``); every template also gets ``business`` (name,
 email, phone, address, url, logo_url, colours). Filters: ``money`` (integer minor units, in the message's
-``currency`` unless given), ``date`` and ``datetime`` (ISO strings or datetimes, in the business's time zone).
+``currency`` unless given), ``date`` and ``datetime`` (ISO strings or datetimes, in the business's time zone
+and written as its locale writes them, or with a strftime pattern given as the argument).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app, render_template
@@ -35,6 +36,7 @@ from core.notifications.channels import RenderedMessage
 from core.tenancy import utcnow
 from core.tenancy.state import current_business
 from core.tenancy.urls import business_base_url, public_url_for
+from core.web.helpers import format_date, format_datetime
 
 log = logging.getLogger("suprata.notifications")
 
@@ -177,18 +179,32 @@ def _money_filter(context, amount, currency: str | None = None) -> str:
     return format_money(amount, currency)
 
 
+def _as_aware(parsed):
+    # Our timestamps are UTC; one written without its offset is read as such.
+    if isinstance(parsed, datetime) and parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    return parsed
+
+
 @pass_context
-def _date_filter(context, value, fmt: str = "%b %-d, %Y") -> str:
-    parsed = _as_date_or_datetime(value)
+def _date_filter(context, value, fmt: str | None = None) -> str:
+    """A date as the business's locale writes it; ``fmt``, a strftime pattern, for a pattern of its own."""
+    parsed = _as_aware(_as_date_or_datetime(value))
     if parsed is None:
         return "" if value is None else str(value)
-    if isinstance(parsed, datetime) and parsed.tzinfo is not None:
+    if fmt is None:
+        return format_date(parsed)
+    if isinstance(parsed, datetime):
         parsed = parsed.astimezone(_business_zone(context))
     return parsed.strftime(fmt)
 
 
 @pass_context
-def _datetime_filter(context, value, fmt: str = "%b %-d, %Y at %-I:%M %p %Z") -> str:
+def _datetime_filter(context, value, fmt: str | None = None) -> str:
+    """A moment as the business's locale writes it, in its time zone; ``fmt`` as for ``date``."""
+    parsed = _as_aware(_as_date_or_datetime(value))
+    if fmt is None and isinstance(parsed, datetime):
+        return format_datetime(parsed)
     return _date_filter(context, value, fmt)
 
 
