@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from markupsafe import Markup
 from sqlalchemy import func, select
 
 from core.activity import audit
@@ -105,12 +106,18 @@ def _page(posted_for: str | None = None, posted_form=None):
                     .order_by(QueuedTask.id.desc())
                 ).all() if task_counts.get((name, "failed")) else [],
                 form=form,
-                extra=(host.call_plugin(name, "render_plugin_settings", plugin_name=name)
+                extra=(_plugin_markup(host.call_plugin(name, "render_plugin_settings", plugin_name=name))
                        if name in current_business().enabled_plugins else None),
             )
         )
     status = 400 if posted_form is not None else 200
     return render_template("console/plugins.html", cards=cards, broken=host.broken), status
+
+
+def _plugin_markup(contribution) -> Markup | None:
+    """What ``render_plugin_settings`` returned, as markup: the plugin rendered it (``render_template``
+    gives a plain string) and is trusted with its own card, as with its own pages."""
+    return Markup(contribution) if contribution else None  # noqa: S704
 
 
 @bp.post("/plugins/<name>/switch")
