@@ -12,6 +12,7 @@ The rows carry ``status``, ``attempts``, ``next_attempt_at``, ``lease_until`` an
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -19,7 +20,7 @@ from flask import current_app
 from sqlalchemy import and_, or_, select, update
 
 from core.extensions import db
-from core.tenancy import utcnow
+from core.tenancy import business_context, utcnow
 
 WAITING = "pending"
 FAILED = "failed"
@@ -88,16 +89,30 @@ class WorkTable:
         db.session.commit()
         return claimed
 
-    def claim_one(self, row_id: int, policy: RetryPolicy) -> bool:
-        """Claim one row if it is due and no other worker has it; commits the claim."""
+    def work_due(self, limit: int, policy: RetryPolicy, work: Callable, now: datetime | None = None) -> int:
+        """Claim the due rows (see :meth:`claim_due`) and call ``work(row)`` on each, inside the row's
+        business; returns how many were claimed."""
+        claimed = self.claim_due(limit, policy, now)
+        for row_id in claimed:
+            self._work_on(row_id, work)
+        return len(claimed)
+
+    def work_one(self, row_id: int, policy: RetryPolicy, work: Callable) -> bool:
+        """Claim one row if it is due and no other worker has it, and call ``work(row)`` on it inside its
+        business; True if it was claimed."""
         claimed = self.claim(row_id, utcnow(), policy)
         db.session.commit()
+        if claimed:
+            self._work_on(row_id, work)
         return claimed
 
-    def business_of(self, row_id: int) -> int | None:
-        """The business a row belongs to (None once it is deleted), read before entering that business."""
+    def _work_on(self, row_id: int, work: Callable) -> None:
         query = select(self.model.business_id).where(self.model.id == row_id)
-        return db.session.scalar(query.execution_options(all_businesses=True))
+        business_id = db.session.scalar(query.execution_options(all_businesses=True))
+        if business_id is None:  # deleted with its business since it was claimed
+            return
+        with business_context(business_id):
+            work(db.session.get(self.model, row_id))
 
 
 def attempt_failed(row, error: str, *, permanent: bool, policy: RetryPolicy) -> bool:

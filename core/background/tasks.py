@@ -33,7 +33,6 @@ from core.background.leases import RetryPolicy, WorkTable, attempt_failed, retry
 from core.extensions import db
 from core.models import QueuedTask
 from core.plugins.events import after_commit
-from core.tenancy import business_context
 
 log = logging.getLogger("suprata.tasks")
 
@@ -120,44 +119,35 @@ def run_due(limit: int = 100, *, now: datetime | None = None) -> int:
 
     ``now`` runs what is due at that moment instead (tests use it to let a backoff pass).
     """
-    claimed = TASKS.claim_due(limit, RetryPolicy.from_config("SUPRATA_TASK"), now)
-    for task_id in claimed:
-        _run_claimed(task_id)
-    return len(claimed)
+    return TASKS.work_due(limit, RetryPolicy.from_config("SUPRATA_TASK"), _run, now)
 
 
 def run_one(task_id: int) -> bool:
     """Run one task now if it is due and no other worker has it; True if an attempt was made."""
-    claimed = TASKS.claim_one(task_id, RetryPolicy.from_config("SUPRATA_TASK"))
-    if claimed:
-        _run_claimed(task_id)
-    return claimed
+    return TASKS.work_one(task_id, RetryPolicy.from_config("SUPRATA_TASK"), _run)
 
 
-def _run_claimed(task_id: int) -> None:
-    business_id = TASKS.business_of(task_id)
-    if business_id is None:  # deleted with its business since it was claimed
+def _run(row: QueuedTask) -> None:
+    """Run a claimed task, inside its business: its work and its removal commit together."""
+    task_id = row.id
+    problem = _why_not_runnable(row)
+    if problem:
+        _attempt_failed(row, problem, permanent=True)
+        db.session.commit()
         return
-    with business_context(business_id):
+    try:
+        _declared[row.task_name](*row.arguments.get("args", []), **row.arguments.get("kwargs", {}))
+        db.session.delete(db.session.get(QueuedTask, task_id))
+        db.session.commit()
+    except Exception as exc:  # a failing task must not stop the sweep; it waits for its retry
+        db.session.rollback()
         row = db.session.get(QueuedTask, task_id)
-        problem = _why_not_runnable(row)
-        if problem:
-            _attempt_failed(row, problem, permanent=True)
-            db.session.commit()
-            return
-        try:
-            _declared[row.task_name](*row.arguments.get("args", []), **row.arguments.get("kwargs", {}))
-            db.session.delete(db.session.get(QueuedTask, task_id))
-            db.session.commit()
-        except Exception as exc:  # a failing task must not stop the sweep; it waits for its retry
-            db.session.rollback()
-            log.exception("background task %s (%s) raised", task_id, row.task_name)
-            row = db.session.get(QueuedTask, task_id)
-            _attempt_failed(row, f"{type(exc).__name__}: {exc}", permanent=False)
-            db.session.commit()
-            if row.plugin_name is not None:
-                current_app.extensions["suprata"].plugins.record_failure(
-                    row.plugin_name, f"task:{_short_name(row.task_name)}", exc)
+        log.exception("background task %s (%s) raised", task_id, row.task_name)
+        _attempt_failed(row, f"{type(exc).__name__}: {exc}", permanent=False)
+        db.session.commit()
+        if row.plugin_name is not None:
+            current_app.extensions["suprata"].plugins.record_failure(
+                row.plugin_name, f"task:{_short_name(row.task_name)}", exc)
 
 
 def _why_not_runnable(row: QueuedTask) -> str | None:

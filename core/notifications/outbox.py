@@ -28,7 +28,7 @@ from core.models import OutboxMessage
 from core.notifications.channels import Delivery, DeliveryError, channel_for
 from core.notifications.templates import TemplateRenderError, UnknownTemplate, get_default, render
 from core.plugins.events import after_commit
-from core.tenancy import business_context, utcnow
+from core.tenancy import utcnow
 
 log = logging.getLogger("suprata.notifications")
 
@@ -99,28 +99,17 @@ def deliver_due(limit: int = 100, *, now: datetime | None = None) -> int:
 
     ``now`` delivers what is due at that moment instead (tests use it to let a backoff pass).
     """
-    claimed = MESSAGES.claim_due(limit, _policy(), now)
-    for message_id in claimed:
-        _deliver_claimed(message_id)
-    return len(claimed)
+    return MESSAGES.work_due(limit, _policy(), _deliver, now)
 
 
 def deliver_one(message_id: int) -> bool:
     """Deliver one message now if it is due and no other worker has it; True if an attempt was made."""
-    claimed = MESSAGES.claim_one(message_id, _policy())
-    if claimed:
-        _deliver_claimed(message_id)
-    return claimed
+    return MESSAGES.work_one(message_id, _policy(), _deliver)
 
 
-def _deliver_claimed(message_id: int) -> None:
-    business_id = MESSAGES.business_of(message_id)
-    if business_id is None:  # deleted with its business since it was claimed
-        return
-    with business_context(business_id):
-        message = db.session.get(OutboxMessage, message_id)
-        _attempt(message)
-        db.session.commit()
+def _deliver(message: OutboxMessage) -> None:
+    _attempt(message)
+    db.session.commit()
 
 
 def _attempt(message: OutboxMessage) -> None:
