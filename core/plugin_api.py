@@ -8,7 +8,7 @@ group whose module implements hooks from :mod:`core.plugins.hookspecs`::
 
     from core.plugin_api import hookimpl, PortalTab
 
-    API_VERSION = "2.0"
+    API_VERSION = "2.1"
 
     @hookimpl
     def render_portal_tab(customer, request):
@@ -28,6 +28,7 @@ from core.account.logins import (
 )
 from core.activity import record as record_activity
 from core.background.schedule import Schedule
+from core.background.tasks import background_task
 from core.database import lock_row
 from core.extensions import csrf, db, limiter
 from core.identity.forms import VALID_EMAIL, SetPasswordForm
@@ -79,7 +80,7 @@ from core.money.payments.wording import card_label, save_card_wording
 from core.money.reservations import balance_invoice
 from core.notifications.channels import Channel, Delivery, DeliveryError, RenderedMessage
 from core.notifications.outbox import enqueue as notify
-from core.notifications.templates import register_default as register_template
+from core.notifications.templates import register_template
 from core.plugins import API_VERSION
 from core.plugins.blueprints import customer_blueprint, login_exempt, public_blueprint, staff_blueprint
 from core.plugins.contributions import MenuItem, PortalTab, Setting
@@ -132,6 +133,7 @@ __all__ = [
     "VALID_EMAIL",
     "accept_invitation",
     "balance_invoice",
+    "background_task",
     "business_context",
     "call_hook",
     "card_label",

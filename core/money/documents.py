@@ -7,20 +7,21 @@ none of them, because they share the theme's invoice template (``paylink/_invoic
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from core.extensions import db
-from core.models import Invoice, Payment, SavedPaymentMethod
+from core.models import Invoice, Payment
 from core.web.pdf import render_pdf
 
 
-def receipt_payments(invoice: Invoice) -> list[tuple[Payment, SavedPaymentMethod | None]]:
-    """The payments that paid ``invoice``, oldest first, each with the saved card it used (if any)."""
-    return db.session.execute(
-        select(Payment, SavedPaymentMethod)
-        .outerjoin(SavedPaymentMethod, SavedPaymentMethod.id == Payment.saved_method_id)
+def receipt_payments(invoice: Invoice) -> list[Payment]:
+    """The payments that paid ``invoice``, oldest first, with their saved cards (``saved_method``)."""
+    return list(db.session.scalars(
+        select(Payment)
+        .options(joinedload(Payment.saved_method))
         .where(Payment.invoice_id == invoice.id, Payment.status == "succeeded")
         .order_by(Payment.captured_at)
-    ).all()
+    ))
 
 
 def invoice_pdf(invoice: Invoice) -> tuple[str, bytes]:

@@ -16,8 +16,9 @@ from core.extensions import db
 from core.models import Agreement, AppointmentRequest, Customer, CustomerEmail, Invoice, Job
 from core.notifications.outbox import deliver_due
 from core.tenancy import business_context
-from core.testing.payments import WEBHOOK_SECRET, connect_stripe, issue_invoice
+from core.testing.records import issue_invoice
 from demo.seed import minimal_pdf
+from plugins.payments_stripe.testing import WEBHOOK_SECRET, connect_stripe
 
 SIZES = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 SIGNUP_LINK = re.compile(r"https?://\S+/portal/signup/[A-Za-z0-9_\-]+")

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from core.extensions import db
 from core.models import Customer, CustomerEmail, SavedPaymentMethod
 from core.testing.helpers import create_customer_login, login_customer, submit_form
-from core.testing.payments import local_path, pay_on_hosted_page
+from plugins.payments_stripe.testing import local_path, pay_on_hosted_page
 
 TAB = "/b/acme/portal/payment-methods/"
 

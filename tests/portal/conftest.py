@@ -9,7 +9,7 @@ from sqlalchemy import select
 from core.extensions import db as _db
 from core.models import Customer, CustomerEmail, OutboxMessage
 from core.testing.helpers import create_customer_login, create_staff, login_customer
-from core.testing.payments import connect_stripe, inbox, stripe_api  # noqa: F401  (fixtures)
+from plugins.payments_stripe.testing import inbox, stripe_api  # noqa: F401  (fixtures)
 
 PASSWORD = "correct horse battery"
 

@@ -11,7 +11,8 @@ from core.extensions import db
 from core.models import Customer, CustomerEmail, CustomerUser
 from core.notifications.outbox import deliver_due
 from core.testing.helpers import login_staff, submit_form
-from core.testing.payments import connect_stripe, issue_invoice, pay_now, pay_on_hosted_page
+from core.testing.records import issue_invoice
+from plugins.payments_stripe.testing import connect_stripe, pay_now, pay_on_hosted_page
 from plugins.portal.models import PortalApplication
 from tests.portal.conftest import local
 from tests.portal.test_registration import NEW_PASSWORD, set_policies, sign_up

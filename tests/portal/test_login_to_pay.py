@@ -8,7 +8,8 @@ import pytest
 from core.extensions import db
 from core.plugins.settings import set_enabled
 from core.testing.helpers import create_customer_login, login_customer, submit_form
-from core.testing.payments import connect_stripe, issue_invoice
+from core.testing.records import issue_invoice
+from plugins.payments_stripe.testing import connect_stripe
 from tests.portal.conftest import PASSWORD, local
 from tests.portal.test_registration import NEW_PASSWORD, set_policies
 

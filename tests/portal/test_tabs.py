@@ -13,7 +13,7 @@ from core.extensions import db
 from core.models import ActivityEvent, AppointmentRequest, Invoice, Job, Payment, Reservation
 from core.plugins.settings import set_enabled
 from core.testing.helpers import login_staff, submit_form
-from core.testing.payments import connect_stripe, local_path, pay_on_hosted_page
+from plugins.payments_stripe.testing import connect_stripe, local_path, pay_on_hosted_page
 from tests.portal import records
 
 
