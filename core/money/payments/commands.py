@@ -110,12 +110,15 @@ def refund_payment(payment: Payment, amount: int, *, reason: str = "", staff_use
     payment, so two clicks can never refund more than was paid; the processor call carries an idempotency
     key derived from the refund's id.
     """
+    if amount <= 0:
+        raise PaymentError("Enter an amount above zero to refund, or leave it blank to refund everything "
+                           "left.")
     payment = lock_row(Payment, payment.id)
     if payment.status not in CAPTURED_STATUSES:
         raise PaymentError("Only a completed payment can be refunded.")
     in_flight = sum(r.amount for r in refunds_of(payment) if r.status == "pending")
     refundable = payment.amount - payment.amount_refunded - in_flight
-    if amount <= 0 or amount > refundable:
+    if amount > refundable:
         raise PaymentError(f"You can refund at most {format_money(max(refundable, 0), payment.currency)}.")
     processor = processor_named(payment.processor)
     refund = Refund(payment_id=payment.id, amount=amount, reason=reason or None, staff_user_id=staff_user_id)
