@@ -47,7 +47,7 @@ class SealedText(TypeDecorator):
 
 
 class SealedJSON(TypeDecorator):
-    """A JSON value encrypted at rest; reads as an empty dict when it cannot be decrypted."""
+    """A JSON value encrypted at rest; reads as None when it cannot be decrypted."""
 
     impl = Text
     cache_ok = True
@@ -58,4 +58,4 @@ class SealedJSON(TypeDecorator):
 
     def process_result_value(self, value: str | None, dialect):
         plain = unseal(value, self.purpose)
-        return {} if plain is None else json.loads(plain)
+        return None if plain is None else json.loads(plain)

@@ -20,7 +20,7 @@ import logging
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 
 from core.activity import record
 from core.extensions import db
@@ -116,19 +116,30 @@ def _claim(message_id: int, now: datetime) -> bool:
 def deliver_due(limit: int = 100) -> int:
     """Claim and deliver up to ``limit`` due messages of every business; returns how many were attempted.
 
-    On PostgreSQL the candidates are locked with ``SKIP LOCKED``, so concurrent workers take different
-    rows; everywhere the claim itself is a conditional update, so a message is only ever claimed once.
+    Businesses take turns: the batch holds each business's oldest due messages, first the oldest of every
+    business, then the second oldest, and so on, so a business with a long or slow queue never holds back
+    another's password reset. On PostgreSQL the candidates are locked with ``SKIP LOCKED``, so concurrent
+    workers take different rows; everywhere the claim itself is a conditional update, so a message is only
+    ever claimed once.
     """
     now = utcnow()
+    turn = func.row_number().over(partition_by=OutboxMessage.business_id,
+                                  order_by=(OutboxMessage.next_attempt_at, OutboxMessage.id)).label("turn")
+    due = (
+        select(OutboxMessage.id, turn)
+        .where(_due(now))
+        .execution_options(all_businesses=True)
+        .subquery()
+    )
     candidates = (
         select(OutboxMessage.id)
-        .where(_due(now))
-        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .join(due, due.c.id == OutboxMessage.id)
+        .order_by(due.c.turn, OutboxMessage.next_attempt_at, OutboxMessage.id)
         .limit(limit)
         .execution_options(all_businesses=True)
     )
     if db.session.get_bind().dialect.name == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True)
+        candidates = candidates.with_for_update(skip_locked=True, of=OutboxMessage)
     claimed = [message_id for message_id in db.session.scalars(candidates).all() if _claim(message_id, now)]
     db.session.commit()
     for message_id in claimed:
@@ -165,6 +176,9 @@ def _attempt(message: OutboxMessage) -> None:
         if channel is None:
             raise DeliveryError(f"No {message.channel!r} channel is available to this business: "
                                 "switch on the plugin that provides it.")
+        if message.context is None:
+            raise DeliveryError("The message's variables cannot be decrypted: this worker's secret key is "
+                                "not the one of the web process that queued it (SUPRATA_SECRET_KEY).")
         rendered, message.template_error = render(message.template_key, message.context)
         message.subject, message.body_text = rendered.subject[:500], rendered.text
         delivery = Delivery(message_id=message.id, business_id=message.business_id, channel=message.channel,

@@ -3,9 +3,11 @@
 Every notification names a template key. Core and plugins register a default per key; a business may
 rewrite subject, text and HTML in its console (a :class:`~core.models.NotificationTemplate` row). Those
 rewrites are tenant content, so they render in Jinja's immutable sandbox: they can read the values they are
-given, never Python internals, and change nothing. When a business's version fails to render, the default
-is used instead and the error is recorded on the template (for the editor) and returned to the caller (for
-the outbox row): a message is never lost to a typo.
+given, never Python internals, and change nothing. Rendering has a budget (time, output size, loop rounds
+and calls, checked as it goes), so no template can keep a worker busy: a draft over budget is refused on
+save and preview with what to change. When a business's version fails to render, over budget or otherwise,
+the default is used instead and the error is recorded on the template (for the editor) and returned to the
+caller (for the outbox row): a message is never lost to a typo.
 
 Context values are flat JSON (numbers, strings, ``None``); every template also gets ``business`` (name,
 email, phone, address, url, logo_url, colours). Filters: ``money`` (integer minor units, in the message's
@@ -14,16 +16,23 @@ email, phone, address, url, logo_url, colours). Filters: ``money`` (integer mino
 
 from __future__ import annotations
 
+import contextvars
+import functools
+import inspect
 import logging
 import re
+import string
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import render_template
-from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, meta, pass_context
+from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, meta, nodes, pass_context
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from jinja2.visitor import NodeTransformer
 from markupsafe import Markup, escape
 from sqlalchemy import select
 
@@ -57,7 +66,14 @@ class UnknownTemplate(LookupError):
 
 
 class TemplateRenderError(Exception):
-    """A template could not be parsed or rendered; the message names the part and line, for staff."""
+    """A template could not be parsed or rendered; the message names the part and line, for staff.
+
+    ``over_budget`` when it stopped because rendering it would cost too much (see ``MAX_*``).
+    """
+
+    def __init__(self, message: str, *, over_budget: bool = False):
+        super().__init__(message)
+        self.over_budget = over_budget
 
 
 _defaults: dict[str, TemplateDefault] = {}
@@ -102,20 +118,220 @@ def sample_context(key: str) -> dict:
     return {**placeholders, **get_default(key).sample}
 
 
-# -- the sandbox -------------------------------------------------------------------------------------------
+# -- the sandbox and its budget ----------------------------------------------------------------------------
+
+# What one message may cost to render, all its parts together. A business's template runs in the web server
+# (preview, save) and in the worker (delivery), where one business's costly template would make every other
+# business's mail wait: over budget, it stops at once and is reported like any other error.
+MAX_RENDER_SECONDS = 0.5
+MAX_OUTPUT_CHARS = 100_000
+MAX_STEPS = 10_000  # loop rounds, calls and filters
+MAX_NUMBER_BITS = 256  # multiplying numbers beyond this would take the worker's time in one step
+
+TOO_SLOW = "it takes too long to render (over half a second); use fewer or smaller loops"
+TOO_MANY_STEPS = (f"it repeats too much (over {MAX_STEPS:,} loop rounds and calls); "
+                  "use fewer or smaller loops")
+TOO_LONG = (f"it would make more than {MAX_OUTPUT_CHARS:,} characters; make it shorter (look for large "
+            "widths given to center, indent or format, and for loops that add text)")
+TOO_LARGE_NUMBER = "it computes a number too large to show; remove the multiplication that makes it"
+
+
+class OverBudget(SecurityError):
+    """Rendering a template would cost more than its budget; the message says what to change."""
+
+
+@dataclass
+class _Budget:
+    deadline: float
+    steps: int = MAX_STEPS
+    output: int = MAX_OUTPUT_CHARS
+
+    def step(self) -> None:
+        self.steps -= 1
+        if self.steps < 0:
+            raise OverBudget(TOO_MANY_STEPS)
+        if time.monotonic() > self.deadline:
+            raise OverBudget(TOO_SLOW)
+
+    def write(self, chunk: str) -> None:
+        self.output -= len(chunk)
+        if self.output < 0:
+            raise OverBudget(TOO_LONG)
+        if time.monotonic() > self.deadline:
+            raise OverBudget(TOO_SLOW)
+
+
+_budget: contextvars.ContextVar[_Budget | None] = contextvars.ContextVar("suprata_template_budget",
+                                                                          default=None)
+
+
+@contextmanager
+def _budgeted() -> Iterator[_Budget]:
+    """Everything rendered inside shares one budget (a message's subject, text and HTML)."""
+    budget = _Budget(deadline=time.monotonic() + MAX_RENDER_SECONDS)
+    token = _budget.set(budget)
+    try:
+        yield budget
+    finally:
+        _budget.reset(token)
+
+
+def _step() -> None:
+    budget = _budget.get()
+    if budget is not None:
+        budget.step()
+
+
+_SIZED = str | list | tuple
+
+
+def _check_size(value) -> None:
+    """Refuse an intermediate text or list that alone is over the output budget."""
+    if isinstance(value, _SIZED | range) and len(value) > MAX_OUTPUT_CHARS:
+        raise OverBudget(TOO_LONG)
+
+
+def _as_int(value) -> int:
+    return value if isinstance(value, int) else 0
+
+
+def _check_growth(name: str, text, arguments: dict) -> None:
+    """Refuse, before it runs, a filter or text method that would make an over-budget result: building it
+    would itself take the time and memory the budget protects (``'a'|center(100000000)``)."""
+    for counted in ("linecount", "slices"):  # batch, slice: one list per unit asked for
+        if _as_int(arguments.get(counted)) > MAX_OUTPUT_CHARS:
+            raise OverBudget(TOO_LONG)
+    if not isinstance(text, str):
+        return
+    length = len(text)
+    if name in ("center", "ljust", "rjust", "zfill"):
+        length = max(length, _as_int(arguments.get("width")))
+    elif name == "indent":
+        width = arguments.get("width", 4)
+        length += (text.count("\n") + 1) * (len(width) if isinstance(width, str) else _as_int(width))
+    elif name == "expandtabs":
+        length += text.count("\t") * _as_int(arguments.get("tabsize", 8))
+    elif name == "replace":
+        old, new = str(arguments.get("old", "")), str(arguments.get("new", ""))
+        length += (text.count(old) if old else length + 1) * max(len(new) - len(old), 0)
+    if length > MAX_OUTPUT_CHARS:
+        raise OverBudget(TOO_LONG)
+
+
+_PRINTF_FIELD = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d+)?(?:\.(\*|\d+))?")
+
+
+def _check_printf(pattern: str) -> None:
+    """``'%100000000s' % x`` and the ``format`` filter: widths and precisions within the budget."""
+    for width, precision in _PRINTF_FIELD.findall(pattern):
+        for size in (width, precision):
+            if size == "*" or (size and (len(size) > 6 or int(size) > MAX_OUTPUT_CHARS)):
+                raise OverBudget(TOO_LONG)
+
+
+def _check_braces(pattern: str) -> None:
+    """``'{:>100000000}'.format(x)``: widths within the budget, none taken from the values."""
+    for _, _, spec, _ in string.Formatter().parse(pattern):
+        if spec and ("{" in spec or any(len(n) > 6 or int(n) > MAX_OUTPUT_CHARS
+                                        for n in re.findall(r"\d+", spec))):
+            raise OverBudget(TOO_LONG)
+
+
+def _budgeted_filter(name: str, function):
+    """``function`` as a filter that counts against the budget and refuses over-budget results."""
+    # Filters marked pass_context (or environment, eval_ctx) get that first. Jinja adds the mark to some
+    # filters by a wrapper whose own signature does not show the extra argument: bind without it then.
+    inner = inspect.unwrap(function)
+    signature = inspect.signature(inner)
+    leading = 1 if getattr(function, "jinja_pass_arg", None) is not None else 0
+    unseen = leading if getattr(inner, "jinja_pass_arg", None) is None else 0
+
+    @functools.wraps(function)
+    def budgeted(*args, **kwargs):
+        _step()
+        if len(args) > leading:
+            text = args[leading]
+            if name == "format" and isinstance(text, str):
+                _check_printf(text)
+            _check_growth(name, text, signature.bind_partial(*args[unseen:], **kwargs).arguments)
+        result = function(*args, **kwargs)
+        _check_size(result)
+        return result
+
+    return budgeted
+
+
+class _Metered(NodeTransformer):
+    """Rewrites a parsed template so each loop round and each ``~`` join is counted against the budget."""
+
+    def visit_For(self, node: nodes.For) -> nodes.For:  # noqa: N802 - NodeTransformer's naming
+        node = self.generic_visit(node)
+        node.iter = nodes.Filter(node.iter, "_budget_rounds", [], [], None, None, lineno=node.lineno)
+        return node
+
+    def visit_Concat(self, node: nodes.Concat) -> nodes.Filter:  # noqa: N802 - NodeTransformer's naming
+        return nodes.Filter(self.generic_visit(node), "_budget_size", [], [], None, None, lineno=node.lineno)
+
+
+def _budget_rounds(iterable):
+    for item in iterable:
+        _step()
+        yield item
+
+
+def _budget_size(value):
+    _check_size(value)
+    return value
 
 
 class _TemplateSandbox(ImmutableSandboxedEnvironment):
-    """Jinja's immutable sandbox, also refusing the operators that let one template exhaust a worker."""
+    """Jinja's immutable sandbox, metered: loops, calls, filters and output count against a budget, and the
+    operators and filters that could exhaust a worker in one step are checked before they run."""
 
-    intercepted_binops = frozenset({"*", "**"})
+    intercepted_binops = frozenset({"*", "**", "%", "+"})
+
+    def __init__(self, **options):
+        super().__init__(**options)
+        self.filters = {name: _budgeted_filter(name, f) for name, f in self.filters.items()}
+        self.filters.update(_budget_rounds=_budget_rounds, _budget_size=_budget_size)
+        del self.globals["lipsum"]  # paragraphs of filler text, as many as asked for
+
+    def _parse(self, source, name, filename):
+        return _Metered().visit(super()._parse(source, name, filename))
 
     def call_binop(self, context, operator, left, right):
         if operator == "**":
             raise SecurityError("the ** operator is not allowed in templates")
-        if isinstance(left, str | list | tuple) or isinstance(right, str | list | tuple):
-            raise SecurityError("repeating text or lists with * is not allowed in templates")
+        if operator == "*":
+            if isinstance(left, _SIZED) or isinstance(right, _SIZED):
+                raise SecurityError("repeating text or lists with * is not allowed in templates")
+            if isinstance(left, int) and isinstance(right, int) and (
+                    left.bit_length() + right.bit_length() > MAX_NUMBER_BITS):
+                raise OverBudget(TOO_LARGE_NUMBER)
+        elif operator == "%" and isinstance(left, str):
+            _check_printf(left)
+        elif operator == "+" and isinstance(left, _SIZED) and isinstance(right, _SIZED):
+            if len(left) + len(right) > MAX_OUTPUT_CHARS:
+                raise OverBudget(TOO_LONG)
         return super().call_binop(context, operator, left, right)
+
+    def call(__self, __context, __obj, *args, **kwargs):  # noqa: N805 - Jinja's own spelling, see its call()
+        _step()
+        method = getattr(__obj, "__wrapped__", __obj)  # str.format comes wrapped by the sandbox
+        text = getattr(method, "__self__", None)
+        if isinstance(text, str):
+            name = getattr(method, "__name__", "")
+            if name in ("format", "format_map"):
+                _check_braces(text)
+            else:
+                try:
+                    arguments = inspect.signature(method).bind_partial(*args, **kwargs).arguments
+                except (TypeError, ValueError):
+                    arguments = {}
+                _check_growth(name, text, arguments)
+        result = super().call(__context, __obj, *args, **kwargs)
+        _check_size(result)
+        return result
 
 
 def _business_zone(context) -> ZoneInfo:
@@ -197,10 +413,16 @@ def _describe(part: str, exc: Exception) -> str:
 
 
 def _render_part(part: str, env: _TemplateSandbox, source: str, context: dict) -> str:
+    """One part rendered within the budget of the message being rendered (see :func:`_budgeted`)."""
+    budget = _budget.get()
     try:
-        return env.from_string(source).render(context)
+        pieces = []
+        for piece in env.from_string(source).generate(context):
+            budget.write(piece)
+            pieces.append(piece)
+        return "".join(pieces)
     except Exception as exc:  # tenant-written templates may fail in any way; report, never crash the caller
-        raise TemplateRenderError(_describe(part, exc)) from exc
+        raise TemplateRenderError(_describe(part, exc), over_budget=isinstance(exc, OverBudget)) from exc
 
 
 _URL = re.compile(r"https?://[^\s<>\"']*[^\s<>\"'.,;:!?)]")
@@ -225,16 +447,23 @@ def _text_to_html(text: str) -> Markup:
 
 
 def _render(subject: str, text: str, html: str | None, context: dict) -> RenderedMessage:
-    rendered_subject = " ".join(_render_part("Subject", _text_env, subject, context).split())
-    rendered_text = _render_part("Text", _text_env, text, context)
-    if html:
-        # Output of the autoescaping sandbox: context values are escaped, the markup is the business's own.
-        content = Markup(_render_part("HTML", _html_env, html, context))  # noqa: S704
-    else:
-        content = _text_to_html(rendered_text)
+    with _budgeted():
+        rendered_subject = " ".join(_render_part("Subject", _text_env, subject, context).split())
+        rendered_text = _render_part("Text", _text_env, text, context)
+        if html:
+            # Output of the autoescaping sandbox: values are escaped, the markup is the business's own.
+            content = Markup(_render_part("HTML", _html_env, html, context))  # noqa: S704
+        else:
+            content = _text_to_html(rendered_text)
     rendered_html = render_template(LAYOUT_TEMPLATE, content=content, subject=rendered_subject,
                                     business=context["business"])
     return RenderedMessage(subject=rendered_subject, text=rendered_text, html=rendered_html)
+
+
+# What ``business`` holds when a template is checked outside any business.
+SAMPLE_BUSINESS = {"name": "Your business", "email": "office@example.com", "phone": "+1 555 0100",
+                   "address": "1 Main Street", "url": "https://example.com", "logo_url": None,
+                   "brand_color": "#1f6feb", "accent_color": "#0b3d91", "currency": "USD", "timezone": "UTC"}
 
 
 def business_variables(info) -> dict:
@@ -323,4 +552,23 @@ def validate(subject: str | None, text: str, html: str | None = None, *, key: st
         if unknown:
             problems.append(f"{part}: unknown variable {', '.join(unknown)}; "
                             f"available: {', '.join(sorted(allowed))}")
+    if key and not problems:
+        problems += _budget_problems(key, subject, text, html)
     return problems
+
+
+def _budget_problems(key: str, subject: str | None, text: str, html: str | None) -> list[str]:
+    """A draft that goes over the rendering budget with the sample values is refused (other failures with
+    sample values are left to the preview: real values may differ)."""
+    info = current_business()
+    context = {**sample_context(key), "business": business_variables(info) if info else SAMPLE_BUSINESS}
+    try:
+        with _budgeted():
+            for part, source, env in (("Subject", subject, _text_env), ("Text", text, _text_env),
+                                      ("HTML", html, _html_env)):
+                if source:
+                    _render_part(part, env, source, context)
+    except TemplateRenderError as exc:
+        if exc.over_budget:
+            return [f"{exc}."]
+    return []
