@@ -384,7 +384,9 @@ class SettingsForm(FlaskForm):
 class TemplateForm(FlaskForm):
     subject = StringField("Subject", validators=[Optional(), Length(max=500)])
     text = TextAreaField("Plain-text body", validators=[DataRequired(), Length(max=50000)])
+    text_after = TextAreaField("Plain text below the link", validators=[Optional(), Length(max=50000)])
     html = TextAreaField("HTML body (optional)", validators=[Optional(), Length(max=100000)])
+    html_after = TextAreaField("HTML below the link", validators=[Optional(), Length(max=100000)])
     preview = SubmitField("Preview")
     save = SubmitField("Save")
 

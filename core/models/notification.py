@@ -51,6 +51,9 @@ class NotificationTemplate(TenantScoped, db.Model):
     subject: Mapped[str | None] = mapped_column(String(500))
     body_text: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str | None] = mapped_column(Text)
+    # Below the account-access link, in messages that carry one (core places the link between the two).
+    body_text_after: Mapped[str | None] = mapped_column(Text)
+    body_html_after: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     last_error: Mapped[str | None] = mapped_column(Text)
     last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -25,10 +25,11 @@ import string
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+import nh3
 from flask import render_template
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, meta, nodes, pass_context
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
@@ -47,6 +48,28 @@ from core.tenancy.urls import business_base_url, public_url_for
 log = logging.getLogger("suprata.notifications")
 
 LAYOUT_TEMPLATE = "email/layout.html"
+ACCESS_LINK_TEMPLATE = "email/access_link.html"
+
+
+@dataclass(frozen=True)
+class Wording:
+    """What one message says: subject, text and (optional) HTML. A message that carries an account-access
+    link has its text and HTML in two pieces, above the link and below it (``*_after``)."""
+
+    subject: str
+    text: str
+    html: str | None = None
+    text_after: str = ""
+    html_after: str | None = None
+
+
+@dataclass(frozen=True)
+class AccessLink:
+    """The account-access link of a message (set or reset a password, accept an invitation, confirm an email,
+    sign in): the variable that holds it, and the words on its button."""
+
+    variable: str
+    label: str
 
 
 @dataclass(frozen=True)
@@ -59,6 +82,13 @@ class TemplateDefault:
     html: str | None = None
     description: str = ""
     sample: dict = field(default_factory=dict)
+    access_link: AccessLink | None = None
+    text_after: str = ""
+    html_after: str | None = None
+
+    @property
+    def wording(self) -> Wording:
+        return Wording(self.subject, self.text, self.html, self.text_after, self.html_after)
 
 
 class UnknownTemplate(LookupError):
@@ -80,14 +110,24 @@ _defaults: dict[str, TemplateDefault] = {}
 
 
 def register_default(key: str, *, subject: str, text: str, html: str | None = None, description: str = "",
-                     sample: dict | None = None) -> None:
+                     sample: dict | None = None, access_link: str | None = None,
+                     access_label: str = "Open the link", text_after: str = "",
+                     html_after: str | None = None) -> None:
     """Declare the built-in template for ``key`` (registering a key again replaces it).
 
     ``html`` is the inside of the message only: it is placed in the theme's ``email/layout.html`` with the
     business's branding. Without it the HTML part is made from the text. ``sample`` holds example context
     values for previews; variables it lacks are previewed as ``[name]``.
+
+    ``access_link`` names the variable that holds an account-access link (set or reset a password, accept
+    an invitation, confirm an email, sign in). Such a link stays out of the business's hands: its templates
+    cannot read that variable, and core places the link itself, as a button labelled ``access_label`` and
+    the address on a line of its own, between ``text`` (and ``html``) above it and ``text_after`` (and
+    ``html_after``) below it. A business rewrites the text around it, never the link.
     """
-    _defaults[key] = TemplateDefault(key, subject, text, html, description, dict(sample or {}))
+    link = AccessLink(access_link, access_label) if access_link else None
+    _defaults[key] = TemplateDefault(key, subject, text, html, description, dict(sample or {}), link,
+                                     text_after, html_after)
 
 
 def get_default(key: str) -> TemplateDefault:
@@ -103,12 +143,15 @@ def all_defaults() -> list[TemplateDefault]:
 
 
 def variables(key: str) -> list[str]:
-    """The variables template ``key`` may use besides ``business``: its sample's and its default's."""
+    """The variables template ``key`` may use besides ``business``: its sample's and its default's, but not
+    its account-access link, which only core places."""
     default = get_default(key)
     used = set(default.sample)
-    for source, env in _parts(default.subject, default.text, default.html):
+    for _, source, env in _parts(default.wording):
         used |= meta.find_undeclared_variables(env.parse(source))
     used.discard("business")
+    if default.access_link:
+        used.discard(default.access_link.variable)
     return sorted(used)
 
 
@@ -386,10 +429,14 @@ _text_env = _sandbox(html=False)
 _html_env = _sandbox(html=True)
 
 
-def _parts(subject: str | None, text: str | None, html: str | None) -> Iterator[tuple[str, _TemplateSandbox]]:
-    for source, env in ((subject, _text_env), (text, _text_env), (html, _html_env)):
+def _parts(wording: Wording) -> Iterator[tuple[str, str, _TemplateSandbox]]:
+    """Each part that is written, with its name for error messages and the environment it renders in."""
+    for part, source, env in (("Subject", wording.subject, _text_env), ("Text", wording.text, _text_env),
+                              ("Text below the link", wording.text_after, _text_env),
+                              ("HTML", wording.html, _html_env),
+                              ("HTML below the link", wording.html_after, _html_env)):
         if source:
-            yield source, env
+            yield part, source, env
 
 
 # -- rendering ---------------------------------------------------------------------------------------------
@@ -441,23 +488,55 @@ def _text_to_html(text: str) -> Markup:
     """An HTML body from the text body: escaped, paragraphs and line breaks kept, links clickable."""
     paragraphs = [
         Markup("<br>\n").join(_linkify(line) for line in chunk.split("\n"))
-        for chunk in re.split(r"\n\s*\n", text.strip())
+        for chunk in re.split(r"\n\s*\n", text.strip()) if chunk.strip()
     ]
     return Markup("\n").join(Markup("<p>{}</p>").format(paragraph) for paragraph in paragraphs)
 
 
-def _render(subject: str, text: str, html: str | None, context: dict) -> RenderedMessage:
+# A business's HTML around an account-access link is re-serialized from a parse: every element it opens is
+# closed and comments and unfinished attributes end where its part ends, so nothing of it can hide the link
+# or take it inside an element of its own. Classes stay (the layout's "button"); styles and scripts do not.
+_AROUND_LINK_ATTRIBUTES = {"*": {"class"}, **nh3.ALLOWED_ATTRIBUTES}
+
+
+def _self_contained(html: str) -> Markup:
+    return Markup(nh3.clean(html, attributes=_AROUND_LINK_ATTRIBUTES, strip_comments=True,  # noqa: S704
+                            link_rel=None))
+
+
+def _text_around_link(above: str, link: str, label: str, below: str) -> str:
+    """The business's text, then the link alone on its line between blank lines, then the rest of the text."""
+    return "\n\n".join(piece for piece in (above.strip("\n"), f"{label}:\n{link}", below.strip("\n"))
+                        if piece.strip()) + "\n"
+
+
+def _render(wording: Wording, context: dict, access: AccessLink | None = None) -> RenderedMessage:
+    """The message: subject, text and, in the theme's layout, HTML. With ``access``, the link it names is
+    taken out of what the business's wording may read and placed by core between its two pieces."""
+    link = None
+    if access is None:
+        wording = replace(wording, text_after="", html_after=None)
+    else:
+        link = str(context.get(access.variable) or "")
+        context = {name: value for name, value in context.items() if name != access.variable}
     with _budgeted():
-        rendered_subject = " ".join(_render_part("Subject", _text_env, subject, context).split())
-        rendered_text = _render_part("Text", _text_env, text, context)
-        if html:
-            # Output of the autoescaping sandbox: values are escaped, the markup is the business's own.
-            content = Markup(_render_part("HTML", _html_env, html, context))  # noqa: S704
-        else:
-            content = _text_to_html(rendered_text)
-    rendered_html = render_template(LAYOUT_TEMPLATE, content=content, subject=rendered_subject,
+        rendered = {part: _render_part(part, env, source, context) for part, source, env in _parts(wording)}
+    subject = " ".join(rendered.get("Subject", "").split())
+    text = rendered.get("Text", "")
+    # The sandbox autoescapes values in the HTML parts; the markup itself is the business's own.
+    html, html_after = (Markup(rendered.get(part, "")) for part in ("HTML", "HTML below the link"))  # noqa: S704
+    if access is None:
+        content = html if wording.html else _text_to_html(text)
+    else:
+        below = rendered.get("Text below the link", "")
+        above_html, below_html = ((_self_contained(html), _self_contained(html_after)) if wording.html
+                                  else (_text_to_html(text), _text_to_html(below)))
+        block = Markup(render_template(ACCESS_LINK_TEMPLATE, url=link, label=access.label))  # noqa: S704
+        content = above_html + block + below_html
+        text = _text_around_link(text, link, access.label, below)
+    rendered_html = render_template(LAYOUT_TEMPLATE, content=content, subject=subject,
                                     business=context["business"])
-    return RenderedMessage(subject=rendered_subject, text=rendered_text, html=rendered_html)
+    return RenderedMessage(subject=subject, text=text, html=rendered_html)
 
 
 # What ``business`` holds when a template is checked outside any business.
@@ -495,14 +574,20 @@ def render(key: str, context: dict) -> tuple[RenderedMessage, str | None]:
     full_context = {**context, "business": business_variables(info)}
     custom = db.session.scalar(select(NotificationTemplate).where(NotificationTemplate.key == key))
     if custom is not None:
-        subject = custom.subject if custom.subject is not None else default.subject
         try:
-            return _render(subject, custom.body_text, custom.body_html, full_context), None
+            return _render(_own_wording(default, custom), full_context, default.access_link), None
         except TemplateRenderError as exc:
             log.warning("business %s: template %s failed, using the default: %s", info.slug, key, exc)
             custom.last_error, custom.last_error_at = str(exc), utcnow()
-            return _render(default.subject, default.text, default.html, full_context), str(exc)
-    return _render(default.subject, default.text, default.html, full_context), None
+            return _render(default.wording, full_context, default.access_link), str(exc)
+    return _render(default.wording, full_context, default.access_link), None
+
+
+def _own_wording(default: TemplateDefault, custom: NotificationTemplate) -> Wording:
+    """A business's version; its blank subject means the default one."""
+    return Wording(subject=default.subject if custom.subject is None else custom.subject,
+                   text=custom.body_text, html=custom.body_html, text_after=custom.body_text_after or "",
+                   html_after=custom.body_html_after)
 
 
 # -- the console's editor ----------------------------------------------------------------------------------
@@ -518,56 +603,59 @@ class Preview:
     error: str | None = None
 
 
-def preview(key: str, subject: str | None, text: str, html: str | None = None) -> Preview:
-    """Render a draft of template ``key`` with sample values for the current business, as it would be sent."""
+def preview(key: str, wording: Wording) -> Preview:
+    """Render a draft of template ``key`` with sample values for the current business, as it would be sent
+    (a blank subject is the default's)."""
     default = get_default(key)
     info = current_business()
     context = {**sample_context(key), "business": business_variables(info)}
+    draft = replace(wording, subject=wording.subject or default.subject)
     try:
-        message = _render(default.subject if subject is None else subject, text, html or None, context)
+        message = _render(draft, context, default.access_link)
     except TemplateRenderError as exc:
         return Preview(error=str(exc))
     return Preview(subject=message.subject, text=message.text, html=message.html)
 
 
-def validate(subject: str | None, text: str, html: str | None = None, *, key: str | None = None) -> list[str]:
+def validate(wording: Wording, *, key: str | None = None) -> list[str]:
     """Problems that would stop a draft from rendering, as sentences for the save form; empty when fine.
 
-    Checks the syntax of each part; with ``key``, also that only that template's variables are used.
+    Checks the syntax of each part; with ``key``, also that only that template's variables are used (never
+    its account-access link) and that it renders within the budget with sample values.
     """
-    if not (text or "").strip():
+    if not (wording.text or "").strip():
         return ["The text version can't be empty."]
     problems = []
+    default = get_default(key) if key else None
     allowed = set(variables(key)) | {"business"} if key else None
-    parts = (("Subject", subject, _text_env), ("Text", text, _text_env), ("HTML", html, _html_env))
-    for part, source, env in parts:
-        if not source:
-            continue
+    for part, source, env in _parts(wording):
         try:
             parsed = env.parse(source)
         except TemplateSyntaxError as exc:
             problems.append(_describe(part, exc))
             continue
         unknown = sorted(meta.find_undeclared_variables(parsed) - allowed) if allowed is not None else []
+        if default and default.access_link and default.access_link.variable in unknown:
+            unknown.remove(default.access_link.variable)
+            problems.append(f"{part}: remove {default.access_link.variable}. The link it holds is placed by "
+                            "Suprata itself, between your text above and below it, and cannot be moved.")
         if unknown:
             problems.append(f"{part}: unknown variable {', '.join(unknown)}; "
                             f"available: {', '.join(sorted(allowed))}")
     if key and not problems:
-        problems += _budget_problems(key, subject, text, html)
+        problems += _budget_problems(key, wording)
     return problems
 
 
-def _budget_problems(key: str, subject: str | None, text: str, html: str | None) -> list[str]:
+def _budget_problems(key: str, wording: Wording) -> list[str]:
     """A draft that goes over the rendering budget with the sample values is refused (other failures with
     sample values are left to the preview: real values may differ)."""
     info = current_business()
     context = {**sample_context(key), "business": business_variables(info) if info else SAMPLE_BUSINESS}
     try:
         with _budgeted():
-            for part, source, env in (("Subject", subject, _text_env), ("Text", text, _text_env),
-                                      ("HTML", html, _html_env)):
-                if source:
-                    _render_part(part, env, source, context)
+            for part, source, env in _parts(wording):
+                _render_part(part, env, source, context)
     except TemplateRenderError as exc:
         if exc.over_budget:
             return [f"{exc}."]

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from core.models import NotificationTemplate, OutboxMessage
 from core.notifications.outbox import deliver_due, enqueue
-from core.notifications.templates import preview, validate
+from core.notifications.templates import Wording, preview, validate
 from core.testing.helpers import create_staff, login_staff, submit_form
 
 SIX_NESTED_LOOPS = ("{% for a in customer_name %}{% for b in customer_name %}{% for c in customer_name %}"
@@ -42,8 +42,8 @@ def timed(function, *args, **kwargs):
 @pytest.mark.parametrize("template", sorted(COSTLY))
 def test_a_costly_draft_is_refused_within_a_second_saying_what_to_change(business, in_business, template):
     with in_business(business):
-        problems, checking = timed(validate, "Hello", template, None, key="invoice_sent")
-        shown, previewing = timed(preview, "invoice_sent", "Hello", template)
+        problems, checking = timed(validate, Wording("Hello", template), key="invoice_sent")
+        shown, previewing = timed(preview, "invoice_sent", Wording("Hello", template))
     assert checking < 1 and previewing < 1
     [problem] = problems
     assert problem.startswith("Text, line 1: ") and COSTLY[template] in problem
@@ -52,8 +52,9 @@ def test_a_costly_draft_is_refused_within_a_second_saying_what_to_change(busines
 
 def test_the_same_budget_guards_the_html_part_and_the_subject(business, in_business):
     with in_business(business):
-        assert COSTLY[HUGE_FILTER] in validate("Hi", "ok", f"<p>{HUGE_FILTER}</p>", key="invoice_sent")[0]
-        [problem] = validate(SIX_NESTED_LOOPS, "ok", None, key="portal_invitation")
+        [problem] = validate(Wording("Hi", "ok", f"<p>{HUGE_FILTER}</p>"), key="invoice_sent")
+        assert problem.startswith("HTML, line 1") and COSTLY[HUGE_FILTER] in problem
+        [problem] = validate(Wording(SIX_NESTED_LOOPS, "ok"), key="portal_invitation")
         assert problem.startswith("Subject, line 1")
 
 
@@ -61,8 +62,8 @@ def test_ordinary_templates_are_well_within_the_budget(business, in_business):
     draft = ("{% for word in customer_name.split() %}{{ word|upper|center(20) }}\n{% endfor %}"
              "{{ '%05.1f'|format(3.14159) }} {{ amount_due|money }} {{ 'x'|indent(4, true) }}")
     with in_business(business):
-        assert validate("Invoice {{ invoice_number }}", draft, None, key="invoice_sent") == []
-        assert preview("invoice_sent", None, draft).error is None
+        assert validate(Wording("Invoice {{ invoice_number }}", draft), key="invoice_sent") == []
+        assert preview("invoice_sent", Wording("", draft)).error is None
 
 
 @pytest.mark.parametrize("template", [HUGE_FILTER, SIX_NESTED_LOOPS])
