@@ -7,8 +7,10 @@
 - ``memory``: in-process only; tests call the task functions directly.
 
 Tasks: ``deliver_message(id)``, queued once an outbox row is committed; ``deliver_due``, the outbox sweep,
-every minute; and the jobs plugins declare in their ``register_periodic_tasks(schedule)`` hook. Each task
-runs in an app context of its own. The worker is :func:`run_worker` (``flask suprata worker``).
+every minute; ``run_processor_task(id)``, queued once a task for a payment processor is committed (close a
+checkout page, refund money paid twice), and ``processor_tasks_due``, its sweep, every minute; and the jobs
+plugins declare in their ``register_periodic_tasks(schedule)`` hook. Each task runs in an app context of its
+own. The worker is :func:`run_worker` (``flask suprata worker``).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from core.background.schedule import PeriodicJob, collect_schedules
 from core.config import ConfigurationError
 from core.extensions import db
 from core.models import PluginState
+from core.money.payments.task_runner import run_due_tasks, run_task
 from core.notifications.outbox import deliver_due, deliver_one
 from core.tenancy import business_context
 
@@ -59,6 +62,12 @@ def sweep_outbox() -> None:
         pass
 
 
+def sweep_processor_tasks() -> None:
+    """Carry out every due processor task, in batches."""
+    while run_due_tasks(SWEEP_BATCH) == SWEEP_BATCH:
+        pass
+
+
 def _in_app_context(app: Flask, fn: Callable, *bound) -> Callable:
     """A task body that runs in a fresh app context (and so its own database session) on any thread."""
 
@@ -76,6 +85,8 @@ class TaskQueue:
         self.huey = huey
         self.deliver_message = huey.task(name="deliver_message")(_in_app_context(app, deliver_one))
         huey.periodic_task(crontab(), name="deliver_due")(_in_app_context(app, sweep_outbox))
+        self.run_processor_task = huey.task(name="run_processor_task")(_in_app_context(app, run_task))
+        huey.periodic_task(crontab(), name="processor_tasks_due")(_in_app_context(app, sweep_processor_tasks))
         for job in jobs:
             huey.periodic_task(job.is_due, name=f"periodic:{job.task_name}")(
                 _in_app_context(app, run_periodic_job, job)
@@ -86,11 +97,18 @@ class TaskQueue:
 
         Never raises: when the queue cannot be reached the message stays pending and the sweep delivers it.
         """
-        try:
-            self.deliver_message(message_id)
-        except Exception:
-            log.warning("could not queue outbox message %s; the periodic sweep will deliver it", message_id,
-                        exc_info=True)
+        _enqueue(self.deliver_message, message_id, "outbox message")
+
+    def run_processor_task_soon(self, task_id: int) -> None:
+        """Ask a worker to carry out a processor task now; never raises (the sweep runs what this misses)."""
+        _enqueue(self.run_processor_task, task_id, "processor task")
+
+
+def _enqueue(task, row_id: int, what: str) -> None:
+    try:
+        task(row_id)
+    except Exception:
+        log.warning("could not queue %s %s; the periodic sweep will take it", what, row_id, exc_info=True)
 
 
 def make_huey(url: str) -> Huey:

@@ -354,6 +354,11 @@ class SettingsForm(FlaskForm):
         choices={"reject": "Reject it", "queue": "Queue it for staff approval"},
     )
     verify_public_tickets = BooleanField("Public help requests must confirm their email first")
+    duplicate_payments = SelectField(
+        "Money paid twice for one invoice (or for a cancelled one)",
+        choices={"refund": "Refund it to the customer automatically", "hold": "Hold it for us to refund"},
+        description="Either way the billing inbox is told and the audit trail records it.",
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

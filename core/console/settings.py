@@ -14,6 +14,7 @@ from core.models import Business
 from core.tenancy.state import business_cache, current_business
 
 POLICY_FIELDS = (
+    "duplicate_payments",
     "invite_after_payment",
     "self_registration",
     "unknown_signup_policy",

@@ -145,6 +145,31 @@ The customer has no email address on file: contact them.
                 "customer_told": True},
     )
     register_default(
+        "payment_unapplied_staff",
+        description="To the business's billing inbox when money arrived that could not be applied to its "
+                    "invoice (most often: paid twice), and what happens to it. Variables: invoice_number, "
+                    "customer_name, amount, currency, problem, handling (refunding, held or refund_failed), "
+                    "error (or none), invoice_url.",
+        subject="{% if handling == 'refunding' %}Refunding{% else %}To refund{% endif %}: "
+                "{{ amount|money }} from {{ customer_name }} (invoice {{ invoice_number }})",
+        text="""A payment of {{ amount|money }} from {{ customer_name }} {{ problem }} {{ invoice_number }}.
+
+{% if handling == "refunding" -%}
+It is being refunded to the customer automatically; nothing is kept.
+{%- elif handling == "refund_failed" -%}
+It could not be refunded automatically ({{ error }}). Refund it from the invoice page.
+{%- else -%}
+It is held for you: refund it from the invoice page.
+{%- endif %}
+
+{{ invoice_url }}
+""",
+        sample={"invoice_number": "INV-0042", "customer_name": "Jordan Rivera", "amount": 24500,
+                "currency": "USD", "problem": "arrived for an invoice that was already paid",
+                "handling": "refunding", "error": None,
+                "invoice_url": "https://suprata.example.com/b/acme/console/invoices/42"},
+    )
+    register_default(
         "staff_password_changed",
         description="To a staff member whose console password changed. Variables: staff_name, changed_at.",
         subject="Your {{ business.name }} console password was changed",

@@ -25,9 +25,12 @@ import stripe
 from core.extensions import db
 from core.models import Customer, CustomerEmail, Invoice, InvoiceLine
 from core.money.invoicing import next_invoice_number, send_invoice
+from core.money.payments.saved_methods import save_payment_method
+from core.money.payments.types import Consent
+from core.money.payments.wording import save_card_wording
 from core.plugin_api import hookimpl
 from core.plugins.settings import save_settings, set_enabled
-from core.tenancy import business_context
+from core.tenancy import business_context, utcnow
 from core.testing.helpers import submit_form
 
 # Known to the local test server only.
@@ -130,6 +133,20 @@ def issue_invoice(app, business, *, email: str = "pat@example.com", customer_id:
         token = send_invoice(invoice)
         db.session.commit()
         return invoice.id, token
+
+
+def keep_card(app, business, stripe_api, customer_id: int, number: str = GOOD_CARD) -> int:
+    """A card the customer saved earlier, with consent, as Stripe and Suprata hold it; returns its row id."""
+    stripe_customer = stripe_api.v1.customers.create(params={"email": "pat@example.com"})
+    card = stripe_api.v1.payment_methods.create(params={
+        "type": "card", "card": {"number": number, "exp_month": 12, "exp_year": 2034, "cvc": "123"}})
+    stripe_api.v1.payment_methods.attach(card.id, params={"customer": stripe_customer.id})
+    consent = Consent(at=utcnow(), text=save_card_wording(business.name), ip="203.0.113.9", user_agent="x")
+    with app.app_context(), business_context(business.id):
+        method = save_payment_method(db.session.get(Customer, customer_id), "stripe", card.id, "visa",
+                                     number[-4:], 12, 2034, consent)
+        db.session.commit()
+        return method.id
 
 
 def pay_now(client, business, token: str, fields: dict | None = None, **kwargs):

@@ -37,6 +37,7 @@ def _valid(**fields) -> dict:
         "invoice_prefix": "AC-",
         "unknown_signup_policy": "queue",
         "self_registration": "y",
+        "duplicate_payments": "hold",
         **fields,
     }
 
@@ -72,6 +73,7 @@ def test_settings_are_saved_and_used_at_once(app, db, acme, console):
     )
     assert saved.mail_from == "Acme Billing <billing@acme.test>"
     assert saved.policies == {
+        "duplicate_payments": "hold",
         "invite_after_payment": False,
         "self_registration": True,
         "unknown_signup_policy": "queue",
@@ -112,6 +114,7 @@ def test_emails_carry_the_sender_and_reply_address_set_here(app, acme, console, 
         ({"email": "office at acme"}, "Enter a valid email."),
         ({"theme": "no-such-theme"}, "Not a valid choice."),
         ({"unknown_signup_policy": "allow"}, "Not a valid choice."),
+        ({"duplicate_payments": "keep"}, "Not a valid choice."),
     ],
 )
 def test_invalid_settings_are_shown_on_the_form(app, db, acme, console, fields, message):

@@ -17,7 +17,7 @@ from core.notifications.templates import (
 from core.plugin_api import register_template
 
 CORE_KEYS = ["invoice_sent", "payment_receipt", "portal_invitation", "payment_failed", "payment_failed_staff",
-             "staff_password_changed", "staff_invitation", "staff_password_reset"]
+             "payment_unapplied_staff", "staff_password_changed", "staff_invitation", "staff_password_reset"]
 
 
 def save_template(db, key, *, subject=None, text, html=None) -> None:
