@@ -108,7 +108,7 @@ def _enqueue(task, row_id: int, what: str) -> None:
     try:
         task(row_id)
     except Exception:
-        log.warning("could not queue %s %s; the periodic sweep will take it", what, row_id, exc_info=True)
+        log.warning("could not queue %s %s; the periodic sweep will deliver it", what, row_id, exc_info=True)
 
 
 def make_huey(url: str) -> Huey:
