@@ -6,11 +6,13 @@
 - ``redis://host:port/db``: for web and worker processes on several hosts;
 - ``memory``: in-process only; tests call the task functions directly.
 
-Tasks: ``deliver_message(id)``, queued once an outbox row is committed; ``deliver_due``, the outbox sweep,
-every minute; ``run_processor_task(id)``, queued once a task for a payment processor is committed (close a
-checkout page, refund money paid twice), and ``processor_tasks_due``, its sweep, every minute; and the jobs
-plugins declare in their ``register_periodic_tasks(schedule)`` hook. Each task runs in an app context of its
-own. The worker is :func:`run_worker` (``flask suprata worker``).
+Tasks: ``deliver_message(id)``, queued once an outbox row is committed; ``run_task(id)``, queued once a
+background task's row is committed (:mod:`core.background.tasks`); ``run_processor_task(id)``, queued once a
+payment processor's task is committed (close a checkout page, refund money paid twice:
+:mod:`core.money.payments.tasks`); ``deliver_due``, ``run_due_tasks`` and ``processor_tasks_due``, the
+sweeps of those tables, every minute; and the jobs plugins declare in their
+``register_periodic_tasks(schedule)`` hook. Each task runs in an app context of its own. The worker is
+:func:`run_worker` (``flask suprata worker``).
 """
 
 from __future__ import annotations
@@ -23,11 +25,12 @@ from flask import Flask, current_app
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
 from sqlalchemy import select
 
+from core.background import tasks
 from core.background.schedule import PeriodicJob, collect_schedules
 from core.config import ConfigurationError
 from core.extensions import db
 from core.models import PluginState
-from core.money.payments.task_runner import run_due_tasks, run_task
+from core.money.payments.task_runner import run_due_processor_tasks, run_processor_task
 from core.notifications.outbox import deliver_due, deliver_one
 from core.tenancy import business_context
 
@@ -62,9 +65,15 @@ def sweep_outbox() -> None:
         pass
 
 
+def sweep_tasks() -> None:
+    """Run every due background task, in batches."""
+    while tasks.run_due(SWEEP_BATCH) == SWEEP_BATCH:
+        pass
+
+
 def sweep_processor_tasks() -> None:
-    """Carry out every due processor task, in batches."""
-    while run_due_tasks(SWEEP_BATCH) == SWEEP_BATCH:
+    """Carry out every due payment processor task, in batches."""
+    while run_due_processor_tasks(SWEEP_BATCH) == SWEEP_BATCH:
         pass
 
 
@@ -84,9 +93,13 @@ class TaskQueue:
     def __init__(self, app: Flask, huey: Huey, jobs: list[PeriodicJob]):
         self.huey = huey
         self.deliver_message = huey.task(name="deliver_message")(_in_app_context(app, deliver_one))
+        self.run_task = huey.task(name="run_task")(_in_app_context(app, tasks.run_one))
         huey.periodic_task(crontab(), name="deliver_due")(_in_app_context(app, sweep_outbox))
-        self.run_processor_task = huey.task(name="run_processor_task")(_in_app_context(app, run_task))
-        huey.periodic_task(crontab(), name="processor_tasks_due")(_in_app_context(app, sweep_processor_tasks))
+        huey.periodic_task(crontab(), name="run_due_tasks")(_in_app_context(app, sweep_tasks))
+        self.run_processor_task = huey.task(name="run_processor_task")(
+            _in_app_context(app, run_processor_task))
+        huey.periodic_task(crontab(), name="processor_tasks_due")(
+            _in_app_context(app, sweep_processor_tasks))
         for job in jobs:
             huey.periodic_task(job.is_due, name=f"periodic:{job.task_name}")(
                 _in_app_context(app, run_periodic_job, job)
@@ -97,18 +110,27 @@ class TaskQueue:
 
         Never raises: when the queue cannot be reached the message stays pending and the sweep delivers it.
         """
-        _enqueue(self.deliver_message, message_id, "outbox message")
+        try:
+            self.deliver_message(message_id)
+        except Exception:
+            log.warning("could not queue outbox message %s; the periodic sweep will deliver it", message_id,
+                        exc_info=True)
+
+    def run_task_soon(self, task_id: int) -> None:
+        """Ask a worker to run a queued background task now; never raises (the sweep runs it later)."""
+        try:
+            self.run_task(task_id)
+        except Exception:
+            log.warning("could not queue background task %s; the periodic sweep will run it", task_id,
+                        exc_info=True)
 
     def run_processor_task_soon(self, task_id: int) -> None:
-        """Ask a worker to carry out a processor task now; never raises (the sweep runs what this misses)."""
-        _enqueue(self.run_processor_task, task_id, "processor task")
-
-
-def _enqueue(task, row_id: int, what: str) -> None:
-    try:
-        task(row_id)
-    except Exception:
-        log.warning("could not queue %s %s; the periodic sweep will deliver it", what, row_id, exc_info=True)
+        """Ask a worker to carry out a payment processor task now; never raises (the sweep does it later)."""
+        try:
+            self.run_processor_task(task_id)
+        except Exception:
+            log.warning("could not queue processor task %s; the periodic sweep will run it", task_id,
+                        exc_info=True)
 
 
 def make_huey(url: str) -> Huey:
@@ -132,6 +154,8 @@ def make_huey(url: str) -> Huey:
 
 
 def init_app(app: Flask) -> None:
+    for name, value in tasks.DEFAULT_SETTINGS.items():
+        app.config.setdefault(name, value)
     state = app.extensions["suprata"]
     state.schedules = collect_schedules(state.plugins)
     state.queue = TaskQueue(app, make_huey(app.config["SUPRATA_QUEUE_URL"]), state.schedules)

@@ -1,6 +1,7 @@
 """Core data model. Every business-owned table mixes in :class:`core.tenancy.TenantScoped`."""
 
 from core.models.activity import ActivityEvent, AuditEntry
+from core.models.background import QueuedTask
 from core.models.business import Business
 from core.models.customer import Customer, CustomerEmail, CustomerPhone
 from core.models.identity import ActionToken, AuthSession, CustomerUser, StaffUser
@@ -34,6 +35,7 @@ __all__ = [
     "PluginError",
     "PluginState",
     "ProcessorTask",
+    "QueuedTask",
     "Refund",
     "Reservation",
     "SavedPaymentMethod",

@@ -49,6 +49,8 @@ class Payment(TenantScoped, db.Model):
 
     invoice: Mapped[Invoice] = relationship()
     refunds: Mapped[list["Refund"]] = relationship(back_populates="payment", order_by="Refund.id")
+    # The card it was paid with, when one was kept (shown as "Visa ending 4242").
+    saved_method: Mapped["SavedPaymentMethod | None"] = relationship()
 
     @property
     def source_label(self) -> str:
@@ -100,8 +102,8 @@ PROCESSOR_TASK_ACTIONS = ("close_checkout", "refund")
 class ProcessorTask(TenantScoped, db.Model):
     """Something a payment's processor must still do after a commit, kept until it is done: written in the
     transaction of the event that needs it, then carried out and retried by the worker
-    (:mod:`core.money.payments.tasks`). pending: to do (again at ``next_attempt_at``); done; failed: given
-    up after its last attempt, told to staff."""
+    (:mod:`core.money.payments.tasks`). pending: to do (again at ``next_attempt_at``); running: claimed by a
+    worker until ``lease_until``; done; failed: given up after its last attempt, told to staff."""
 
     __tablename__ = "processor_task"
     __table_args__ = (UniqueConstraint("payment_id", "action"),)
@@ -112,6 +114,7 @@ class ProcessorTask(TenantScoped, db.Model):
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

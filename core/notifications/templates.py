@@ -11,7 +11,8 @@ caller (for the outbox row): a message is never lost to a typo.
 
 Context values are flat JSON (numbers, strings, ``None``); every template also gets ``business`` (name,
 email, phone, address, url, logo_url, colours). Filters: ``money`` (integer minor units, in the message's
-``currency`` unless given), ``date`` and ``datetime`` (ISO strings or datetimes, in the business's time zone).
+``currency`` unless given), ``date`` and ``datetime`` (ISO strings or datetimes, in the business's time zone
+and written as its locale writes them, or with a strftime pattern given as the argument).
 """
 
 from __future__ import annotations
@@ -22,15 +23,16 @@ import inspect
 import logging
 import re
 import string
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import nh3
-from flask import render_template
+from flask import current_app, render_template
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, meta, nodes, pass_context
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from jinja2.visitor import NodeTransformer
@@ -44,6 +46,7 @@ from core.notifications.channels import RenderedMessage
 from core.tenancy import utcnow
 from core.tenancy.state import current_business
 from core.tenancy.urls import business_base_url, public_url_for
+from core.web.helpers import format_date, format_datetime
 
 log = logging.getLogger("suprata.notifications")
 
@@ -85,6 +88,8 @@ class TemplateDefault:
     access_link: AccessLink | None = None
     text_after: str = ""
     html_after: str | None = None
+    # The module that registered a plugin's template (its plugin's switch governs it); None for core's.
+    module: str | None = None
 
     @property
     def wording(self) -> Wording:
@@ -112,7 +117,7 @@ _defaults: dict[str, TemplateDefault] = {}
 def register_default(key: str, *, subject: str, text: str, html: str | None = None, description: str = "",
                      sample: dict | None = None, access_link: str | None = None,
                      access_label: str = "Open the link", text_after: str = "",
-                     html_after: str | None = None) -> None:
+                     html_after: str | None = None, module: str | None = None) -> None:
     """Declare the built-in template for ``key`` (registering a key again replaces it).
 
     ``html`` is the inside of the message only: it is placed in the theme's ``email/layout.html`` with the
@@ -124,10 +129,30 @@ def register_default(key: str, *, subject: str, text: str, html: str | None = No
     cannot read that variable, and core places the link itself, as a button labelled ``access_label`` and
     the address on a line of its own, between ``text`` (and ``html``) above it and ``text_after`` (and
     ``html_after``) below it. A business rewrites the text around it, never the link.
+
+    ``module`` is the module of the plugin the template belongs to (None for core's).
     """
-    link = AccessLink(access_link, access_label) if access_link else None
-    _defaults[key] = TemplateDefault(key, subject, text, html, description, dict(sample or {}), link,
-                                     text_after, html_after)
+    _defaults[key] = TemplateDefault(
+        key, subject, text, html, description, dict(sample or {}),
+        access_link=AccessLink(access_link, access_label) if access_link else None,
+        text_after=text_after, html_after=html_after, module=module)
+
+
+def register_template(key: str, *, subject: str, text: str, html: str | None = None, description: str = "",
+                      sample: dict | None = None, access_link: str | None = None,
+                      access_label: str = "Open the link", text_after: str = "",
+                      html_after: str | None = None) -> None:
+    """A plugin declares the default of a message it sends; businesses may rewrite it in the console.
+
+    Arguments as for :func:`register_default`, ``access_link`` included: a message that carries an
+    account-access link names its variable, and businesses then rewrite only the text around the link. The
+    template belongs to the plugin whose module calls this: the console lists it only for businesses that
+    have that plugin on.
+    """
+    # The caller's module names the plugin, as settings_of(__name__) does, without the plugin spelling it.
+    register_default(key, subject=subject, text=text, html=html, description=description, sample=sample,
+                     access_link=access_link, access_label=access_label, text_after=text_after,
+                     html_after=html_after, module=sys._getframe(1).f_globals.get("__name__"))
 
 
 def get_default(key: str) -> TemplateDefault:
@@ -138,8 +163,27 @@ def get_default(key: str) -> TemplateDefault:
 
 
 def all_defaults() -> list[TemplateDefault]:
-    """Every registered template, by key (what the console's template list shows)."""
+    """Every registered template, by key, whichever plugin registered it."""
     return [_defaults[key] for key in sorted(_defaults)]
+
+
+def defaults_for_business() -> list[TemplateDefault]:
+    """The templates the current business can edit: core's, and those of the plugins it has on."""
+    host = current_app.extensions["suprata"].plugins
+    return [default for default in all_defaults() if _offered(default, host)]
+
+
+def offered_to_business(key: str) -> bool:
+    """True when the current business can edit template ``key`` (see :func:`defaults_for_business`)."""
+    default = _defaults.get(key)
+    return default is not None and _offered(default, current_app.extensions["suprata"].plugins)
+
+
+def _offered(default: TemplateDefault, host) -> bool:
+    if default.module is None:
+        return True
+    owner = host.plugin_owning(default.module)
+    return owner is None or host.is_enabled(owner)
 
 
 def variables(key: str) -> list[str]:
@@ -402,18 +446,32 @@ def _money_filter(context, amount, currency: str | None = None) -> str:
     return format_money(amount, currency)
 
 
+def _as_aware(parsed):
+    # Our timestamps are UTC; one written without its offset is read as such.
+    if isinstance(parsed, datetime) and parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    return parsed
+
+
 @pass_context
-def _date_filter(context, value, fmt: str = "%b %-d, %Y") -> str:
-    parsed = _as_date_or_datetime(value)
+def _date_filter(context, value, fmt: str | None = None) -> str:
+    """A date as the business's locale writes it; ``fmt``, a strftime pattern, for a pattern of its own."""
+    parsed = _as_aware(_as_date_or_datetime(value))
     if parsed is None:
         return "" if value is None else str(value)
-    if isinstance(parsed, datetime) and parsed.tzinfo is not None:
+    if fmt is None:
+        return format_date(parsed)
+    if isinstance(parsed, datetime):
         parsed = parsed.astimezone(_business_zone(context))
     return parsed.strftime(fmt)
 
 
 @pass_context
-def _datetime_filter(context, value, fmt: str = "%b %-d, %Y at %-I:%M %p %Z") -> str:
+def _datetime_filter(context, value, fmt: str | None = None) -> str:
+    """A moment as the business's locale writes it, in its time zone; ``fmt`` as for ``date``."""
+    parsed = _as_aware(_as_date_or_datetime(value))
+    if fmt is None and isinstance(parsed, datetime):
+        return format_datetime(parsed)
     return _date_filter(context, value, fmt)
 
 

@@ -19,19 +19,13 @@ from core.models import (
 )
 from core.money.invoicing import void_invoice
 from core.money.payments.commands import charge_saved_method
-from core.money.payments.task_runner import run_due_tasks
+from core.money.payments.task_runner import run_due_processor_tasks
 from core.notifications.outbox import deliver_due
 from core.tenancy import utcnow
 from core.testing.helpers import create_staff, csrf_token_from, login_staff
-from core.testing.payments import (
-    deliver,
-    issue_invoice,
-    keep_card,
-    local_path,
-    pay_now,
-    pay_on_hosted_page,
-)
 from core.testing.postgres import free_port
+from core.testing.records import issue_invoice
+from plugins.payments_stripe.testing import deliver, keep_card, local_path, pay_now, pay_on_hosted_page
 
 AMOUNT = 20892  # the default invoice: $208.92
 
@@ -43,7 +37,7 @@ def session_of(hosted_url: str) -> str:
 def worker(app) -> None:
     """What the worker's sweep does: every due processor task, until none is left."""
     with app.app_context():
-        while run_due_tasks():
+        while run_due_processor_tasks():
             pass
 
 
@@ -353,7 +347,7 @@ def test_a_refund_that_keeps_failing_is_handed_to_staff(app, client, shop, strip
                                                        mailbox, monkeypatch):
     _, session_id = pay_while_staff_void(app, client, shop, in_business)
     deliver(client, shop, inbox.wait_for("checkout.session.completed", session_id))
-    monkeypatch.setattr("core.money.payments.task_runner.MAX_ATTEMPTS", 2)
+    monkeypatch.setitem(app.config, "SUPRATA_TASK_MAX_ATTEMPTS", 2)
 
     with stripe_unreachable(app):
         for _ in range(2):

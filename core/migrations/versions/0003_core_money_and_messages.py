@@ -1,7 +1,7 @@
 """one live checkout per invoice, processor tasks; outbox variables sealed; wording below access links
 
 Revision ID: 0003_core
-Revises: 0002_core
+Revises: 0005_core
 Create Date: 2026-12-08 00:00:00
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0003_core"
-down_revision = "0002_core"
+down_revision = "0005_core"
 branch_labels = None
 depends_on = None
 
@@ -28,22 +28,21 @@ def upgrade():
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("lease_until", sa.DateTime(timezone=True), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("done_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("business_id", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(["business_id"], ["business.id"], name=op.f("fk_processor_task_business_id_business"),
-                                ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(["payment_id"], ["payment.id"], name=op.f("fk_processor_task_payment_id_payment"),
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["business_id"], ["business.id"],
+                                name=op.f("fk_processor_task_business_id_business"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["payment_id"], ["payment.id"],
+                                name=op.f("fk_processor_task_payment_id_payment"), ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_processor_task")),
         sa.UniqueConstraint("payment_id", "action", name=op.f("uq_processor_task_payment_id_action")),
     )
     with op.batch_alter_table("processor_task") as batch_op:
-        batch_op.create_index(batch_op.f("ix_processor_task_business_id"), ["business_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_processor_task_next_attempt_at"), ["next_attempt_at"], unique=False)
-        batch_op.create_index(batch_op.f("ix_processor_task_payment_id"), ["payment_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_processor_task_status"), ["status"], unique=False)
+        for column in ("business_id", "next_attempt_at", "payment_id", "status"):
+            batch_op.create_index(batch_op.f(f"ix_processor_task_{column}"), [column], unique=False)
     with op.batch_alter_table("notification_template") as batch_op:
         batch_op.add_column(sa.Column("body_text_after", sa.Text(), nullable=True))
         batch_op.add_column(sa.Column("body_html_after", sa.Text(), nullable=True))

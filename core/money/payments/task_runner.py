@@ -1,22 +1,24 @@
 """Carrying out the processor tasks of :mod:`.tasks`: closing checkout pages, refunding money paid twice.
 
-The task queue runs a task right after the commit that wrote it (:func:`run_task`); the worker's sweep
-(:func:`run_due_tasks`, every minute) runs what that missed and what waits for a retry. A run first claims
-its task (a conditional update, as the outbox does), so two workers never run one at once. A task whose
-processor refuses or cannot be reached waits with exponential backoff; after its last attempt it fails and is
-told to staff (audit trail; for a refund, the billing inbox too). Pay Now closes the pages it replaces itself,
-in its request (:func:`close_checkout_now`), because it opens no new page before the old one is closed.
+The task queue runs a task right after the commit that wrote it (:func:`run_processor_task`); the worker's
+sweep (:func:`run_due_processor_tasks`, every minute) runs what that missed and what waits for a retry.
+Claims, leases and backoff are the outbox's (:mod:`core.background.leases`, with the ``SUPRATA_TASK_*``
+settings of background tasks), so two workers never run one task at once. A task whose processor refuses or
+cannot be reached waits; after its last attempt it fails and is told to staff (audit trail; for a refund, the
+billing inbox too). Pay Now closes the pages it replaces itself, in its request (:func:`close_checkout_now`),
+because it opens no new page before the old one is closed.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from core.activity import audit
+from core.background.leases import RetryPolicy, WorkTable, attempt_failed
 from core.database import lock_row
 from core.extensions import db
 from core.models import Invoice, Payment, ProcessorTask
@@ -26,44 +28,32 @@ from core.money.payments.ledger import record_checkout_expired, refunds_of
 from core.money.payments.processor import processor_named
 from core.money.payments.tasks import CLOSE_CHECKOUT, REFUND
 from core.money.payments.types import CAPTURED_STATUSES, PaymentError, ProcessorError
-from core.tenancy import business_context, utcnow
+from core.tenancy import utcnow
 
 log = logging.getLogger("suprata.payments")
 
-MAX_ATTEMPTS = 10
-RETRY_SECONDS = 30  # the first wait is twice this, then it doubles
-RETRY_MAX_SECONDS = 3600
-LEASE_SECONDS = 300
+TASKS = WorkTable(ProcessorTask, claimed="running")
 # A page asked for this long ago that still has no processor id was abandoned (the process opening it died
 # before it could record the id, so nobody was shown it): there is nothing to close.
 OPENING_ABANDONED = timedelta(minutes=5)
 AUTOMATIC_REFUND_REASON = "Paid twice: refunded automatically"
 
 
-def run_due_tasks(limit: int = 100) -> int:
-    """Claim and carry out up to ``limit`` due tasks of every business; returns how many were attempted."""
-    now = utcnow()
-    due = (
-        select(ProcessorTask.id)
-        .where(ProcessorTask.status == "pending", ProcessorTask.next_attempt_at <= now)
-        .order_by(ProcessorTask.next_attempt_at, ProcessorTask.id)
-        .limit(limit)
-        .execution_options(all_businesses=True)
-    )
-    claimed = [task_id for task_id in db.session.scalars(due).all() if _claim(task_id, now)]
-    db.session.commit()
-    for task_id in claimed:
-        _run_claimed(task_id)
-    return len(claimed)
+def _policy() -> RetryPolicy:
+    return RetryPolicy.from_config("SUPRATA_TASK")
 
 
-def run_task(task_id: int) -> bool:
+def run_due_processor_tasks(limit: int = 100, *, now: datetime | None = None) -> int:
+    """Claim and carry out up to ``limit`` due tasks of every business; returns how many were attempted.
+
+    ``now`` runs what is due at that moment instead (tests use it to let a backoff pass).
+    """
+    return TASKS.work_due(limit, _policy(), _carry_out, now)
+
+
+def run_processor_task(task_id: int) -> bool:
     """Carry out one task now if it is due and no other worker has it; True if an attempt was made."""
-    claimed = _claim(task_id, utcnow())
-    db.session.commit()
-    if claimed:
-        _run_claimed(task_id)
-    return claimed
+    return TASKS.work_one(task_id, _policy(), _carry_out)
 
 
 def close_checkout_now(payment: Payment) -> bool:
@@ -74,30 +64,6 @@ def close_checkout_now(payment: Payment) -> bool:
     task = db.session.scalar(select(ProcessorTask).where(ProcessorTask.payment_id == payment.id,
                                                          ProcessorTask.action == CLOSE_CHECKOUT))
     return task is not None and (task.status == "done" or _carry_out(task))
-
-
-def _claim(task_id: int, now) -> bool:
-    # Pushing the next attempt past a lease is the claim: a worker that dies mid-task is taken over after it.
-    result = db.session.execute(
-        update(ProcessorTask)
-        .where(ProcessorTask.id == task_id, ProcessorTask.status == "pending",
-               ProcessorTask.next_attempt_at <= now)
-        .values(next_attempt_at=now + timedelta(seconds=LEASE_SECONDS))
-        .execution_options(all_businesses=True, synchronize_session=False)
-    )
-    return result.rowcount == 1
-
-
-def _run_claimed(task_id: int) -> None:
-    business_id = db.session.scalar(
-        select(ProcessorTask.business_id)
-        .where(ProcessorTask.id == task_id)
-        .execution_options(all_businesses=True)
-    )
-    if business_id is None:  # deleted with its business since it was claimed
-        return
-    with business_context(business_id):
-        _carry_out(db.session.get(ProcessorTask, task_id))
 
 
 def _carry_out(task: ProcessorTask) -> bool:
@@ -113,7 +79,7 @@ def _carry_out(task: ProcessorTask) -> bool:
         db.session.commit()
         return False
     task = db.session.get(ProcessorTask, task_id)
-    task.status, task.done_at, task.last_error = "done", utcnow(), None
+    task.status, task.done_at, task.lease_until, task.last_error = "done", utcnow(), None, None
     db.session.commit()
     return True
 
@@ -147,15 +113,9 @@ ACTIONS: dict[str, Callable[[ProcessorTask], None]] = {CLOSE_CHECKOUT: _close_ch
 
 
 def _attempt_failed(task: ProcessorTask, error: str) -> None:
-    task.attempts += 1
-    task.last_error = error[:2000]
-    if task.attempts < MAX_ATTEMPTS:
-        wait = min(RETRY_SECONDS * 2 ** task.attempts, RETRY_MAX_SECONDS)
-        task.next_attempt_at = utcnow() + timedelta(seconds=wait)
-        log.info("processor task %s (%s): attempt %s failed, next in %ss: %s", task.id, task.action,
-                 task.attempts, wait, error)
+    if not attempt_failed(task, error, permanent=False, policy=_policy()):
+        log.info("processor task %s (%s): attempt %s failed: %s", task.id, task.action, task.attempts, error)
         return
-    task.status = "failed"
     payment = db.session.get(Payment, task.payment_id)
     invoice = db.session.get(Invoice, payment.invoice_id)
     log.warning("processor task %s (%s) for invoice %s failed for good: %s", task.id, task.action,
