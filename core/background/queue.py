@@ -110,27 +110,23 @@ class TaskQueue:
 
         Never raises: when the queue cannot be reached the message stays pending and the sweep delivers it.
         """
-        try:
-            self.deliver_message(message_id)
-        except Exception:
-            log.warning("could not queue outbox message %s; the periodic sweep will deliver it", message_id,
-                        exc_info=True)
+        _soon(self.deliver_message, message_id, "outbox message", "deliver")
 
     def run_task_soon(self, task_id: int) -> None:
         """Ask a worker to run a queued background task now; never raises (the sweep runs it later)."""
-        try:
-            self.run_task(task_id)
-        except Exception:
-            log.warning("could not queue background task %s; the periodic sweep will run it", task_id,
-                        exc_info=True)
+        _soon(self.run_task, task_id, "background task", "run")
 
     def run_processor_task_soon(self, task_id: int) -> None:
         """Ask a worker to carry out a payment processor task now; never raises (the sweep does it later)."""
-        try:
-            self.run_processor_task(task_id)
-        except Exception:
-            log.warning("could not queue processor task %s; the periodic sweep will run it", task_id,
-                        exc_info=True)
+        _soon(self.run_processor_task, task_id, "processor task", "run")
+
+
+def _soon(task, row_id: int, what: str, does: str) -> None:
+    # The row is committed already: a queue that cannot be reached only delays it until the next sweep.
+    try:
+        task(row_id)
+    except Exception:
+        log.warning("could not queue %s %s; the periodic sweep will %s it", what, row_id, does, exc_info=True)
 
 
 def make_huey(url: str) -> Huey:

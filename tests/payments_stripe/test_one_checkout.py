@@ -21,10 +21,10 @@ from core.money.invoicing import void_invoice
 from core.money.payments.commands import charge_saved_method
 from core.money.payments.task_runner import run_due_processor_tasks
 from core.notifications.outbox import deliver_due
-from core.tenancy import utcnow
+from core.tenancy import business_context, utcnow
 from core.testing.helpers import create_staff, csrf_token_from, login_staff
 from core.testing.postgres import free_port
-from core.testing.records import issue_invoice
+from core.testing.records import create_customer, issue_invoice
 from plugins.payments_stripe.testing import deliver, keep_card, local_path, pay_now, pay_on_hosted_page
 
 AMOUNT = 20892  # the default invoice: $208.92
@@ -132,43 +132,44 @@ def test_voiding_closes_the_open_page_through_the_task_queue(app, client, shop, 
         assert db.session.scalar(select(ProcessorTask.status)) == "done"
 
 
-def test_an_old_page_of_an_invoice_paid_another_way_takes_no_money(
-        app, client, shop, stripe_api, in_business):
-    first_id, _ = issue_invoice(app, shop)
-    with in_business(shop):
-        customer_id = db.session.get(Invoice, first_id).customer_id
+def invoice_of_a_customer_with_a_saved_card(app, shop, stripe_api):
+    """A $99.00 invoice of a customer who saved a card earlier: (invoice id, pay token, saved card id)."""
+    customer_id = create_customer(app, shop).id
     method_id = keep_card(app, shop, stripe_api, customer_id)
     invoice_id, token = issue_invoice(app, shop, customer_id=customer_id,
                                       lines=(("Annual service", "1", 9900, 0),))
+    return invoice_id, token, method_id
+
+
+def charge_on_the_phone(app, shop, invoice_id, method_id):
+    """Staff charge the customer's saved card for the invoice, as they do when the customer calls."""
+    with app.app_context(), business_context(shop.id):
+        invoice, card = db.session.get(Invoice, invoice_id), db.session.get(SavedPaymentMethod, method_id)
+        charge_saved_method(invoice, card)
+
+
+def test_an_old_page_of_an_invoice_paid_another_way_takes_no_money(
+        app, client, shop, stripe_api, in_business):
+    invoice_id, token, method_id = invoice_of_a_customer_with_a_saved_card(app, shop, stripe_api)
     old_page = pay_now(client, shop, token).headers["Location"]
 
-    with in_business(shop):  # the customer pays on the phone instead: staff charge the saved card
-        charge_saved_method(db.session.get(Invoice, invoice_id),
-                            db.session.get(SavedPaymentMethod, method_id))
+    charge_on_the_phone(app, shop, invoice_id, method_id)  # the customer pays by phone instead
     worker(app)
 
     assert pay_on_hosted_page(old_page).status_code == 410
     assert [charge.amount for charge in charged(stripe_api)] == [9900]
     with in_business(shop):
-        payments = db.session.scalars(select(Payment).where(Payment.invoice_id == invoice_id)
-                                      .order_by(Payment.id)).all()
+        payments = db.session.scalars(select(Payment).order_by(Payment.id)).all()
         assert [(p.source, p.status) for p in payments] == [("pay_link", "canceled"), ("staff", "succeeded")]
 
 
 def test_paid_on_the_page_and_on_the_phone_at_once_the_second_payment_goes_back(
         app, client, shop, stripe_api, in_business, mailbox):
-    first_id, _ = issue_invoice(app, shop)
-    with in_business(shop):
-        customer_id = db.session.get(Invoice, first_id).customer_id
-    method_id = keep_card(app, shop, stripe_api, customer_id)
-    invoice_id, token = issue_invoice(app, shop, customer_id=customer_id,
-                                      lines=(("Annual service", "1", 9900, 0),))
+    invoice_id, token, method_id = invoice_of_a_customer_with_a_saved_card(app, shop, stripe_api)
     page = pay_now(client, shop, token).headers["Location"]
     return_path = local_path(pay_on_hosted_page(page).headers["Location"])  # Stripe's news is on its way
 
-    with in_business(shop):  # meanwhile, on the phone
-        charge_saved_method(db.session.get(Invoice, invoice_id),
-                            db.session.get(SavedPaymentMethod, method_id))
+    charge_on_the_phone(app, shop, invoice_id, method_id)  # meanwhile
     worker(app)  # closing the page finds it paid
 
     assert sorted(charge.amount for charge in charged(stripe_api)) == [9900, 9900]
@@ -177,15 +178,14 @@ def test_paid_on_the_page_and_on_the_phone_at_once_the_second_payment_goes_back(
     with in_business(shop):
         invoice = db.session.get(Invoice, invoice_id)
         assert (invoice.status, invoice.amount_paid) == ("paid", 9900)
-        payments = db.session.scalars(select(Payment).where(Payment.invoice_id == invoice_id)
-                                      .order_by(Payment.id)).all()
+        payments = db.session.scalars(select(Payment).order_by(Payment.id)).all()
         assert [(p.source, p.status, p.amount_refunded) for p in payments] == [
             ("pay_link", "unapplied", 9900), ("staff", "succeeded", 0)]
         assert payments[0].details["problem"] == "invoice_already_paid"
         assert payments[0].processor_ref == refunds[0].payment_intent
     assert "we are refunding this payment to your card" in client.get(return_path).get_data(as_text=True)
     [email] = billing_email(app, mailbox)
-    assert "arrived for an invoice that was already paid INV-0002" in mailbox.text_of(email)
+    assert "arrived for an invoice that was already paid INV-0001" in mailbox.text_of(email)
 
 
 def test_paid_in_one_tab_then_pay_now_in_another_says_it_is_paid(app, client, shop, stripe_api, in_business):
