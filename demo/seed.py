@@ -143,9 +143,9 @@ class DemoBusiness:
     agreements: tuple[DemoAgreement, ...]
     reservations: tuple[DemoReservation, ...]
     timeline: tuple[tuple[int, str, str, str], ...]  # (customer, surface, kind, summary)
-    # Portal sign-ups with an address not on file: "reject" them, or "queue" them for staff to approve.
-    unknown_signup_policy: str = "reject"
-    # (name, email, phone, note) of someone waiting in the approval queue, for a business that queues.
+    policies: tuple[tuple[str, object], ...] = ()  # what the business changed from the defaults
+    # (name, email, phone, note) of someone waiting in the portal's approval queue (a business that queues
+    # sign-ups with addresses not on file: policy unknown_signup_policy = "queue").
     applicant: tuple[str, str, str, str] | None = None
 
 
@@ -246,6 +246,9 @@ HARBOR = DemoBusiness(
     address="2200 Harbor Boulevard, San Pedro, CA 90731",
     invoice_prefix="HVAC-",
     tax_rate_bp=950,
+    # Harbor's office prefers to call a customer who paid twice before refunding, and approves portal
+    # sign-ups with addresses not on file itself.
+    policies=(("duplicate_payments", "hold"), ("unknown_signup_policy", "queue")),
     staff=("Sam Rivera", "sam@harbor.test", "demo-pass-harbor"),
     customers=(
         DemoCustomer("Emily Nguyen", None, "1450 West 7th Street, San Pedro, CA 90732",
@@ -316,7 +319,6 @@ HARBOR = DemoBusiness(
         (7, "portal", "appointment.requested", "Requested an appointment: furnace noise"),
         (3, "help", "ticket.submitted", "Asked how to add a unit to the building plan"),
     ),
-    unknown_signup_policy="queue",
     applicant=("Olivia Park", "olivia.park@example.test", "+1 310 555 0199",
                "New tenant at Harborview Apartments, unit 4B; the lease is in my name since last month."),
 )
@@ -402,13 +404,14 @@ def create_demo_business(demo: DemoBusiness) -> Business:
         accent_color=demo.accent_color, timezone=demo.timezone, currency="USD", email=demo.email,
         phone=demo.phone, address=demo.address, billing_email=demo.email, reply_to=demo.email,
         mail_from=f"{demo.name} <{demo.email}>", invoice_prefix=demo.invoice_prefix,
-        policies={"unknown_signup_policy": demo.unknown_signup_policy},
+        policies=dict(demo.policies),
     )
 
 
 def portal_note(demo: DemoBusiness) -> str:
     """Where to try the portal: its login, and what signing up with an unknown address does here."""
-    unknown = ("waits in the console's Portal sign-ups queue" if demo.unknown_signup_policy == "queue"
+    queues = dict(demo.policies).get("unknown_signup_policy") == "queue"
+    unknown = ("waits in the console's Portal sign-ups queue" if queues
                else "is turned away (the business rejects unknown addresses)")
     note = (f"portal: log in at {public_url_for('account.login')}; sign up there with another customer's "
             f"address on file (e.g. {demo.customers[1].emails[0][0]}), or an unknown one, which {unknown}")

@@ -4,23 +4,25 @@ from core.plugin_api import register_template
 
 register_template(
     "portal_signup_confirm",
-    description="To someone signing up for the portal: the link that proves the address. "
-                "Variables: confirm_url.",
+    description="To someone signing up for the portal: the link that proves the address, placed by Suprata. "
+                "No variables.",
     subject="Confirm your email address for {{ business.name }}",
     text="""Hello,
 
 Someone (we hope you) asked to create a {{ business.name }} account with this email address. Confirm it
-and choose your password here (the link works once, for one day):
-{{ confirm_url }}
-
-If you did not ask for this, ignore this email: nothing happens without the link.
+to continue:
+""",
+    text_after="""The link works once, for one day. If you did not ask for this, ignore this email: nothing
+happens without the link.
 """,
     html="""<p>Hello,</p>
 <p>Someone (we hope you) asked to create a {{ business.name }} account with this email address.</p>
-<p><a href="{{ confirm_url }}" class="button">Confirm and continue</a></p>
-<p>The link works once, for one day. If you did not ask for this, ignore this email: nothing happens
-without the link.</p>
 """,
+    html_after="""<p>The link works once, for one day. If you did not ask for this, ignore this email:
+nothing happens without the link.</p>
+""",
+    access_link="confirm_url",
+    access_label="Confirm and continue",
     sample={"confirm_url": "https://suprata.example.com/b/acme/portal/signup/sample-token"},
 )
 register_template(
@@ -37,23 +39,25 @@ account. We don't have that address on file, so it waits for you to link it to a
 )
 register_template(
     "portal_application_approved",
-    description="To an approved applicant: the link to choose a password. "
-                "Variables: customer_name, invite_url, expires_at.",
+    description="To an approved applicant: the link to choose a password, placed by Suprata. "
+                "Variables: customer_name, expires_at.",
     subject="Your {{ business.name }} account is ready",
     text="""Hello {{ customer_name }},
 
-Good news: your {{ business.name }} account is approved. Choose your password here (the link works once,
-until {{ expires_at|date }}):
-{{ invite_url }}
+Good news: your {{ business.name }} account is approved. Choose your password here:
+""",
+    text_after="""The link works once, until {{ expires_at|date }}.
 
 {{ business.name }}
 """,
     html="""<p>Hello {{ customer_name }},</p>
 <p>Good news: your {{ business.name }} account is approved.</p>
-<p><a href="{{ invite_url }}" class="button">Choose your password</a></p>
-<p>The link works once, until {{ expires_at|date }}.</p>
+""",
+    html_after="""<p>The link works once, until {{ expires_at|date }}.</p>
 <p>{{ business.name }}</p>
 """,
+    access_link="invite_url",
+    access_label="Choose your password",
     sample={"customer_name": "Jordan Rivera", "invite_url": "https://portal.example.com/invite/sample-token",
             "expires_at": "2026-07-16T15:04:00+00:00"},
 )
