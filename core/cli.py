@@ -21,6 +21,8 @@ from core import doctor
 from core.background.queue import run_worker
 from core.extensions import db, migrate
 from core.identity.passwords import hash_password, password_problem
+from core.identity.roles import DEFAULT_ROLE, ROLES
+from core.identity.staff import StaffRuleError, add_staff_member
 from core.migrations import add_plugin_branches
 from core.models import Business, StaffUser
 from core.tenancy import business_context, businesses
@@ -113,8 +115,11 @@ def create_business(
 @click.option("--business", "slug", required=True, help="Slug of the business.")
 @click.option("--email", required=True)
 @click.option("--name", required=True)
+@click.option("--role", type=click.Choice(list(ROLES)), default=None,
+              help=f"What they may do; the first staff member is the owner, later ones are {DEFAULT_ROLE} "
+                   "unless given another role.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
-def create_staff(slug: str, email: str, name: str, password_stdin: bool) -> None:
+def create_staff(slug: str, email: str, name: str, role: str | None, password_stdin: bool) -> None:
     """Add a staff login to a business; the password is asked twice unless read from stdin."""
     business = business_by_slug(slug)
     email = email.strip().lower()
@@ -125,12 +130,17 @@ def create_staff(slug: str, email: str, name: str, password_stdin: bool) -> None
             password = sys.stdin.readline().rstrip("\r\n")
         else:
             password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-        problem = password_problem(password)
+        problem = password_problem(password, user_inputs=(email, name, business.name))
         if problem:
             raise click.ClickException(problem)
-        db.session.add(StaffUser(email=email, name=name.strip(), password_hash=hash_password(password)))
+        try:
+            member = add_staff_member(email=email, name=name, password_hash=hash_password(password),
+                                      role=role)
+        except StaffRuleError as exc:
+            raise click.ClickException(str(exc)) from None
         db.session.commit()
-    click.echo(f"{name} can now log in to {business.name} as {email}.")
+        role_label = ROLES[member.role].label
+        click.echo(f"{name} can now log in to {business.name} as {email}, with the role {role_label}.")
 
 
 @suprata.command("worker")

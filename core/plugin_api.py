@@ -21,6 +21,7 @@ from flask import Blueprint
 from core.activity import record as record_activity
 from core.background.schedule import Schedule
 from core.extensions import csrf, db, limiter
+from core.identity.roles import requires_permission
 from core.models import (
     ActivityEvent,
     Customer,
@@ -103,6 +104,7 @@ __all__ = [
     "record_payment_failed",
     "record_refund",
     "register_template",
+    "requires_permission",
     "settings_of",
     "staff_blueprint",
     "to_major",

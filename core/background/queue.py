@@ -6,8 +6,9 @@
 - ``redis://host:port/db``: for web and worker processes on several hosts;
 - ``memory``: in-process only; tests call the task functions directly.
 
-Tasks: ``deliver_message(id)``, queued once an outbox row is committed; ``deliver_due``, the outbox sweep,
-every minute; and the jobs plugins declare in their ``register_periodic_tasks(schedule)`` hook. Each task
+Tasks: ``deliver_message(id)``, queued once an outbox row is committed; ``run_job(name, business, kwargs)``,
+the work requests hand over by name (:mod:`core.background.jobs`); ``deliver_due``, the outbox sweep, every
+minute; and the jobs plugins declare in their ``register_periodic_tasks(schedule)`` hook. Each task
 runs in an app context of its own. The worker is :func:`run_worker` (``flask suprata worker``).
 """
 
@@ -21,6 +22,7 @@ from flask import Flask, current_app
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
 from sqlalchemy import select
 
+from core.background.jobs import run_job
 from core.background.schedule import PeriodicJob, collect_schedules
 from core.config import ConfigurationError
 from core.extensions import db
@@ -75,6 +77,7 @@ class TaskQueue:
     def __init__(self, app: Flask, huey: Huey, jobs: list[PeriodicJob]):
         self.huey = huey
         self.deliver_message = huey.task(name="deliver_message")(_in_app_context(app, deliver_one))
+        self.run_job = huey.task(name="run_job")(_in_app_context(app, run_job))
         huey.periodic_task(crontab(), name="deliver_due")(_in_app_context(app, sweep_outbox))
         for job in jobs:
             huey.periodic_task(job.is_due, name=f"periodic:{job.task_name}")(

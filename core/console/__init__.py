@@ -7,6 +7,7 @@ from core.console import (  # noqa: F401
     customers,
     dashboard,
     invoices,
+    menu,
     notifications,
     payments,
     plugins,

@@ -9,6 +9,7 @@ from core.activity import audit
 from core.console.blueprint import bp
 from core.console.forms import TemplateForm
 from core.extensions import db
+from core.identity.roles import requires_permission
 from core.models import NotificationTemplate, OutboxMessage
 from core.notifications.outbox import OutboxStateError, retry
 from core.notifications.templates import (
@@ -26,6 +27,7 @@ OUTBOX_SHOWN = ("failed", "pending")
 
 
 @bp.get("/settings/notifications")
+@requires_permission("templates")
 def notification_templates():
     custom = {row.key: row for row in db.session.scalars(select(NotificationTemplate))}
     return render_template("console/notifications/templates.html", defaults=all_defaults(), custom=custom)
@@ -43,6 +45,7 @@ def _custom(key: str) -> NotificationTemplate | None:
 
 
 @bp.route("/settings/notifications/<key>", methods=["GET", "POST"])
+@requires_permission("templates")
 def edit_notification_template(key: str):
     """Edit one message; "Preview" renders the draft with sample values below the form, saving nothing."""
     default = _default_or_404(key)
@@ -96,6 +99,7 @@ def _save(
 
 
 @bp.post("/settings/notifications/<key>/reset")
+@requires_permission("templates")
 def reset_notification_template(key: str):
     _default_or_404(key)
     custom = _custom(key)
@@ -108,6 +112,7 @@ def reset_notification_template(key: str):
 
 
 @bp.get("/outbox")
+@requires_permission("templates")
 def outbox_page():
     page = db.paginate(
         select(OutboxMessage)
@@ -120,6 +125,7 @@ def outbox_page():
 
 
 @bp.post("/outbox/<int:message_id>/retry")
+@requires_permission("templates")
 def retry_notification(message_id: int):
     try:
         message = retry(message_id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
@@ -12,6 +12,7 @@ from core.activity import audit
 from core.console.blueprint import bp
 from core.console.forms import plugin_settings_form, setting_field_name
 from core.extensions import db
+from core.identity.roles import can, requires_permission
 from core.models import PluginError
 from core.plugins.settings import declared_settings, save_settings, set_enabled, settings_for
 from core.tenancy import utcnow
@@ -33,12 +34,18 @@ class PluginCard:
     errors_in_process: int
     recent_errors: list
     declared: list
+    locked: list = field(default_factory=list)  # secret settings the member may not change: (label, is set)
     form: object = None
     extra: object = None  # markup the plugin adds under its settings (render_plugin_settings)
 
 
 def _host():
     return current_app.extensions["suprata"].plugins
+
+
+def _editable(declared: list) -> list:
+    """The settings the member may change: secrets (API keys) are for owners only."""
+    return declared if can("plugin_keys") else [s for s in declared if s.kind != "secret"]
 
 
 def _loaded_or_404(name: str) -> str:
@@ -48,6 +55,7 @@ def _loaded_or_404(name: str) -> str:
 
 
 @bp.get("/plugins")
+@requires_permission("plugins")
 def plugins():
     return _page()
 
@@ -65,11 +73,12 @@ def _page(posted_for: str | None = None, posted_form=None):
     )
     cards = []
     for name in host.plugin_names():
-        declared = declared_settings(name)
+        declared = _editable(declared_settings(name))
+        values = settings_for(name)
         if name == posted_for:
             form = posted_form
         elif declared:
-            form = plugin_settings_form(name, declared, settings_for(name))
+            form = plugin_settings_form(name, declared, values)
         else:
             form = None
         cards.append(
@@ -87,6 +96,8 @@ def _page(posted_for: str | None = None, posted_form=None):
                     .limit(RECENT_ERRORS_SHOWN)
                 ).all(),
                 declared=declared,
+                locked=[(s.label, bool(values.get(s.name))) for s in declared_settings(name)
+                        if s not in declared],
                 form=form,
                 extra=(host.call_plugin(name, "render_plugin_settings", plugin_name=name)
                        if name in current_business().enabled_plugins else None),
@@ -97,6 +108,7 @@ def _page(posted_for: str | None = None, posted_form=None):
 
 
 @bp.post("/plugins/<name>/switch")
+@requires_permission("plugins")
 def switch_plugin(name: str):
     name = _loaded_or_404(name)
     enabled = request.form.get("enabled") == "on"
@@ -109,13 +121,15 @@ def switch_plugin(name: str):
 
 
 @bp.post("/plugins/<name>/settings")
+@requires_permission("plugins")
 def plugin_settings(name: str):
     name = _loaded_or_404(name)
-    declared = declared_settings(name)
+    declared = _editable(declared_settings(name))
     form = plugin_settings_form(name, declared, settings_for(name), formdata=request.form)
     if not form.validate_on_submit():
         return _page(posted_for=name, posted_form=form)
-    errors = save_settings(name, {s.name: form[setting_field_name(s.name)].data for s in declared})
+    errors = save_settings(name, {s.name: form[setting_field_name(s.name)].data for s in declared},
+                           only={s.name for s in declared})
     if errors:
         db.session.rollback()
         for setting_name, message in errors.items():

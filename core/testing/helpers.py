@@ -6,6 +6,7 @@ import re
 
 from core.extensions import db
 from core.identity.passwords import hash_password
+from core.identity.staff import add_staff_member
 from core.models import StaffUser
 from core.tenancy import business_context
 
@@ -27,10 +28,10 @@ def submit_form(client, form_url: str, data: dict, *, post_url: str | None = Non
 
 
 def create_staff(app, business, *, email: str = "dana@acme.test", password: str = "correct horse battery",
-                 name: str = "Dana Ortiz") -> StaffUser:
+                 name: str = "Dana Ortiz", role: str | None = None) -> StaffUser:
+    """A staff member with a password; the business's first is its owner, later ones get ``role``."""
     with app.app_context(), business_context(business.id):
-        user = StaffUser(email=email, name=name, password_hash=hash_password(password))
-        db.session.add(user)
+        user = add_staff_member(email=email, name=name, password_hash=hash_password(password), role=role)
         db.session.commit()
         db.session.refresh(user)  # loaded before detaching: the commit expired it
         db.session.expunge(user)
@@ -41,3 +42,19 @@ def login_staff(client, business, *, email: str = "dana@acme.test", password: st
     """Log in through the console's real login form; returns the response of the POST."""
     url = f"/b/{business.slug}/console/login"
     return submit_form(client, url, {"email": email, "password": password})
+
+
+def run_queued_jobs(app) -> int:
+    """Run the jobs requests handed to the worker (``core.background.jobs``) on the in-memory queue, as a
+    worker would; other queued tasks stay queued. Returns how many ran."""
+    huey = app.extensions["suprata"].queue.huey
+    ran, others = 0, []
+    while (task := huey.dequeue()) is not None:
+        if task.name == "run_job":
+            huey.execute(task)
+            ran += 1
+        else:
+            others.append(task)
+    for task in others:
+        huey.enqueue(task)
+    return ran

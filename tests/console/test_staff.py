@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from core.models import ActionToken, AuditEntry, OutboxMessage, StaffUser
 from core.notifications.outbox import deliver_due
 from core.tenancy import business_context, utcnow
-from core.testing.helpers import create_staff, csrf_token_from, login_staff, submit_form
+from core.testing.helpers import create_staff, csrf_token_from, login_staff, run_queued_jobs, submit_form
 
 STAFF = "/b/acme/console/staff"
 FORGOT = "/b/acme/console/forgot-password"
@@ -18,6 +18,8 @@ NEW_PASSWORD = "a fresh passphrase"
 
 
 def _messages(app, db, business, template_key: str) -> list[OutboxMessage]:
+    """The outbox's messages of one template, once the worker has run the jobs requests left for it."""
+    run_queued_jobs(app)
     with app.app_context(), business_context(business.id):
         return db.session.scalars(
             select(OutboxMessage).where(OutboxMessage.template_key == template_key).order_by(OutboxMessage.id)
