@@ -6,6 +6,7 @@ import re
 
 from core.extensions import db
 from core.identity.passwords import hash_password
+from core.identity.roles import declared_permission
 from core.identity.staff import add_staff_member
 from core.models import StaffUser
 from core.tenancy import business_context
@@ -58,3 +59,18 @@ def run_queued_jobs(app) -> int:
     for task in others:
         huey.enqueue(task)
     return ran
+
+
+def staff_routes_without_a_role_decision(app) -> list[str]:
+    """Every staff-realm route (core's and every plugin's) that neither declares a permission nor is open to
+    visitors (``login_exempt``): each is a route no role decision was made for. A plugin's tests call this
+    with an app that loads the plugin and assert the list is empty."""
+    realms = app.extensions["suprata"].blueprint_realms
+    undecided = []
+    for rule in app.url_map.iter_rules():
+        if realms.get(rule.endpoint.rpartition(".")[0]) != "staff":
+            continue
+        view = app.view_functions[rule.endpoint]
+        if not getattr(view, "login_exempt", False) and declared_permission(app, rule.endpoint) is None:
+            undecided.append(f"{rule.endpoint} ({rule.rule})")
+    return sorted(undecided)
