@@ -26,6 +26,9 @@ from core.identity.staff import StaffRuleError, add_staff_member
 from core.migrations import add_plugin_branches
 from core.models import Business, StaffUser
 from core.tenancy import business_context, businesses
+from core.tenancy.hosts import HostError
+from core.tenancy.state import business_cache
+from core.tenancy.urls import business_base_url
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 
@@ -88,10 +91,13 @@ def init_db() -> None:
 @click.option("--currency", default="USD", show_default=True, help="ISO 4217 code.")
 @click.option("--email", help="Contact address shown on customer pages.")
 @click.option("--plugin", "plugins", multiple=True, help="Switch this plugin on (repeatable).")
+@click.option("--host", "hosts", multiple=True,
+              help="A host name customers use for it, e.g. pay.acme.com (repeatable; the first is in links).")
 def create_business(
-    slug: str, name: str, timezone: str, currency: str, email: str | None, plugins: tuple[str, ...]
+    slug: str, name: str, timezone: str, currency: str, email: str | None, plugins: tuple[str, ...],
+    hosts: tuple[str, ...],
 ) -> None:
-    """Add a business reachable at /b/SLUG/."""
+    """Add a business, served on its host names (and at /b/SLUG/ in development)."""
     if not SLUG.match(slug):
         raise click.ClickException("The slug may hold lower-case letters, digits and dashes (at most 64).")
     if timezone not in zoneinfo.available_timezones():
@@ -106,9 +112,16 @@ def create_business(
         )
     if db.session.scalar(select(Business.id).where(Business.slug == slug)):
         raise click.ClickException(f"A business with the slug {slug!r} exists already.")
-    businesses.create_business(slug, plugins=plugins, name=name, timezone=timezone, currency=currency.upper(),
-                               email=email)
-    click.echo(f"Created {name} ({slug}).")
+    try:
+        business = businesses.create_business(slug, plugins=plugins, hosts=hosts, name=name,
+                                              timezone=timezone, currency=currency.upper(), email=email)
+    except HostError as exc:
+        raise click.ClickException(str(exc)) from None
+    with business_context(business.id):
+        address = business_base_url(business_cache().by_id(business.id))
+    click.echo(f"Created {name} ({slug}) at {address}/.")
+    click.echo(f"Next: suprata create-staff --business {slug} --email EMAIL --name NAME "
+               "(the first staff member is the business's owner).")
 
 
 @suprata.command("create-staff")

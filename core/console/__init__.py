@@ -2,6 +2,7 @@
 
 # Importing the modules attaches their routes to the blueprint.
 from core.console import (  # noqa: F401
+    addresses,
     audit,
     auth,
     customers,

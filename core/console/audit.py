@@ -40,6 +40,7 @@ ACTION_LABELS = {
     "customer.created": "Customer added",
     "customer.updated": "Customer changed",
     "business.settings_changed": "Settings changed",
+    "business.hosts_changed": "Web addresses changed",
     "plugin.enabled": "Plugin turned on",
     "plugin.disabled": "Plugin turned off",
     "plugin.settings_changed": "Plugin settings changed",

@@ -320,6 +320,15 @@ def sniff_image(data: bytes) -> str | None:
     return None
 
 
+class HostsForm(FlaskForm):
+    hosts = TextAreaField(
+        "Host names, one a line",
+        validators=[Length(max=6000)],
+        description="The first is the one in every link the business sends out (invoices, password links). "
+                    "Point each name's DNS at this installation first.",
+    )
+
+
 class SettingsForm(FlaskForm):
     name = StringField("Business name", validators=[DataRequired(), Length(max=200)])
     email = EmailField("Contact email", validators=[Optional(), Length(max=255), VALID_EMAIL])

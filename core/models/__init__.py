@@ -1,7 +1,7 @@
 """Core data model. Every business-owned table mixes in :class:`core.tenancy.TenantScoped`."""
 
 from core.models.activity import ActivityEvent, AuditEntry
-from core.models.business import Business
+from core.models.business import Business, BusinessHost
 from core.models.customer import Customer, CustomerEmail, CustomerPhone
 from core.models.identity import ActionToken, AuthSession, CustomerUser, StaffUser
 from core.models.invoice import INVOICE_KINDS, Invoice, InvoiceLine, InvoiceView, PayLink
@@ -19,6 +19,7 @@ __all__ = [
     "AuditEntry",
     "AuthSession",
     "Business",
+    "BusinessHost",
     "Customer",
     "CustomerEmail",
     "CustomerPhone",

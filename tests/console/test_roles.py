@@ -31,7 +31,8 @@ EMAILS = {"owner": "dana@acme.test", "admin": "ada@acme.test", "billing": "bill@
 @pytest.fixture
 def acme(app, make_business):
     """Acme with every loaded plugin on, so the walk reaches plugins' pages too."""
-    return make_business("acme", name="Acme Plumbing", plugins=app.extensions["suprata"].plugins.plugin_names())
+    plugins = app.extensions["suprata"].plugins.plugin_names()
+    return make_business("acme", name="Acme Plumbing", plugins=plugins)
 
 
 @pytest.fixture
