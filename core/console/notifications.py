@@ -20,6 +20,7 @@ from core.notifications.templates import (
     validate,
     variables,
 )
+from core.web.headers import allow_inline_styles
 
 PER_PAGE = 25
 # What staff must act on: given up (failed), or still waiting for a delivery attempt (pending).
@@ -59,6 +60,8 @@ def edit_notification_template(key: str):
         subject, text, html = form.subject.data or None, form.text.data, form.html.data or None
         if form.preview.data:
             rendered = preview(key, subject, text, html)
+            if rendered.html:
+                allow_inline_styles()  # the email's own markup, shown in a sandboxed frame
         else:
             problems = validate(subject, text, html, key=key)
             if not problems:
