@@ -17,8 +17,9 @@ MIN_LENGTH = 8
 MAX_LENGTH = 1024  # long passphrases are welcome; the bound only stops absurd request bodies
 # zxcvbn's scores 0 and 1 mean fewer than a million guesses: a common password or close to one.
 MIN_GUESS_SCORE = 2
-# zxcvbn's time grows fast with length; the first 100 characters decide whether a password is guessable.
-GUESS_CHECKED_LENGTH = 100
+# zxcvbn takes at most 72 characters (its time grows fast with length); they decide whether a password
+# is guessable, and a longer one is a passphrase.
+GUESS_CHECKED_LENGTH = 72
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 # Verified against when no such user exists, so a login takes as long for unknown emails as for known ones.
@@ -39,7 +40,9 @@ def password_problem(password: str, user_inputs: Iterable[str | None] = ()) -> s
     if estimate["score"] >= MIN_GUESS_SCORE:
         return None
     feedback = estimate["feedback"]
-    why = feedback["warning"] or "It is close to passwords that people pick often."
+    own_words = any(match.get("dictionary_name") == "user_inputs" for match in estimate["sequence"])
+    why = feedback["warning"] or ("It is built from your name, email or business name." if own_words
+                                  else "It is close to passwords that people pick often.")
     advice = " ".join(feedback["suggestions"][:1]) or "Try a phrase of four or more uncommon words."
     return f"This password is too easy to guess. {why} {advice}"
 
