@@ -54,6 +54,11 @@ class Business(db.Model):
     def policy(self, name: str):
         return (self.policies or {}).get(name, DEFAULT_POLICIES[name])
 
+    @property
+    def primary_host(self) -> str | None:
+        """The host name used in links (as on ``BusinessInfo``), or None."""
+        return self.hosts[0].name if self.hosts else None
+
 
 class BusinessHost(db.Model):
     """One host name a business is served on. Not tenant-scoped: a request is matched to its business by

@@ -2,7 +2,8 @@
 
 The blueprints come from ``customer_blueprint`` and ``staff_blueprint``, so core knows their login realm
 (a staff login never opens the customer page, and the other way round; each blueprint requires its login on
-every route, and the staff one a permission of the member's role) and which plugin owns them (they answer 404 for a business that switched the plugin off).
+every route, and the staff one a permission of the member's role) and which plugin owns them (they answer
+404 for a business that switched the plugin off).
 """
 
 from flask import render_template
