@@ -43,7 +43,8 @@ def verdict(returncode: int, stdout: str, stderr: str) -> tuple[int, str]:
         return 1, f"dependency audit failed: pip-audit exited with {returncode}:\n{stderr.strip()}"
     vulnerable = [d for d in dependencies if d.get("vulns")]
     if vulnerable:
-        lines = [f"  {d['name']} {d['version']}: {v['id']} {_fixes(v)}" for d in vulnerable for v in d["vulns"]]
+        lines = [f"  {d['name']} {d['version']}: {v['id']} {_fixes(v)}"
+                 for d in vulnerable for v in d["vulns"]]
         return 1, "dependency audit: known vulnerabilities found:\n" + "\n".join(lines)
     audited = [d for d in dependencies if "skip_reason" not in d]
     unanswered = sorted(d["name"] for d in dependencies if NOT_ANSWERED in d.get("skip_reason", ""))
