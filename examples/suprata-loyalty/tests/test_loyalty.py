@@ -13,7 +13,12 @@ from core.money.payments.ledger import record_payment_captured
 from core.plugin_api import PortalTab
 from core.plugins.settings import set_enabled
 from core.tenancy import business_context
-from core.testing.helpers import create_staff, login_staff, submit_form
+from core.testing.helpers import (
+    create_staff,
+    login_staff,
+    staff_routes_without_a_role_decision,
+    submit_form,
+)
 
 PLUGINS = "/b/acme/console/plugins"
 LOYALTY_SETTINGS = f"{PLUGINS}/loyalty/settings"
@@ -204,6 +209,15 @@ def test_render_console_menu_lead_staff_to_every_customers_balance(app, client, 
     page = client.get("/b/acme/console/loyalty/")
     assert page.status_code == 200
     assert "<tr><td>Ann Lee</td><td>42</td></tr>" in page.get_data(as_text=True)
+
+
+def test_every_staff_page_says_which_roles_may_open_it(app, client, acme, ann):
+    assert staff_routes_without_a_role_decision(app) == []
+    create_staff(app, acme)  # the first staff member: the owner
+    create_staff(app, acme, email="ada@acme.test", name="Ada", role="admin")
+    assert login_staff(client, acme, email="ada@acme.test").status_code == 302
+    assert client.get("/b/acme/console/loyalty/").status_code == 403  # balances are customer records
+    assert "Loyalty points</a>" not in client.get("/b/acme/console/").get_data(as_text=True)
 
 
 def test_the_console_page_needs_a_staff_login(client, acme, ann, sign_in):
