@@ -74,3 +74,9 @@ def staff_routes_without_a_role_decision(app) -> list[str]:
         if not getattr(view, "login_exempt", False) and declared_permission(app, rule.endpoint) is None:
             undecided.append(f"{rule.endpoint} ({rule.rule})")
     return sorted(undecided)
+
+
+def without_nonces(html: str) -> str:
+    """A page with its Content-Security-Policy nonces blanked: each response has its own, so two answers
+    meant to be the same are compared without them."""
+    return re.sub(r'nonce="[^"]*"', 'nonce=""', html)

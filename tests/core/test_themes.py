@@ -3,7 +3,7 @@ business through Jinja's template cache."""
 
 import pytest
 
-HARBOR_STYLE = '<style id="theme-harbor">'
+HARBOR_STYLE = '<style id="theme-harbor" nonce="'
 DEFAULT_FOOTER = '<footer class="site-footer">'
 
 
