@@ -27,6 +27,7 @@ from core.migrations import add_plugin_branches
 from core.models import Business, StaffUser
 from core.tenancy import business_context, businesses
 from core.tenancy.hosts import HostError
+from core.tenancy.locales import locale_choices
 from core.tenancy.state import business_cache
 from core.tenancy.urls import business_base_url
 
@@ -89,13 +90,15 @@ def init_db() -> None:
 @click.option("--name", required=True, help="Name shown to customers.")
 @click.option("--timezone", default="UTC", show_default=True, help="IANA time zone, e.g. America/Chicago.")
 @click.option("--currency", default="USD", show_default=True, help="ISO 4217 code.")
+@click.option("--locale", help="How money and dates are written, e.g. en_US or fr_CA "
+              "[default: from the time zone's country].")
 @click.option("--email", help="Contact address shown on customer pages.")
 @click.option("--plugin", "plugins", multiple=True, help="Switch this plugin on (repeatable).")
 @click.option("--host", "hosts", multiple=True,
               help="A host name customers use for it, e.g. pay.acme.com (repeatable; the first is in links).")
 def create_business(
-    slug: str, name: str, timezone: str, currency: str, email: str | None, plugins: tuple[str, ...],
-    hosts: tuple[str, ...],
+    slug: str, name: str, timezone: str, currency: str, locale: str | None, email: str | None,
+    plugins: tuple[str, ...], hosts: tuple[str, ...],
 ) -> None:
     """Add a business, served on its host names (and at /b/SLUG/ in development)."""
     if not SLUG.match(slug):
@@ -104,6 +107,9 @@ def create_business(
         raise click.ClickException(f"Unknown time zone {timezone!r}.")
     if not re.fullmatch(r"[A-Za-z]{3}", currency):
         raise click.ClickException("The currency is a three-letter ISO code, e.g. USD.")
+    if locale is not None and locale not in dict(locale_choices()):
+        raise click.ClickException(f"Unknown locale {locale!r}: use a language and a country where it is "
+                                   "official, e.g. en_US or fr_CA.")
     loaded = current_app.extensions["suprata"].plugins.plugin_names()
     unknown = sorted(set(plugins) - set(loaded))
     if unknown:
@@ -112,9 +118,11 @@ def create_business(
         )
     if db.session.scalar(select(Business.id).where(Business.slug == slug)):
         raise click.ClickException(f"A business with the slug {slug!r} exists already.")
+    fields = {"locale": locale} if locale else {}
     try:
         business = businesses.create_business(slug, plugins=plugins, hosts=hosts, name=name,
-                                              timezone=timezone, currency=currency.upper(), email=email)
+                                              timezone=timezone, currency=currency.upper(), email=email,
+                                              **fields)
     except HostError as exc:
         raise click.ClickException(str(exc)) from None
     with business_context(business.id):

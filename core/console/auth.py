@@ -2,9 +2,9 @@
 
 A password link (an invitation or a reset) is a single-use, expiring action token sent by email. The
 "forgot" form answers the same, in the same time, whatever the address, so it tells nobody who works here:
-it only queues a job, and the worker looks the address up. After too many failed logins for one email the
-login is locked (:mod:`core.identity.lockout`); the page says until when, the account holder is emailed,
-and a password set from an emailed link ends the lock.
+it only queues a background task, and the worker looks the address up. After too many failed logins for
+one email the login is locked (:mod:`core.identity.lockout`); the page says until when, the account holder
+is emailed, and a password set from an emailed link ends the lock.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from core.activity import audit
-from core.background.jobs import job, run_soon
+from core.background.tasks import background_task
 from core.console.blueprint import bp
 from core.console.forms import ForgotPasswordForm, LoginForm, PasswordChangeForm, SetPasswordForm
 from core.extensions import db, limiter
@@ -167,14 +167,12 @@ def forgot_password():
     form = ForgotPasswordForm()
     if not form.validate_on_submit():
         return render_template("console/forgot_password.html", form=form), 400 if form.is_submitted() else 200
-    run_soon(RESET_JOB, email=form.email.data.strip().lower())
+    send_reset_if_on_staff.enqueue(form.email.data.strip().lower())
+    db.session.commit()
     return render_template("console/forgot_password.html", form=None, sent_to=form.email.data.strip())
 
 
-RESET_JOB = "staff_password_reset"
-
-
-@job(RESET_JOB)
+@background_task
 def send_reset_if_on_staff(email: str) -> None:
     """In the worker: email a reset link if ``email`` belongs to an active staff member, else nothing."""
     user = db.session.scalar(select(StaffUser).where(func.lower(StaffUser.email) == email))

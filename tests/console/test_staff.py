@@ -7,6 +7,7 @@ import re
 import pytest
 from sqlalchemy import select, update
 
+from core.background.tasks import run_due
 from core.models import ActionToken, AuditEntry, OutboxMessage, StaffUser
 from core.notifications.outbox import deliver_due
 from core.tenancy import business_context, utcnow
@@ -14,7 +15,6 @@ from core.testing.helpers import (
     create_staff,
     csrf_token_from,
     login_staff,
-    run_queued_jobs,
     submit_form,
     without_nonces,
 )
@@ -25,8 +25,9 @@ NEW_PASSWORD = "a fresh passphrase"
 
 
 def _messages(app, db, business, template_key: str) -> list[OutboxMessage]:
-    """The outbox's messages of one template, once the worker has run the jobs requests left for it."""
-    run_queued_jobs(app)
+    """The outbox's messages of one template, once the worker has run the tasks requests left for it."""
+    with app.app_context():
+        run_due()
     with app.app_context(), business_context(business.id):
         return db.session.scalars(
             select(OutboxMessage).where(OutboxMessage.template_key == template_key).order_by(OutboxMessage.id)

@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 
 from core.notifications.outbox import deliver_due
-from core.testing.helpers import csrf_token_from, run_queued_jobs
+from core.testing.background import run_background_work
+from core.testing.helpers import csrf_token_from
 
 HOST = "https://pay.acme.test"
 
@@ -33,7 +34,7 @@ def test_a_business_made_on_the_command_line_is_served_by_its_host_and_its_reset
                           data={"csrf_token": csrf_token_from(page.get_data(as_text=True)),
                                 "email": "dana@acme.test"})
     assert answer.status_code == 200 and "on its way" in answer.get_data(as_text=True)
-    assert run_queued_jobs(production_app) == 1  # the worker looks the address up
+    assert run_background_work(production_app).tasks == 1  # the worker looks the address up
     with production_app.app_context():
         deliver_due()
 

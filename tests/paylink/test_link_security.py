@@ -10,7 +10,7 @@ from core.money.invoicing import issue_pay_link, revoke_pay_links
 from core.paylink.views import DEFAULT_VIEW_LIMIT
 from core.tenancy import utcnow
 from core.testing.helpers import without_nonces
-from core.testing.payments import issue_invoice
+from core.testing.records import issue_invoice
 
 
 def _mutations(token: str) -> list[str]:
