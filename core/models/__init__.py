@@ -7,7 +7,7 @@ from core.models.customer import Customer, CustomerEmail, CustomerPhone
 from core.models.identity import ActionToken, AuthSession, CustomerUser, StaffUser
 from core.models.invoice import INVOICE_KINDS, Invoice, InvoiceLine, InvoiceView, PayLink
 from core.models.notification import NotificationTemplate, OutboxMessage
-from core.models.payment import Payment, Refund, SavedPaymentMethod
+from core.models.payment import Payment, ProcessorTask, Refund, SavedPaymentMethod
 from core.models.plugin_state import PluginError, PluginState
 from core.models.work import Agreement, AppointmentRequest, Job, Reservation
 
@@ -35,6 +35,7 @@ __all__ = [
     "Payment",
     "PluginError",
     "PluginState",
+    "ProcessorTask",
     "QueuedTask",
     "Refund",
     "Reservation",

@@ -1,7 +1,7 @@
 """staff roles and host names: existing staff become owners; a business's host names get a table of their own
 
 Revision ID: 0004_core
-Revises: 0005_core
+Revises: 0003_core
 Create Date: 2027-01-10 00:00:00
 
 Before roles, every staff member could do everything; each becomes an owner, so nobody loses access, and an
@@ -15,7 +15,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0004_core"
-down_revision = "0005_core"
+down_revision = "0003_core"
 branch_labels = None
 depends_on = None
 
