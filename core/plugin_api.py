@@ -8,7 +8,7 @@ group whose module implements hooks from :mod:`core.plugins.hookspecs`::
 
     from core.plugin_api import hookimpl, PortalTab
 
-    API_VERSION = "2.1"
+    API_VERSION = "2.3"
 
     @hookimpl
     def render_portal_tab(customer, request):
@@ -34,6 +34,7 @@ from core.extensions import csrf, db, limiter
 from core.identity.forms import VALID_EMAIL, SetPasswordForm
 from core.identity.login import private
 from core.identity.login import safe_next as safe_next_path
+from core.identity.roles import requires_permission
 from core.identity.tokens import consume as consume_token
 from core.identity.tokens import issue as issue_token
 from core.identity.tokens import peek as peek_token
@@ -184,6 +185,7 @@ __all__ = [
     "saved_methods_of",
     "send_invitation",
     "send_password_reset",
+    "requires_permission",
     "settings_of",
     "sign_in",
     "staff_blueprint",

@@ -17,16 +17,16 @@ from core.account import logins
 from core.account.blueprint import bp
 from core.account.forms import ChangeEmailForm
 from core.extensions import db, limiter
-from core.identity import tokens
+from core.identity import lockout, tokens
 from core.identity.forms import ForgotPasswordForm, LoginForm, PasswordChangeForm, SetPasswordForm
 from core.identity.login import (
     FORGOT_LIMIT_PER_EMAIL,
     FORGOT_LIMIT_PER_IP,
     LOGIN_FAILED,
-    LOGIN_LIMIT_PER_EMAIL,
     LOGIN_LIMIT_PER_IP,
     authenticate,
     email_limit_key,
+    locked_message,
     next_url,
     private,
     replace_password,
@@ -36,6 +36,7 @@ from core.models import CustomerUser
 from core.notifications.outbox import enqueue
 from core.plugins.blueprints import login_exempt, open_to_unconfirmed
 from core.tenancy import utcnow
+from core.tenancy.state import current_business
 from core.web.helpers import hook_slot
 
 CHANGE_LIMIT = "5 per hour"  # new-address and re-sent confirmation emails, per address
@@ -52,7 +53,6 @@ def home_url() -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(LOGIN_LIMIT_PER_IP, methods=["POST"])
-@limiter.limit(LOGIN_LIMIT_PER_EMAIL, methods=["POST"], key_func=_email_key)
 @login_exempt
 def login():
     if current_user.is_authenticated:
@@ -60,8 +60,15 @@ def login():
     form = LoginForm()
     if not form.validate_on_submit():
         return render_template("account/login.html", form=form), 400 if form.is_submitted() else 200
+    # Too many failures for one email lock it, as for staff; a lock says nothing about who has a login.
+    until = lockout.locked_until("customer", form.email.data)
+    if until is not None:
+        return render_template("account/login.html", form=form, error=locked_message(until)), 429
     user = authenticate(CustomerUser, form.email.data, form.password.data)
     if user is None:
+        until = lockout.record_failure("customer", form.email.data)
+        if until is not None:
+            return render_template("account/login.html", form=form, error=locked_message(until)), 429
         return render_template("account/login.html", form=form, error=LOGIN_FAILED), 401
     logins.sign_in(user)
     return redirect(next_url(home_url()))
@@ -108,7 +115,7 @@ def reset_password(token: str):
     user = logins.login_for_link(logins.RESET_PURPOSE, tokens.peek(logins.RESET_PURPOSE, token))
     if user is None:
         return _link_not_valid("reset")
-    form = SetPasswordForm()
+    form = SetPasswordForm(user_inputs=_guessable(user))
     if not form.validate_on_submit():
         status = 400 if form.is_submitted() else 200
         return private(render_template("account/reset_password.html", form=form, user=user), status)
@@ -119,6 +126,7 @@ def reset_password(token: str):
     user.email_confirmed_at = user.email_confirmed_at or utcnow()
     _tell_password_changed(user)
     logins.sign_in(user)
+    lockout.end_lock("customer", user.email)  # reading the mailbox proves who they are
     flash("Your new password is set, and you are logged in.", "success")
     return redirect(home_url())
 
@@ -133,8 +141,8 @@ def home():
 @limiter.limit(LOGIN_LIMIT_PER_IP)
 def change_password():
     """A new password: every other session ends, this one continues under a new token."""
-    form = PasswordChangeForm(prefix="password")
     user = current_user._get_current_object()
+    form = PasswordChangeForm(prefix="password", user_inputs=_guessable(user))
     if form.validate_on_submit():
         if verify_password(user.password_hash, form.current_password.data):
             replace_password(user, form.new_password.data)
@@ -202,6 +210,11 @@ def _account_page(password_form=None, email_form=None) -> str:
     return render_template("account/home.html",
                            password_form=password_form or PasswordChangeForm(prefix="password"),
                            email_form=email_form or ChangeEmailForm(prefix="email"))
+
+
+def _guessable(user: CustomerUser) -> tuple[str, ...]:
+    """What a password must not be built from: the login's address, the customer's name, the business."""
+    return user.email, user.customer.name, current_business().name
 
 
 def _tell_password_changed(user: CustomerUser) -> None:

@@ -35,6 +35,7 @@ from wtforms.validators import (
 
 from core.extensions import db
 from core.identity.forms import VALID_EMAIL
+from core.identity.roles import DEFAULT_ROLE, ROLES
 from core.models import INVOICE_KINDS, CustomerEmail, CustomerPhone, InvoiceLine
 from core.money.amounts import LARGEST_AMOUNT, parse_decimal, to_minor_units
 from core.tenancy import utcnow
@@ -43,10 +44,13 @@ from core.web.themes import available_themes
 
 # -- staff ------------------------------------------------------------------------------------------------
 
+ROLE_CHOICES = {role.name: f"{role.label}: {role.summary}" for role in ROLES.values()}
+
 
 class StaffInviteForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
     email = EmailField("Email", validators=[DataRequired(), Length(max=255), VALID_EMAIL])
+    role = SelectField("Role", choices=ROLE_CHOICES, default=DEFAULT_ROLE)
 
 
 # -- customers ----------------------------------------------------------------------------------------------
@@ -279,6 +283,15 @@ def sniff_image(data: bytes) -> str | None:
     return None
 
 
+class HostsForm(FlaskForm):
+    hosts = TextAreaField(
+        "Host names, one a line",
+        validators=[Length(max=6000)],
+        description="The first is the one in every link the business sends out (invoices, password links). "
+                    "Point each name's DNS at this installation first.",
+    )
+
+
 class SettingsForm(FlaskForm):
     name = StringField("Business name", validators=[DataRequired(), Length(max=200)])
     email = EmailField("Contact email", validators=[Optional(), Length(max=255), VALID_EMAIL])
@@ -326,12 +339,6 @@ class SettingsForm(FlaskForm):
     unknown_signup_policy = SelectField(
         "Registration with an email we don't have on file",
         choices={"reject": "Reject it", "queue": "Queue it for staff approval"},
-    )
-    login_to_pay = BooleanField(
-        "Customers log in to the portal before paying an emailed invoice",
-        description="Off: anyone with the invoice's link can pay it. On: the link still shows the invoice, "
-                    "and Pay Now asks the customer to log in (or sign up with an email address on file) "
-                    "first.",
     )
     verify_public_tickets = BooleanField("Public help requests must confirm their email first")
     duplicate_payments = SelectField(

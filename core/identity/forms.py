@@ -19,14 +19,20 @@ class LoginForm(FlaskForm):
 
 
 class SetPasswordForm(FlaskForm):
+    """A new password, typed twice; ``user_inputs`` (the account's email, name, business) are guessable."""
+
     new_password = PasswordField("New password", validators=[DataRequired()])
     confirm_password = PasswordField(
         "New password again",
         validators=[DataRequired(), EqualTo("new_password", message="The two passwords are not the same.")],
     )
 
+    def __init__(self, *args, user_inputs: tuple[str | None, ...] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user_inputs = user_inputs
+
     def validate_new_password(self, field):
-        problem = password_problem(field.data)
+        problem = password_problem(field.data, self.user_inputs)
         if problem:
             raise ValidationError(problem)
 

@@ -7,6 +7,8 @@ two logins follow one set of rules while keeping their own tables, cookies and p
 
 from __future__ import annotations
 
+import math
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from flask import request
@@ -17,11 +19,11 @@ from core.identity.passwords import hash_password, needs_rehash, verify_password
 from core.identity.sessions import revoke_user_sessions
 from core.tenancy import utcnow
 from core.tenancy.state import current_business
+from core.web.helpers import format_datetime
 
 LOGIN_FAILED = "Email or password is incorrect."
-# Per address and per email: one address cannot guess quickly, many addresses cannot focus on one account.
+# One address cannot guess quickly; many addresses cannot focus on one account either (core.identity.lockout).
 LOGIN_LIMIT_PER_IP = "10 per minute"
-LOGIN_LIMIT_PER_EMAIL = "20 per hour"
 FORGOT_LIMIT_PER_IP = "5 per minute"
 FORGOT_LIMIT_PER_EMAIL = "5 per hour"
 
@@ -43,6 +45,15 @@ def next_url(default: str) -> str:
     """Where to go after signing in: the page the visitor came for (``?next=``), if safe, else ``default``."""
     next_path = safe_next(request.args.get("next"))
     return request.script_root + next_path if next_path else default
+
+
+def locked_message(until: datetime) -> str:
+    """What a login page says while a login is locked: how long the lock really lasts, and the way out."""
+    minutes = max(1, math.ceil((until - utcnow()).total_seconds() / 60))
+    duration = f"about {minutes} minute{'s' if minutes != 1 else ''}"
+    return (f"Too many failed attempts: logging in to this account is locked until {format_datetime(until)} "
+            f"({duration}). To log in now, choose a new password with “Forgot your password?”: the emailed "
+            "link also ends the lock.")
 
 
 def email_limit_key(realm: str):

@@ -8,6 +8,7 @@ hooks per business (:mod:`.host`), blueprints with a login realm (:mod:`.bluepri
 #: in its module; one built for another major version is not loaded (it is listed as broken, with why).
 #: 2.1 added ``background_task`` and ``UTCDateTime``; 2.2 added ``PaymentProcessor.expire_checkout``
 #: (required), ``CheckoutRedirect.expires_at`` and the account-access link arguments of ``register_template``.
-#: 2.3 added the customer login, tokens, checkout and documents that customer pages need (see the guide's
+#: 2.3 added staff roles: ``requires_permission`` and ``staff_blueprint(..., permission=...)``.
+#: 2.4 added the customer login, tokens, checkout and documents that customer pages need (see the guide's
 #: "API versions").
-API_VERSION = "2.3"
+API_VERSION = "2.4"

@@ -6,6 +6,10 @@ every route they serve, so a view cannot forget: without a login of that realm f
 visitor is sent to that realm's sign-in page and brought back. A view that must stay open (a sign-in form,
 a public page inside a customer blueprint) says so with :func:`login_exempt`.
 
+Staff routes also need a permission of the member's role (:mod:`core.identity.roles`): declared on the view
+with ``requires_permission`` or for the whole blueprint with ``staff_blueprint(..., permission=...)``, and
+checked here, before the view runs.
+
 A customer whose email address is not confirmed is signed in but sees nothing sensitive: every customer page
 sends them to the page that asks them to confirm it, except the few account pages marked
 :func:`open_to_unconfirmed` (confirming, signing out).
@@ -15,6 +19,8 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, redirect, request, url_for
 from flask_login import current_user
+
+from core.identity.roles import check_permission, refuse_unless_permitted
 
 # The sign-in page of each realm; core serves both.
 LOGIN_ENDPOINTS = {"staff": "console.login", "customer": "account.login"}
@@ -40,6 +46,8 @@ def _guard(realm: str):
         if view is None or getattr(view, "login_exempt", False):
             return None
         if current_user.is_authenticated and current_user.realm == realm:
+            if realm == "staff":
+                refuse_unless_permitted(current_app, request.endpoint)
             if realm == "customer" and current_user.email_confirmed_at is None \
                     and not getattr(view, "open_to_unconfirmed", False):
                 return redirect(url_for(CONFIRM_ENDPOINT))
@@ -57,10 +65,13 @@ def _current_path() -> str:
     return request.path + (f"?{query}" if query else "")
 
 
-def staff_blueprint(name: str, import_name: str, **kwargs) -> Blueprint:
-    """A blueprint of the staff console: every route needs a staff login of the current business."""
+def staff_blueprint(name: str, import_name: str, *, permission: str | None = None, **kwargs) -> Blueprint:
+    """A blueprint of the staff console: every route needs a staff login of the current business and a
+    permission of the member's role: ``permission`` for all its views, unless a view declares its own with
+    ``requires_permission``."""
     bp = Blueprint(name, import_name, **kwargs)
     bp.realm = "staff"
+    bp.staff_permission = check_permission(permission) if permission else None
     bp.before_request(_guard("staff"))
     return bp
 

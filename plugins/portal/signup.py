@@ -14,6 +14,7 @@ from flask_login import current_user
 from core.plugin_api import (
     SetPasswordForm,
     accept_invitation,
+    current_business,
     current_business_id,
     db,
     find_invitation,
@@ -65,7 +66,8 @@ def signup_confirm(token: str):
         return _link_not_valid()
     if signup.step in ("has_login", "unknown"):
         return private(render_template("portal/signup_stopped.html", signup=signup))
-    form = SetPasswordForm() if signup.step == "login" else ApplicationForm()
+    guessable = (signup.email, current_business().name)
+    form = SetPasswordForm(user_inputs=guessable) if signup.step == "login" else ApplicationForm()
     if not form.validate_on_submit():
         status = 400 if form.is_submitted() else 200
         return private(render_template("portal/signup_confirm.html", form=form, signup=signup), status)
@@ -88,7 +90,7 @@ def accept_invitation_page(token: str):
     invitation = find_invitation(token)
     if invitation is None:
         return _link_not_valid()
-    form = SetPasswordForm()
+    form = SetPasswordForm(user_inputs=(invitation.email, invitation.customer_name, current_business().name))
     if not form.validate_on_submit():
         status = 400 if form.is_submitted() else 200
         return private(render_template("portal/invitation.html", form=form, invitation=invitation), status)

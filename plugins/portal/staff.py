@@ -9,7 +9,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from core.plugin_api import AppointmentRequest, Customer, current_business, db
+from core.plugin_api import AppointmentRequest, Customer, current_business, db, requires_permission
 from plugins.portal import appointments, approvals
 from plugins.portal.blueprints import console
 from plugins.portal.forms import AnswerForm, ApproveForm, DeclineForm
@@ -17,6 +17,7 @@ from plugins.portal.models import PortalApplication
 
 
 @console.get("/applications")
+@requires_permission("portal_logins")
 def applications():
     """Sign-ups with an address not on file, oldest first, and the latest decisions."""
     return render_template("portal/console/applications.html", waiting=approvals.waiting(),
@@ -24,6 +25,7 @@ def applications():
 
 
 @console.route("/applications/<int:application_id>", methods=["GET", "POST"])
+@requires_permission("portal_logins")
 def application(application_id: int):
     """One sign-up: link it to a customer found by search (or a new one) and invite the applicant."""
     record = db.get_or_404(PortalApplication, application_id)
@@ -50,6 +52,7 @@ def application(application_id: int):
 
 
 @console.post("/applications/<int:application_id>/decline")
+@requires_permission("portal_logins")
 def decline_application(application_id: int):
     db.get_or_404(PortalApplication, application_id)
     if DeclineForm().validate_on_submit():
@@ -64,6 +67,7 @@ def decline_application(application_id: int):
 
 
 @console.get("/appointments")
+@requires_permission("customers")
 def appointments_page():
     """Appointment requests waiting for an answer (or for the customer to accept a proposed time)."""
     waiting = appointments.open_requests()
@@ -83,6 +87,7 @@ def _prefix(request_id: int) -> str:
 
 
 @console.post("/appointments/<int:request_id>")
+@requires_permission("customers")
 def answer_appointment(request_id: int):
     appointment = db.get_or_404(AppointmentRequest, request_id)
     form = AnswerForm(prefix=_prefix(request_id))
