@@ -340,6 +340,12 @@ class SettingsForm(FlaskForm):
         "Registration with an email we don't have on file",
         choices={"reject": "Reject it", "queue": "Queue it for staff approval"},
     )
+    login_to_pay = BooleanField(
+        "Customers log in to the portal before paying an emailed invoice",
+        description="Off: anyone with the invoice's link can pay it. On: the link still shows the invoice, "
+                    "and Pay Now asks the customer to log in (or sign up with an email address on file) "
+                    "first.",
+    )
     verify_public_tickets = BooleanField("Public help requests must confirm their email first")
     duplicate_payments = SelectField(
         "Money paid twice for one invoice (or for a cancelled one)",

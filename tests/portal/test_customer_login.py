@@ -14,7 +14,13 @@ from core.identity.login import LOGIN_FAILED
 from core.models import AuthSession, CustomerEmail, CustomerUser
 from core.notifications.outbox import deliver_due
 from core.tenancy import utcnow
-from core.testing.helpers import create_customer_login, login_customer, login_staff, submit_form
+from core.testing.helpers import (
+    create_customer_login,
+    login_customer,
+    login_staff,
+    submit_form,
+    without_nonces,
+)
 from tests.portal.conftest import PASSWORD, local
 
 LOGIN = "/b/acme/account/login"
@@ -50,7 +56,7 @@ def test_login_never_redirects_off_the_site(client, acme, maria_login, target):
 
 
 def _normalised(html: str, email: str) -> str:
-    return re.sub(r'value="[^"]*"', 'value=""', html.replace(email, "EMAIL"))
+    return re.sub(r'value="[^"]*"', 'value=""', without_nonces(html).replace(email, "EMAIL"))
 
 
 def test_unknown_email_and_wrong_password_get_the_same_answer(client, acme, maria_login):
@@ -156,7 +162,9 @@ def test_a_reset_link_works_once_and_ends_every_other_session(app, client, acme,
     assert again.status_code == 404 and "doesn't work any more" in again.get_data(as_text=True)
     assert again.headers["Cache-Control"] == "no-store"
     mutated = stranger.get(link[:-3] + "abc")
-    assert mutated.status_code == 404 and mutated.get_data() == again.get_data()
+    assert mutated.status_code == 404
+    assert without_nonces(mutated.get_data(as_text=True)) == without_nonces(
+        again.get_data(as_text=True))
     assert login_customer(app.test_client(), acme, email="maria@example.com",
                           password="a brand new passphrase").status_code == 302
     assert [to for to, _ in emailed("customer_password_changed")] == ["maria@example.com"]
