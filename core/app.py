@@ -16,6 +16,8 @@ from core.background import queue
 from core.console import bp as console_bp
 from core.database import configure_sqlite
 from core.extensions import csrf, db, limiter, login_manager, mail, migrate
+from core.identity.oidc import server as oidc_server
+from core.identity.oidc.views import bp as oidc_bp
 from core.identity.sessions import Anonymous, apply_realm_cookie
 from core.paylink import bp as paylink_bp
 from core.plugins.host import PluginHost
@@ -117,6 +119,7 @@ def create_app(config: dict | None = None, *, plugins: list[tuple[str, object]] 
     helpers.init_app(app)
     notifications.init_app(app)
     queue.init_app(app)
+    oidc_server.init_app(app)
     cli.init_app(app)
     host.call_all_plugins("register_cli", cli=app.cli)
     logging.getLogger("suprata").setLevel(app.config.get("SUPRATA_LOG_LEVEL", "INFO"))
@@ -134,6 +137,7 @@ def _register_core_blueprints(app: Flask) -> None:
     app.register_blueprint(console_bp)
     app.register_blueprint(paylink_bp)
     app.register_blueprint(account_bp)
+    app.register_blueprint(oidc_bp)
 
 
 def _record_realms(app: Flask) -> None:

@@ -60,6 +60,8 @@ def from_environment() -> dict:
         # Realm sessions: minutes of inactivity, and hours since login, after which a login ends.
         "SUPRATA_SESSION_IDLE_MINUTES": _env_int("SUPRATA_SESSION_IDLE_MINUTES", 60),
         "SUPRATA_SESSION_MAX_HOURS": _env_int("SUPRATA_SESSION_MAX_HOURS", 12),
+        # Single sign-on: seconds two servers' clocks may differ before an ID token is refused as out of time.
+        "SUPRATA_SSO_LEEWAY_SECONDS": _env_int("SUPRATA_SSO_LEEWAY_SECONDS", 120),
         # Businesses reachable by path prefix (/b/<slug>/) when no host name of theirs matches.
         "SUPRATA_PATH_PREFIX_TENANTS": _env_bool("SUPRATA_PATH_PREFIX_TENANTS", not production),
         "MAX_CONTENT_LENGTH": _env_int("SUPRATA_MAX_UPLOAD_BYTES", 10 * 1024 * 1024),

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from flask import g
 from sqlalchemy import select
 
 from core.activity import record
 from core.extensions import db
 from core.identity import tokens
 from core.identity.login import find_by_email
+from core.identity.oidc.backchannel import tell_clients
 from core.identity.passwords import hash_password
 from core.identity.sessions import end_session, revoke_user_sessions, start_session
-from core.models import CustomerEmail, CustomerUser
+from core.models import AuthSession, CustomerEmail, CustomerUser
 from core.notifications.outbox import enqueue
 from core.tenancy import utcnow
 from core.tenancy.urls import public_url_for
@@ -58,12 +60,19 @@ def sign_in(user: CustomerUser) -> None:
 
 
 def sign_out() -> None:
-    """End this browser's customer session; commits."""
+    """End this browser's customer session, and so its sign-ins to other applications (the help site);
+    commits."""
+    current = g.get("auth_session")
+    if current is not None:
+        tell_clients([current])
     end_session("customer")
 
 
 def sign_out_everywhere(user: CustomerUser) -> None:
-    """End every session of ``user``, on every device, this one included; commits."""
+    """End every session of ``user``, on every device, this one included, and their sign-ins to other
+    applications; commits."""
+    tell_clients(list(db.session.scalars(select(AuthSession).where(
+        AuthSession.realm == "customer", AuthSession.user_id == user.id, AuthSession.revoked_at.is_(None)))))
     revoke_user_sessions(user)
     record(user.customer_id, surface="portal", kind="account.logout_all", summary="Logged out of all devices")
     end_session("customer")

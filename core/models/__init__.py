@@ -7,6 +7,7 @@ from core.models.customer import Customer, CustomerEmail, CustomerPhone
 from core.models.identity import ActionToken, AuthSession, CustomerUser, StaffUser
 from core.models.invoice import INVOICE_KINDS, Invoice, InvoiceLine, InvoiceView, PayLink
 from core.models.notification import NotificationTemplate, OutboxMessage
+from core.models.oidc import OidcAuthorizationCode, OidcClient, OidcSigningKey
 from core.models.payment import Payment, ProcessorTask, Refund, SavedPaymentMethod
 from core.models.plugin_state import PluginError, PluginState
 from core.models.work import TIME_WINDOWS, Agreement, AppointmentRequest, Job, Reservation
@@ -31,6 +32,9 @@ __all__ = [
     "InvoiceView",
     "Job",
     "NotificationTemplate",
+    "OidcAuthorizationCode",
+    "OidcClient",
+    "OidcSigningKey",
     "OutboxMessage",
     "PayLink",
     "Payment",
