@@ -34,6 +34,10 @@ from core.extensions import csrf, db, limiter
 from core.identity.forms import VALID_EMAIL, SetPasswordForm
 from core.identity.login import private
 from core.identity.login import safe_next as safe_next_path
+from core.identity.oidc.backchannel import LOGOUT_EVENT as SSO_LOGOUT_EVENT
+from core.identity.oidc.clients import client_of_plugin as sso_client
+from core.identity.oidc.clients import report_clock_offset as report_sso_clock_offset
+from core.identity.oidc.server import issuer as sso_issuer
 from core.identity.roles import requires_permission
 from core.identity.tokens import consume as consume_token
 from core.identity.tokens import issue as issue_token
@@ -124,6 +128,7 @@ __all__ = [
     "ProcessorError",
     "RenderedMessage",
     "Reservation",
+    "SSO_LOGOUT_EVENT",
     "SavedPaymentMethod",
     "Schedule",
     "SetPasswordForm",
@@ -178,6 +183,7 @@ __all__ = [
     "record_payment_captured",
     "record_payment_failed",
     "record_refund",
+    "report_sso_clock_offset",
     "register_template",
     "revoke_tokens",
     "safe_next_path",
@@ -188,6 +194,8 @@ __all__ = [
     "requires_permission",
     "settings_of",
     "sign_in",
+    "sso_client",
+    "sso_issuer",
     "staff_blueprint",
     "to_major",
     "utcnow",

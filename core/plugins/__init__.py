@@ -11,4 +11,6 @@ hooks per business (:mod:`.host`), blueprints with a login realm (:mod:`.bluepri
 #: 2.3 added staff roles: ``requires_permission`` and ``staff_blueprint(..., permission=...)``.
 #: 2.4 added the customer login, tokens, checkout and documents that customer pages need (see the guide's
 #: "API versions").
-API_VERSION = "2.4"
+#: 2.5 added single sign-on for a plugin that is a client of the business's OpenID Connect provider:
+#: ``sso_client``, ``sso_issuer``, ``report_sso_clock_offset`` and ``SSO_LOGOUT_EVENT``.
+API_VERSION = "2.5"

@@ -163,6 +163,14 @@ def plugin_client(plugin_name: str, *, name: str, redirect_uris: list[str],
     return client_id, secret
 
 
+def client_of_plugin(module_name: str, **addresses) -> tuple[str, str]:
+    """:func:`plugin_client` for the plugin whose package holds ``module_name`` (pass ``__name__``)."""
+    plugin_name = current_app.extensions["suprata"].plugins.plugin_owning(module_name)
+    if plugin_name is None:
+        raise LookupError(f"{module_name} belongs to no loaded plugin")
+    return plugin_client(plugin_name, **addresses)
+
+
 def _derived_secret(client_id: str) -> str:
     key = current_app.config["SECRET_KEY"].encode()
     digest = hmac.new(key, f"oidc client secret {client_id}".encode(), hashlib.sha256).digest()

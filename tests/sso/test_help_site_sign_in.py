@@ -1,0 +1,83 @@
+"""The help site signs customers in with the portal's login, over real HTTP between two servers: the
+portal on 127.0.0.1 and the help site on localhost, each on its own port with its own cookies."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import pytest
+
+from core.extensions import db
+from core.models import OidcClient
+from core.tenancy import business_context
+from plugins.helpdesk import sso
+from tests.sso.conftest import Browser
+
+HELP_HOME = "/b/acme/help/"
+
+
+def help_cookie(browser: Browser):
+    return browser.http.cookies.get(sso.COOKIE, domain="localhost.local") or browser.http.cookies.get(sso.COOKIE)
+
+
+def test_get_help_signs_a_portal_customer_in_on_the_help_site_without_a_password(maria_browser, sites):
+    response, visited = maria_browser.walk(sites.help + "/help/sso/start?silent=1&next=/help/",
+                                           until_path=HELP_HOME)
+    hosts = [urlsplit(url).hostname for url in visited]
+    assert hosts == ["localhost", "127.0.0.1", "localhost", "localhost"], visited
+    assert "/oidc/authorize" in visited[1] and "prompt=none" in visited[1]
+    assert sso.COOKIE in response.headers["Set-Cookie"]
+    assert not any("/account/login" in url for url in visited)
+
+
+def test_a_visitor_without_a_portal_session_comes_back_not_signed_in(app, sites):
+    browser = Browser()
+    response, visited = browser.walk(sites.help + "/help/sso/start?silent=1&next=/help/", until_path=HELP_HOME)
+    assert "Set-Cookie" not in response.headers or sso.COOKIE not in response.headers["Set-Cookie"]
+    assert len(visited) == 4 and "/account/login" not in " ".join(visited)
+
+
+def test_sign_in_from_the_help_site_goes_through_the_portal_login_once(app, sites):
+    from core.testing.helpers import create_customer_login, csrf_token_from
+    from core.testing.records import create_customer
+
+    customer = create_customer(app, sites.business, "Maria Garcia", email="maria@example.com")
+    create_customer_login(app, sites.business, customer.id, email="maria@example.com")
+    browser = Browser()
+    login_page, visited = browser.walk(sites.help + "/help/sso/start?next=/help/")
+    assert urlsplit(visited[-1]).path == "/b/acme/account/login"
+    response = browser.http.post(visited[-1], allow_redirects=False, timeout=10, data={
+        "csrf_token": csrf_token_from(login_page.text), "email": "maria@example.com",
+        "password": "correct horse battery"})
+    response, visited = browser.walk(response.headers["Location"] if response.headers["Location"].startswith("http")
+                                     else sites.portal.rsplit("/b/", 1)[0] + response.headers["Location"],
+                                     until_path=HELP_HOME)
+    assert sso.COOKIE in response.headers["Set-Cookie"]
+
+
+@pytest.mark.parametrize("skew", [119, -119])
+def test_clocks_within_the_leeway_sign_in(maria_browser, sites, monkeypatch, skew):
+    real = sso.clock
+    monkeypatch.setattr(sso, "clock", lambda: real() - skew)
+    response, visited = maria_browser.walk(sites.help + "/help/sso/start?silent=1&next=/help/",
+                                           until_path=HELP_HOME)
+    assert sso.COOKIE in response.headers["Set-Cookie"]
+    assert len(visited) == 4
+
+
+@pytest.mark.parametrize("skew", [121, -121])
+def test_clocks_beyond_the_leeway_give_a_clear_page_and_no_loop(app, maria_browser, sites, monkeypatch, skew):
+    real = sso.clock
+    monkeypatch.setattr(sso, "clock", lambda: real() - skew)
+    response, visited = maria_browser.walk(sites.help + "/help/sso/start?silent=1&next=/help/")
+    assert response.status_code == 503
+    assert "clocks of Acme Plumbing's servers disagree" in response.text
+    assert len(visited) == 3  # help site, provider, help site's callback: one round trip, then the page
+    with app.app_context(), business_context(sites.business.id):
+        [client] = db.session.query(OidcClient).filter_by(plugin_name="helpdesk").all()
+        assert client.clock_offset == pytest.approx(skew, abs=1.5)
+    # Pressing Get Help again: one more automatic trip, then the loop breaker answers with a page.
+    maria_browser.walk(sites.help + "/help/sso/start?silent=1&next=/help/")
+    response, visited = maria_browser.walk(sites.help + "/help/sso/start?silent=1&next=/help/")
+    assert response.status_code == 200 and len(visited) == 1
+    assert "couldn't sign you in automatically" in response.text
