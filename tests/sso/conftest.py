@@ -115,8 +115,8 @@ class Browser:
         self.http = requests.Session()
 
     def walk(self, url: str, *, until_path: str | None = None):
-        """GET ``url`` and follow redirects until a page (or ``until_path`` is the next hop): the last response
-        and every address visited."""
+        """GET ``url`` and follow redirects until a page (or until ``until_path`` is the next hop): the last
+        response and every address visited."""
         from urllib.parse import urljoin
 
         visited = []
