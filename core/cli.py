@@ -20,6 +20,7 @@ from sqlalchemy import select
 from core import doctor
 from core.background.queue import run_worker
 from core.extensions import db, migrate
+from core.identity.oidc import keys as oidc_keys
 from core.identity.passwords import hash_password, password_problem
 from core.identity.roles import DEFAULT_ROLE, ROLES
 from core.identity.staff import StaffRuleError, add_staff_member
@@ -162,6 +163,25 @@ def create_staff(slug: str, email: str, name: str, role: str | None, password_st
         db.session.commit()
         role_label = ROLES[member.role].label
         click.echo(f"{name} can now log in to {business.name} as {email}, with the role {role_label}.")
+
+
+@suprata.command("rotate-oidc-key")
+@click.option("--business", "slug", help="Only this business (by default, every business).")
+def rotate_oidc_key(slug: str | None) -> None:
+    """Sign customers' ID tokens with a new key; the old one stays published until its tokens expire."""
+    query = select(Business).order_by(Business.slug)
+    if slug:
+        query = query.where(Business.slug == slug)
+    found = db.session.scalars(query).all()
+    if not found:
+        raise click.ClickException(f"No business {slug!r}." if slug else "There are no businesses yet.")
+    minutes = oidc_keys.published_for().total_seconds() / 60
+    for business in found:
+        with business_context(business.id):
+            key = oidc_keys.rotate()
+            db.session.commit()
+        click.echo(f"{business.slug}: ID tokens are now signed with key {key.kid}; the previous key stays "
+                   f"published for {minutes:g} minutes.")
 
 
 @suprata.command("worker")
