@@ -11,4 +11,5 @@ hooks per business (:mod:`.host`), blueprints with a login realm (:mod:`.bluepri
 #: 2.3 added staff roles: ``requires_permission`` and ``staff_blueprint(..., permission=...)``.
 #: 2.4 added the customer login, tokens, checkout and documents that customer pages need (see the guide's
 #: "API versions").
-API_VERSION = "2.4"
+#: 2.5 added ``emit_after_commit`` (a hook called once the caller's transaction commits) and ``StaffUser``.
+API_VERSION = "2.5"
