@@ -46,6 +46,11 @@ class CheckedFile:
     data: bytes
 
 
+def size_words(size: int) -> str:
+    """A file size as people read it: "5 MB", "100 KB"."""
+    return f"{size // (1024 * 1024)} MB" if size >= 1024 * 1024 else f"{max(size // 1024, 1)} KB"
+
+
 def kind_of(data: bytes) -> Kind | None:
     """What ``data`` is, from its first bytes (text: UTF-8 without control characters); None if none of
     ours."""
@@ -85,8 +90,8 @@ def check(files: list[FileStorage]) -> list[CheckedFile]:
         name = safe_filename(upload.filename)
         data = upload.read(MAX_BYTES + 1)
         if len(data) > MAX_BYTES:
-            raise AttachmentError(f"“{name}” is larger than {MAX_BYTES // (1024 * 1024)} MB. Attach a "
-                                  "smaller file, or a picture of the part that matters.")
+            raise AttachmentError(f"“{name}” is larger than {size_words(MAX_BYTES)}. Attach a smaller file, "
+                                  "or a picture of the part that matters.")
         if not data:
             raise AttachmentError(f"“{name}” is empty.")
         kind = kind_of(data)

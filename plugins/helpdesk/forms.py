@@ -14,10 +14,10 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from core.plugin_api import VALID_EMAIL
-from plugins.helpdesk.attachments import ACCEPTED, MAX_BYTES, MAX_FILES
+from plugins.helpdesk.attachments import ACCEPTED, MAX_BYTES, MAX_FILES, size_words
 from plugins.helpdesk.models import ARTICLE_STATUSES, TICKET_STATUSES
 
-FILES_HINT = f"Optional: up to {MAX_FILES} files of {MAX_BYTES // (1024 * 1024)} MB at most: {ACCEPTED}."
+FILES_HINT = f"Optional: up to {MAX_FILES} files of {size_words(MAX_BYTES)} at most: {ACCEPTED}."
 
 
 class SignedInTicketForm(FlaskForm):
