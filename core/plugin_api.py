@@ -8,7 +8,7 @@ group whose module implements hooks from :mod:`core.plugins.hookspecs`::
 
     from core.plugin_api import hookimpl, PortalTab
 
-    API_VERSION = "2.3"
+    API_VERSION = "2.5"
 
     @hookimpl
     def render_portal_tab(customer, request):
@@ -59,6 +59,7 @@ from core.models import (
     Payment,
     Reservation,
     SavedPaymentMethod,
+    StaffUser,
 )
 from core.models.customer import search_condition as customer_search
 from core.models.types import UTCDateTime
@@ -89,6 +90,7 @@ from core.notifications.templates import register_template
 from core.plugins import API_VERSION
 from core.plugins.blueprints import customer_blueprint, login_exempt, public_blueprint, staff_blueprint
 from core.plugins.contributions import MenuItem, PortalTab, Setting
+from core.plugins.events import emit_after_commit
 from core.plugins.host import call_hook
 from core.plugins.settings import settings_of
 from core.tenancy import TenantScoped, business_context, current_business_id, utcnow
@@ -133,6 +135,7 @@ __all__ = [
     "Schedule",
     "SetPasswordForm",
     "Setting",
+    "StaffUser",
     "TIME_WINDOWS",
     "TenantScoped",
     "UTCDateTime",
@@ -154,6 +157,7 @@ __all__ = [
     "customer_search",
     "db",
     "detach_payment_method",
+    "emit_after_commit",
     "find_invitation",
     "format_date",
     "format_datetime",

@@ -11,6 +11,7 @@ hooks per business (:mod:`.host`), blueprints with a login realm (:mod:`.bluepri
 #: 2.3 added staff roles: ``requires_permission`` and ``staff_blueprint(..., permission=...)``.
 #: 2.4 added the customer login, tokens, checkout and documents that customer pages need (see the guide's
 #: "API versions").
-#: 2.5 added single sign-on for a plugin that is a client of the business's OpenID Connect provider:
+#: 2.5 added ``emit_after_commit`` (a hook called once the caller's transaction commits), ``StaffUser``,
+#: and single sign-on for a plugin that is a client of the business's OpenID Connect provider:
 #: ``sso_client``, ``sso_issuer``, ``report_sso_clock_offset`` and ``SSO_LOGOUT_EVENT``.
 API_VERSION = "2.5"

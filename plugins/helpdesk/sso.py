@@ -28,7 +28,7 @@ import requests
 from authlib.common.security import generate_token
 from authlib.integrations.base_client import OAuthError
 from authlib.integrations.requests_client import OAuth2Session
-from flask import current_app, g, request, session
+from flask import current_app, g, redirect, request, session
 from joserfc import jws, jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
@@ -126,6 +126,20 @@ def is_on_site() -> bool:
     if not (settings_of(__name__).get("site_address") or "").strip():
         return True
     return (request.host_url.rstrip("/") + request.script_root) == site_address()
+
+
+def is_help_site_page() -> bool:
+    """Whether this request is for a page of the help site (not the portal's Tickets tab or the console)."""
+    return request.blueprint in ("helpdesk", "helpdesk_sso")
+
+
+def stay_on_site():
+    """before_request of the help site: a page asked for at another address is served at its own, where
+    its sign-in cookie lives."""
+    if request.method in ("GET", "HEAD") and not is_on_site():
+        query = request.query_string.decode("utf-8", "replace")
+        return redirect(site_address() + request.path + (f"?{query}" if query else ""))
+    return None
 
 
 def _client() -> tuple[str, str]:
@@ -322,14 +336,15 @@ def _start(claims: dict, id_token: str) -> str:
     if customer_id is None:
         raise SignInFailed("the token names no active login of this business")
     token = secrets.token_urlsafe(32)
-    db.session.add(HelpSignIn(token_hash=_hash(token), issuer=claims["iss"], subject=claims["sub"],
+    db.session.add(HelpSignIn(token_hash=token_hash(token), issuer=claims["iss"], subject=claims["sub"],
                               sid=claims.get("sid"), customer_id=customer_id, id_token=id_token,
                               expires_at=utcnow() + SESSION_TTL))
     db.session.commit()
     return token
 
 
-def _hash(token: str) -> str:
+def token_hash(token: str) -> str:
+    """What is kept of a help site session's cookie token."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -344,7 +359,7 @@ def current_sign_in() -> tuple[HelpSignIn, Customer] | None:
         if token:
             found = db.session.execute(
                 select(HelpSignIn, Customer).join(Customer, Customer.id == HelpSignIn.customer_id)
-                .where(HelpSignIn.token_hash == _hash(token), HelpSignIn.ended_at.is_(None),
+                .where(HelpSignIn.token_hash == token_hash(token), HelpSignIn.ended_at.is_(None),
                        HelpSignIn.expires_at > utcnow(), HelpSignIn.issuer == sso_issuer())
             ).first()
         g.helpdesk_sign_in = tuple(found) if found else None

@@ -8,8 +8,11 @@ from flask import redirect, render_template, request
 
 from core.plugin_api import csrf, private, public_blueprint, safe_next_path
 from plugins.helpdesk import sso
+from plugins.helpdesk.blueprints import helpdesk
 
 bp = public_blueprint("helpdesk_sso", __name__, url_prefix="/help/sso", template_folder="templates")
+# Every help site page is served at the help site's own address, where its sign-in cookie lives.
+helpdesk.before_request(sso.stay_on_site)
 
 HOME_PATH = "/help/"
 

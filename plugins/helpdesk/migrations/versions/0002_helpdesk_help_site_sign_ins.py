@@ -1,7 +1,7 @@
 """help site sign-ins
 
 Revision ID: 0002_helpdesk
-Revises: (none)
+Revises: 0001_helpdesk
 Create Date: 2026-12-01 02:58:13.243750
 """
 
@@ -10,9 +10,9 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0002_helpdesk"
-down_revision = None
-branch_labels = ("helpdesk",)
-depends_on = "0001_core"
+down_revision = "0001_helpdesk"
+branch_labels = None
+depends_on = None
 
 
 def upgrade():
