@@ -18,10 +18,11 @@ from alembic.script import ScriptDirectory
 from flask import Flask
 from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from core.config import DEMO_SECRET_KEY
 from core.extensions import db, migrate
-from core.models import Business, BusinessHost
+from core.models import Business, BusinessHost, OidcClient
 
 OK, WARNING, ERROR = "ok", "warning", "error"
 CLOCK_WARNING_SECONDS = 2.0
@@ -48,6 +49,7 @@ def run_checks(app: Flask, *, local_clock: Callable[[], datetime] | None = None)
             migrations = check_migrations()
             findings.append(migrations)
             findings.append(check_clock(local_clock or (lambda: datetime.now(UTC))))
+            findings.extend(check_sign_in_clocks(app))
             if migrations.level != ERROR:
                 findings.append(check_business_hosts(app))
         findings.append(check_mail(app))
@@ -147,6 +149,31 @@ def check_clock(local_clock: Callable[[], datetime]) -> Finding:
             "and expiring links may fail; synchronise this host's clock with NTP)",
         )
     return Finding(OK, "clock", message)
+
+
+def check_sign_in_clocks(app: Flask) -> list[Finding]:
+    """The offsets single sign-on clients last measured between their clock and the login server's."""
+    leeway = app.config["SUPRATA_SSO_LEEWAY_SECONDS"]
+    try:
+        rows = db.session.execute(
+            select(Business.slug, OidcClient.name, OidcClient.clock_offset)
+            .join(Business, Business.id == OidcClient.business_id)
+            .where(OidcClient.clock_offset.is_not(None), OidcClient.revoked_at.is_(None))
+            .order_by(Business.slug, OidcClient.name)
+            .execution_options(all_businesses=True)
+        ).all()
+    except SQLAlchemyError:  # the schema is not there yet: the migrations check says so
+        db.session.rollback()
+        return []
+    findings = []
+    for slug, name, offset in rows:
+        message = f"{slug}: {name} measured {offset:+.0f} s against the login server (leeway {leeway} s)"
+        if abs(offset) > leeway:
+            findings.append(Finding(ERROR, "sign-in clock", message + "; customers cannot sign in to it: "
+                                    "synchronise the servers' clocks with NTP"))
+        else:
+            findings.append(Finding(OK, "sign-in clock", message))
+    return findings
 
 
 def can_connect(host: str, port: int) -> str | None:

@@ -13,6 +13,7 @@ from core.console import (  # noqa: F401
     payments,
     plugins,
     settings,
+    sign_in_apps,
     staff,
 )
 from core.console.blueprint import bp

@@ -44,6 +44,8 @@ ACTION_LABELS = {
     "customer.invited": "Customer invited to the portal",
     "business.settings_changed": "Settings changed",
     "business.hosts_changed": "Web addresses changed",
+    "business.sign_in_app_added": "Sign-in application registered",
+    "business.sign_in_app_revoked": "Sign-in application revoked",
     "plugin.enabled": "Plugin turned on",
     "plugin.disabled": "Plugin turned off",
     "plugin.settings_changed": "Plugin settings changed",

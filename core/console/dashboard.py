@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import render_template
+from flask import current_app, render_template
 from sqlalchemy import func, select
 
 from core.console.blueprint import bp
 from core.extensions import db
+from core.identity.oidc.clients import clock_alerts
 from core.identity.roles import requires_permission
 from core.models import ActivityEvent, Customer, Invoice, OutboxMessage, Payment, PluginError
 from core.tenancy import utcnow
@@ -46,6 +47,8 @@ def dashboard():
     )
     return render_template(
         "console/dashboard.html",
+        clock_alerts=clock_alerts(),
+        leeway=current_app.config["SUPRATA_SSO_LEEWAY_SECONDS"],
         open_count=open_count,
         amount_due=amount_due,
         recent_payments=recent_payments,

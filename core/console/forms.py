@@ -283,6 +283,19 @@ def sniff_image(data: bytes) -> str | None:
     return None
 
 
+class SignInAppForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)],
+                       description="What staff call it, e.g. “Zendesk help desk”.")
+    redirect_uris = TextAreaField(
+        "Redirect addresses, one a line", validators=[DataRequired(), Length(max=5000)],
+        description="Exactly as the application sends them; nothing else is accepted.")
+    post_logout_redirect_uris = TextAreaField(
+        "After-logout addresses, one a line (optional)", validators=[Length(max=5000)])
+    backchannel_logout_uri = StringField(
+        "Back-channel logout address (optional)", validators=[Length(max=500)],
+        description="We post a logout token here when a customer logs out.")
+
+
 class HostsForm(FlaskForm):
     hosts = TextAreaField(
         "Host names, one a line",

@@ -23,6 +23,7 @@ CORE_PAGES = (
     ("console.notification_templates", "Email templates", "templates"),
     ("console.plugins", "Plugins", "plugins"),
     ("console.settings", "Settings", "settings"),
+    ("console.sign_in_apps", "Sign-in apps", "sign_in_apps"),
     ("console.staff", "Staff", "staff"),
     ("console.audit_trail", "Audit trail", "audit"),
 )

@@ -64,6 +64,7 @@ PERMISSIONS = {
         _permission("plugins", "switching plugins on and off and their settings", "admin"),
         _permission("plugin_keys", "plugins' secret keys"),
         _permission("hosts", "the business's web addresses"),
+        _permission("sign_in_apps", "applications customers sign in to with their portal login", "admin"),
         _permission("staff", "the staff and their roles"),
         _permission("audit", "the audit trail", "admin"),
     )
