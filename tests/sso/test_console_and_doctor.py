@@ -40,7 +40,8 @@ def test_a_redirect_address_with_a_fragment_or_no_scheme_is_refused(app, client,
     response = submit_form(client, "/b/acme/console/sign-in-apps", {
         "name": "Desk", "redirect_uris": "desk.example.com/cb\nhttps://desk.example.com/cb#x"})
     page = response.get_data(as_text=True)
-    assert response.status_code == 400 and "is not a full web address" in page and "cannot have a # part" in page
+    assert response.status_code == 400
+    assert "is not a full web address" in page and "cannot have a # part" in page
 
 
 def test_billing_and_support_staff_cannot_open_it(app, acme):
