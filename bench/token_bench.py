@@ -100,8 +100,8 @@ def seed(database_url: str, codes: int) -> tuple[list[str], str]:
                              "client_id": client.client_id, "customer_user_id": user.id,
                              "auth_session_id": session_row.id, "redirect_uri": redirect_uri,
                              "scope": "openid profile email", "nonce": f"nonce-{n}",
-                             "code_challenge": challenge, "code_challenge_method": "S256", "auth_time": 0, "created_at": utcnow(),
-                             "expires_at": expires})
+                             "code_challenge": challenge, "code_challenge_method": "S256", "auth_time": 0,
+                             "created_at": utcnow(), "expires_at": expires})
                 bodies.append(f"grant_type=authorization_code&code={code}&code_verifier={verifier}"
                               f"&redirect_uri={redirect_uri}")
             db.session.execute(insert(OidcAuthorizationCode), rows)
