@@ -153,6 +153,6 @@ def maria_browser(app, sites) -> Browser:
 
     customer = create_customer(app, sites.business, "Maria Garcia", email="maria@example.com")
     create_customer_login(app, sites.business, customer.id, email="maria@example.com", password=PASSWORD)
-    browser = Browser()
-    browser.log_in_to_portal(sites, "maria@example.com", PASSWORD)
-    return browser
+    maria = Browser()
+    maria.log_in_to_portal(sites, "maria@example.com", PASSWORD)
+    return maria
