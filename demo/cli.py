@@ -15,9 +15,13 @@ from demo import seed
 @click.option("--webhook-catcher", metavar="URL",
               help="Point the loyalty plugin's webhook of each business at this address (the demo mailbox's "
                    "/webhooks).")
+@click.option("--help-site-host", metavar="NAME",
+              help="Serve each business's help site on this host name (e.g. localhost, beside the portal on "
+                   "127.0.0.1), so it has cookies of its own and single sign-on is real.")
 @with_appcontext
-def seed_demo(reset: bool, stripe_test_server: str | None, webhook_catcher: str | None) -> None:
+def seed_demo(reset: bool, stripe_test_server: str | None, webhook_catcher: str | None,
+              help_site_host: str | None) -> None:
     """Seed two demo businesses; an existing demo business is kept as it is unless --reset."""
     report = seed.seed_demo(reset=reset, stripe_test_server=stripe_test_server,
-                            webhook_catcher=webhook_catcher)
+                            webhook_catcher=webhook_catcher, help_site_host=help_site_host)
     click.echo(report.render())

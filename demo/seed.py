@@ -341,6 +341,7 @@ class BusinessReport:
     created: bool
     logins: list[tuple[str, str, str]] = field(default_factory=list)  # (who, email, password)
     pay_links: list[tuple[str, str]] = field(default_factory=list)  # (invoice number, URL)
+    help_site: str | None = None
     notes: list[str] = field(default_factory=list)
 
 
@@ -355,6 +356,9 @@ class SeedReport:
             out.append(f"  staff console: {b.base_url}/console/")
             out.extend(f"  {who} login: {email} / {password}" for who, email, password in b.logins)
             out.extend(f"  pay link for {number}: {url}" for number, url in b.pay_links)
+            if b.help_site:
+                out.append(f"  help site (a host name of its own; the portal's Get Help signs you in): "
+                           f"{b.help_site}")
             out.extend(f"  note: {note}" for note in b.notes)
         return "\n".join(out)
 
@@ -363,14 +367,16 @@ class SeedReport:
 
 
 def seed_demo(*, reset: bool = False, stripe_test_server: str | None = None,
-              webhook_catcher: str | None = None) -> SeedReport:
+              webhook_catcher: str | None = None, help_site_host: str | None = None) -> SeedReport:
     """Create the demo businesses that do not exist yet (all of them again with ``reset``); commits.
 
     With ``stripe_test_server`` (the local Stripe test server's address), each business's webhook endpoint
     is registered there, so payments made on its hosted page reach the app as signed events. Where the
     example loyalty plugin is installed it is switched on; with ``webhook_catcher`` (the demo mailbox's
     ``/webhooks`` address) each business's loyalty webhook points there, so the points its customers earn
-    are posted in the background and can be read on that page.
+    are posted in the background and can be read on that page. With ``help_site_host`` each business's help
+    site is served on that host name (its address follows the installation's port on every run), so the
+    browser keeps its sign-in apart from the portal's.
     """
     report = SeedReport()
     host = current_app.extensions["suprata"].plugins
@@ -395,12 +401,25 @@ def seed_demo(*, reset: bool = False, stripe_test_server: str | None = None,
             if created:
                 entry.notes.extend(fill_demo_business(demo, webhook_catcher))
             entry.pay_links.extend(showcase_pay_links())
+            if help_site_host and "helpdesk" in host.plugin_names():
+                entry.help_site = place_help_site(entry.base_url, help_site_host) + "/help/"
             db.session.commit()
             if stripe_test_server and stripe_loaded:
                 entry.notes.append(register_stripe_webhook(stripe_test_server))
         business_cache().forget(business.id)
         report.businesses.append(entry)
     return report
+
+
+def place_help_site(base_url: str, host_name: str) -> str:
+    """Serve the current business's help site at ``base_url`` with its host name replaced; its address."""
+    parts = urllib.parse.urlsplit(base_url)
+    netloc = host_name + (f":{parts.port}" if parts.port else "")
+    address = urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+    errors = save_settings("helpdesk", {"site_address": address}, only={"site_address"})
+    if errors:
+        raise ValueError(f"help site address {address}: {errors['site_address']}")
+    return address
 
 
 def create_demo_business(demo: DemoBusiness) -> Business:
