@@ -21,6 +21,9 @@ from plugins.helpdesk.models import HelpArticle
 
 RESULTS = 20
 MAX_WORDS = 12
+# PostgreSQL ranks by recomputing each match's tsvector: a word found in most articles would cost one per
+# article, so at most this many matches (found through the index) are ranked.
+RANK_CANDIDATES = 200
 FTS_TABLE = "help_article_fts"
 # The title weighs more than the body; the index and the query must use this very expression.
 PG_DOCUMENT = ("setweight(to_tsvector('english', coalesce(title, '')), 'A') || "
@@ -72,7 +75,9 @@ def search_articles(query: str, *, limit: int = RESULTS) -> list[HelpArticle]:
     if db.session.get_bind().dialect.name == "postgresql":
         document = literal_column(f"({PG_DOCUMENT})")
         wanted = func.websearch_to_tsquery(literal_column("'english'"), " ".join(words))
-        stmt = (select(HelpArticle).where(published, document.op("@@")(wanted))
+        hits = (select(HelpArticle.id).where(published, document.op("@@")(wanted))
+                .limit(RANK_CANDIDATES).subquery())
+        stmt = (select(HelpArticle).join(hits, hits.c.id == HelpArticle.id)
                 .order_by(func.ts_rank(document, wanted).desc(), HelpArticle.id))
     else:
         # Each word quoted, so nothing a visitor types is read as FTS5 syntax; the last may be unfinished.
