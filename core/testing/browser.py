@@ -45,6 +45,20 @@ class ServedApp:
         self._thread.join()
 
 
+BLOCKING_IMPACTS = ("serious", "critical")
+
+
+def assert_accessible(page, where: str) -> None:
+    """An axe-core scan of the page as it is now finds no serious or critical violation (``where`` names the
+    page in the failure)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    violations = Axe().run(page).response["violations"]
+    bad = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in violations
+           if v["impact"] in BLOCKING_IMPACTS]
+    assert bad == [], f"{where}: {bad}"
+
+
 @pytest.fixture(scope="session")
 def served_app(app):
     server = ServedApp(app).start()

@@ -37,7 +37,8 @@ class HelpArticle(TenantScoped, db.Model):
     __tablename__ = "help_article"
     # The search index lives beside the table under these names, made by plugins.helpdesk.search's DDL.
     __table_args__ = (UniqueConstraint("business_id", "slug"),
-                      {"info": {"companions": ("help_article_fts", "ix_help_article_search")}})
+                      {"info": {"companions": ("help_article_fts", "search_vector",
+                                               "ix_help_article_search")}})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     category_id: Mapped[int | None] = mapped_column(ForeignKey("help_category.id", ondelete="SET NULL"),

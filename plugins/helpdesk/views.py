@@ -13,6 +13,7 @@ import secrets
 
 from flask import abort, flash, redirect, render_template, request, session, url_for
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from core.plugin_api import current_business_id, db, limiter, login_exempt, private
 from plugins.helpdesk import articles, attachments, tickets
@@ -43,8 +44,8 @@ def _email_key() -> str:
 
 
 def _published(slug: str) -> HelpArticle:
-    article = db.session.scalar(select(HelpArticle).where(HelpArticle.slug == slug,
-                                                          HelpArticle.status == "published"))
+    article = db.session.scalar(select(HelpArticle).options(joinedload(HelpArticle.category))
+                                .where(HelpArticle.slug == slug, HelpArticle.status == "published"))
     if article is None:
         abort(404)
     return article

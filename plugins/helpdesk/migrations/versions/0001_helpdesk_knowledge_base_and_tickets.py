@@ -1,8 +1,8 @@
 """help desk: knowledge base and tickets
 
 The articles' full-text index is written out here as it stood at this revision (FTS5 with its triggers on
-SQLite, a GIN expression index on PostgreSQL); plugins.helpdesk.search holds the same for schemas built
-from the models.
+SQLite, a generated tsvector column with a GIN index on PostgreSQL); plugins.helpdesk.search holds the same
+for schemas built from the models.
 
 Revision ID: 0001_helpdesk
 Revises:
@@ -38,9 +38,10 @@ SQLITE_DROP = (
     "DROP TABLE IF EXISTS help_article_fts",
 )
 POSTGRESQL_INDEX = (
-    "CREATE INDEX ix_help_article_search ON help_article USING gin (("
+    "ALTER TABLE help_article ADD COLUMN search_vector tsvector GENERATED ALWAYS AS ("
     "setweight(to_tsvector('english', coalesce(title, '')), 'A') || "
-    "setweight(to_tsvector('english', coalesce(body_text, '')), 'B')))",
+    "setweight(to_tsvector('english', coalesce(body_text, '')), 'B')) STORED",
+    "CREATE INDEX ix_help_article_search ON help_article USING gin (search_vector)",
 )
 
 
