@@ -142,6 +142,12 @@ def stay_on_site():
     return None
 
 
+def not_cached(response):
+    """after_request of the help site's pages: they change with who is signed in, so nothing keeps them."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def _client() -> tuple[str, str]:
     return sso_client(__name__, name="Help site",
                       redirect_uris=[site_url("helpdesk_sso.callback")],

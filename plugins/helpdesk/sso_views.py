@@ -11,8 +11,11 @@ from plugins.helpdesk import sso
 from plugins.helpdesk.blueprints import helpdesk
 
 bp = public_blueprint("helpdesk_sso", __name__, url_prefix="/help/sso", template_folder="templates")
-# Every help site page is served at the help site's own address, where its sign-in cookie lives.
+# Every help site page is served at the help site's own address, where its sign-in cookie lives, and may
+# show a signed-in customer's requests: no cache keeps one.
 helpdesk.before_request(sso.stay_on_site)
+helpdesk.after_request(sso.not_cached)
+bp.after_request(sso.not_cached)
 
 HOME_PATH = "/help/"
 

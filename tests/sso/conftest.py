@@ -12,7 +12,6 @@ from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
 from core.extensions import db as _db
 from core.identity.oidc.clients import register_client
-from core.testing.browser import browser  # noqa: F401  (fixture of the browser test)
 from core.testing.helpers import sign_in_customer
 
 REDIRECT_URI = "https://desk.example.com/oidc/callback"
