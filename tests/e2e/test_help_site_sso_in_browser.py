@@ -14,7 +14,7 @@ from core.tenancy import business_context
 from core.testing.helpers import create_customer_login
 from core.testing.records import create_customer, issue_invoice
 from plugins.helpdesk.models import Ticket
-from tests.sso.conftest import PASSWORD, sites  # noqa: F401  (the two servers' fixture)
+from tests.sso.conftest import PASSWORD
 
 
 def assert_accessible(page, where: str) -> None:
