@@ -23,6 +23,7 @@ from core.extensions import db, migrate
 from core.identity.passwords import hash_password, password_problem
 from core.migrations import add_plugin_branches
 from core.models import Business, StaffUser
+from core.notifications.bounces import record_bounce
 from core.tenancy import business_context, businesses
 from core.tenancy.locales import locale_choices
 
@@ -78,6 +79,16 @@ def init_db() -> None:
     """Create the database schema or bring it up to date (core and every installed plugin)."""
     flask_migrate.upgrade(revision="heads")
     click.echo("The database is up to date.")
+
+
+@suprata.command("ingest-bounce")
+def ingest_bounce() -> None:
+    """Record a bounce: a delivery status report read from stdin, as a mail server pipes it."""
+    bounce = record_bounce(sys.stdin.buffer.read())
+    if bounce is None:
+        click.echo("Not a failure report about one of our messages; nothing recorded.")
+    else:
+        click.echo(f"Recorded: message {bounce.message_id} to {bounce.recipient} bounced ({bounce.status}).")
 
 
 @suprata.command("create-business")

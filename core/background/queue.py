@@ -8,7 +8,8 @@
 
 Tasks: ``deliver_message(id)``, queued once an outbox row is committed; ``run_task(id)``, queued once a
 background task's row is committed (:mod:`core.background.tasks`); ``deliver_due`` and ``run_due_tasks``,
-the sweeps of both tables, every minute; and the jobs plugins declare in their
+the sweeps of both tables, every minute; ``send_reminders`` (appointments, due dates) every five minutes;
+and the jobs plugins declare in their
 ``register_periodic_tasks(schedule)`` hook. Each task runs in an app context of its own. The worker is
 :func:`run_worker` (``flask suprata worker``).
 """
@@ -29,6 +30,8 @@ from core.config import ConfigurationError
 from core.extensions import db
 from core.models import PluginState
 from core.notifications.outbox import deliver_due, deliver_one
+from core.notifications.reminders import INTERVAL_MINUTES as REMINDER_MINUTES
+from core.notifications.reminders import send_reminders_everywhere
 from core.tenancy import business_context
 
 log = logging.getLogger("suprata.queue")
@@ -87,6 +90,8 @@ class TaskQueue:
         self.run_task = huey.task(name="run_task")(_in_app_context(app, tasks.run_one))
         huey.periodic_task(crontab(), name="deliver_due")(_in_app_context(app, sweep_outbox))
         huey.periodic_task(crontab(), name="run_due_tasks")(_in_app_context(app, sweep_tasks))
+        huey.periodic_task(crontab(minute=f"*/{REMINDER_MINUTES}"), name="send_reminders")(
+            _in_app_context(app, send_reminders_everywhere))
         for job in jobs:
             huey.periodic_task(job.is_due, name=f"periodic:{job.task_name}")(
                 _in_app_context(app, run_periodic_job, job)

@@ -6,6 +6,7 @@ from core.console import (  # noqa: F401
     auth,
     customers,
     dashboard,
+    email_auth,
     invoices,
     notifications,
     payments,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -39,6 +38,7 @@ from core.extensions import db
 from core.identity.passwords import MAX_LENGTH, password_problem
 from core.models import INVOICE_KINDS, CustomerEmail, CustomerPhone, InvoiceLine
 from core.money.amounts import LARGEST_AMOUNT, parse_decimal, to_minor_units
+from core.phones import PhoneNumberError, normalise_phone
 from core.tenancy import utcnow
 from core.tenancy.locales import locale_choices
 from core.web.themes import available_themes
@@ -82,18 +82,6 @@ class StaffInviteForm(FlaskForm):
 
 # -- customers ----------------------------------------------------------------------------------------------
 
-_PHONE_PUNCTUATION = re.compile(r"[\s().\-/]")
-_E164 = re.compile(r"\+[1-9]\d{7,14}")
-
-
-def normalise_phone(text: str) -> str:
-    """ "+1 (555) 010-2030" -> "+15550102030"; ValueError unless it is a full international number."""
-    number = _PHONE_PUNCTUATION.sub("", text or "")
-    if not _E164.fullmatch(number):
-        raise ValueError("Enter the number with its country code, like +1 555 010 2030.")
-    return number
-
-
 class EmailEntry(Form):
     email = EmailField("Email", validators=[Optional(), Length(max=255), VALID_EMAIL])
     primary = BooleanField("Primary")
@@ -108,7 +96,7 @@ class PhoneEntry(Form):
     def validate_number(self, field):
         try:
             field.data = normalise_phone(field.data)
-        except ValueError as exc:
+        except PhoneNumberError as exc:
             raise ValidationError(str(exc)) from None
 
 

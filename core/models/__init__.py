@@ -6,7 +6,14 @@ from core.models.business import Business
 from core.models.customer import Customer, CustomerEmail, CustomerPhone
 from core.models.identity import ActionToken, AuthSession, CustomerUser, StaffUser
 from core.models.invoice import INVOICE_KINDS, Invoice, InvoiceLine, InvoiceView, PayLink
-from core.models.notification import NotificationTemplate, OutboxMessage
+from core.models.notification import (
+    CustomerChannelChoice,
+    DkimKey,
+    NotificationSetting,
+    NotificationTemplate,
+    OutboxMessage,
+    ReminderSent,
+)
 from core.models.payment import Payment, Refund, SavedPaymentMethod
 from core.models.plugin_state import PluginError, PluginState
 from core.models.work import Agreement, AppointmentRequest, Job, Reservation
@@ -21,13 +28,16 @@ __all__ = [
     "AuthSession",
     "Business",
     "Customer",
+    "CustomerChannelChoice",
     "CustomerEmail",
     "CustomerPhone",
+    "DkimKey",
     "CustomerUser",
     "Invoice",
     "InvoiceLine",
     "InvoiceView",
     "Job",
+    "NotificationSetting",
     "NotificationTemplate",
     "OutboxMessage",
     "PayLink",
@@ -35,6 +45,7 @@ __all__ = [
     "PluginError",
     "PluginState",
     "QueuedTask",
+    "ReminderSent",
     "Refund",
     "Reservation",
     "SavedPaymentMethod",

@@ -15,7 +15,7 @@ from core.activity import audit, record
 from core.extensions import db
 from core.identity.tokens import hash_token, new_token
 from core.models import Invoice, InvoiceView, PayLink
-from core.notifications.outbox import enqueue
+from core.notifications.events import notify_event
 from core.plugins.events import emit_after_commit
 from core.tenancy import utcnow
 from core.tenancy.urls import public_url_for
@@ -96,8 +96,7 @@ def send_invoice(invoice: Invoice, *, expires_at: datetime | None = None, resend
         raise InvoiceStateError("This invoice is already paid.")
     if not invoice.lines:
         raise InvoiceStateError("Add at least one line before sending.")
-    recipient = invoice.customer.primary_email
-    if not recipient:
+    if not invoice.customer.primary_email:
         raise InvoiceStateError("This customer has no email address on file.")
     first_send = invoice.status == "draft"
     invoice.recompute_totals()
@@ -107,10 +106,9 @@ def send_invoice(invoice: Invoice, *, expires_at: datetime | None = None, resend
     invoice.sent_at = utcnow()
     db.session.flush()
     token = issue_pay_link(invoice, expires_at=expires_at)
-    enqueue(
+    notify_event(
         "invoice_sent",
-        to=recipient,
-        customer_id=invoice.customer_id,
+        customer=invoice.customer,
         context={
             "invoice_id": invoice.id,
             "invoice_number": invoice.number,
@@ -120,6 +118,7 @@ def send_invoice(invoice: Invoice, *, expires_at: datetime | None = None, resend
             "currency": invoice.currency,
             "due_date": invoice.due_date.isoformat() if invoice.due_date else None,
             "pay_url": public_url_for("paylink.show", token=token),
+            "invoice_url": public_url_for("console.invoice", invoice_id=invoice.id),
         },
     )
     summary = f"Invoice {invoice.number} {'re-sent' if not first_send else 'sent'}"

@@ -131,9 +131,9 @@ Pay the invoice online:
 failed: {{ reason }}.
 
 {% if customer_told -%}
-The customer has been emailed a link to pay.
+The customer has been sent a link to pay.
 {%- else -%}
-The customer has no email address on file: contact them.
+The customer could not be told (no email address or text number on file): contact them.
 {%- endif %} The invoice:
 {{ invoice_url }}
 """,

@@ -32,7 +32,7 @@ from sqlalchemy import select
 from core.extensions import db
 from core.models import NotificationTemplate
 from core.money.amounts import format_money
-from core.notifications.channels import RenderedMessage
+from core.notifications.channels import RenderedMessage, channel_for
 from core.tenancy import utcnow
 from core.tenancy.state import current_business
 from core.tenancy.urls import business_base_url, public_url_for
@@ -55,6 +55,8 @@ class TemplateDefault:
     sample: dict = field(default_factory=dict)
     # The module that registered a plugin's template (its plugin's switch governs it); None for core's.
     module: str | None = None
+    # "email", or "sms" for a text message: text only, no subject or HTML, and its length counts.
+    channel: str = "email"
 
 
 class UnknownTemplate(LookupError):
@@ -69,18 +71,19 @@ _defaults: dict[str, TemplateDefault] = {}
 
 
 def register_default(key: str, *, subject: str, text: str, html: str | None = None, description: str = "",
-                     sample: dict | None = None) -> None:
+                     sample: dict | None = None, channel: str = "email") -> None:
     """Declare the built-in template for ``key`` (registering a key again replaces it).
 
     ``html`` is the inside of the message only: it is placed in the theme's ``email/layout.html`` with the
     business's branding. Without it the HTML part is made from the text. ``sample`` holds example context
-    values for previews; variables it lacks are previewed as ``[name]``.
+    values for previews; variables it lacks are previewed as ``[name]``. ``channel="sms"`` declares a text
+    message: only ``text`` is sent (pass ``subject=""``).
     """
-    _defaults[key] = TemplateDefault(key, subject, text, html, description, dict(sample or {}))
+    _defaults[key] = TemplateDefault(key, subject, text, html, description, dict(sample or {}), None, channel)
 
 
 def register_template(key: str, *, subject: str, text: str, html: str | None = None, description: str = "",
-                      sample: dict | None = None) -> None:
+                      sample: dict | None = None, channel: str = "email") -> None:
     """A plugin declares the default of a message it sends; businesses may rewrite it in the console.
 
     Arguments as for :func:`register_default`. The template belongs to the plugin whose module calls this:
@@ -88,7 +91,8 @@ def register_template(key: str, *, subject: str, text: str, html: str | None = N
     """
     # The caller's module names the plugin, as settings_of(__name__) does, without the plugin spelling it.
     module = sys._getframe(1).f_globals.get("__name__")
-    _defaults[key] = TemplateDefault(key, subject, text, html, description, dict(sample or {}), module)
+    _defaults[key] = TemplateDefault(key, subject, text, html, description, dict(sample or {}), module,
+                                     channel)
 
 
 def get_default(key: str) -> TemplateDefault:
@@ -116,6 +120,8 @@ def offered_to_business(key: str) -> bool:
 
 
 def _offered(default: TemplateDefault, host) -> bool:
+    if default.channel != "email" and channel_for(default.channel) is None:
+        return False  # a text message, while the business has no channel that sends texts
     if default.module is None:
         return True
     owner = host.plugin_owning(default.module)

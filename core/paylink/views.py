@@ -21,6 +21,7 @@ from core.money.payments.checkout import open_checkout
 from core.money.payments.processor import connected_processor, processor_named
 from core.money.payments.types import Consent, PaymentError, ProcessorError
 from core.money.payments.wording import save_card_wording
+from core.notifications.events import notify_event
 from core.paylink.blueprint import bp
 from core.plugins.events import emit_after_commit
 from core.tenancy import utcnow
@@ -67,6 +68,11 @@ def show(token: str):
     if last_viewed_at is None:
         record(invoice.customer_id, surface="pay_link", kind="invoice.viewed",
                summary=f"Opened invoice {invoice.number} for the first time", invoice_id=invoice.id)
+        notify_event("invoice_viewed", context={
+            "invoice_number": invoice.number, "customer_name": invoice.customer.name,
+            "viewed_at": now.isoformat(),
+            "invoice_url": public_url_for("console.invoice", invoice_id=invoice.id),
+        })
         emit_after_commit("on_invoice_viewed", invoice=invoice, when=now)
     db.session.commit()
     return page

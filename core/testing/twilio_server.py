@@ -44,7 +44,6 @@ import hmac
 import html
 import json
 import logging
-import math
 import re
 import signal
 import sys
@@ -61,6 +60,8 @@ import requests
 from twilio.http.http_client import TwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
+
+from core.notifications.sms_text import sms_length
 
 __all__ = [
     "ACCOUNT_SID",
@@ -118,20 +119,9 @@ _MAGIC_FROM = {
                             "number for this destination/account."),
 }
 
-# GSM 03.38: the basic set costs one septet, the extension set two; anything else makes the message UCS-2.
-_GSM_BASIC = frozenset(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿"
-    "abcdefghijklmnopqrstuvwxyzäöñüà")
-_GSM_EXTENDED = frozenset("^{}\\[~]|€\f")
-
-
 def segments(body: str) -> int:
     """How many SMS segments Twilio bills ``body`` as (GSM-7: 160, then 153 each; UCS-2: 70, then 67)."""
-    if all(c in _GSM_BASIC or c in _GSM_EXTENDED for c in body):
-        length, single, multi = sum(2 if c in _GSM_EXTENDED else 1 for c in body), 160, 153
-    else:
-        length, single, multi = len(body.encode("utf-16-le")) // 2, 70, 67
-    return 1 if length <= single else math.ceil(length / multi)
+    return sms_length(body).segments
 
 
 def _rfc2822(moment: datetime | None) -> str | None:

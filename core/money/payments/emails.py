@@ -15,6 +15,7 @@ from core.identity.tokens import issue, revoke_all
 from core.models import CustomerUser, Invoice, Payment
 from core.money.invoicing import issue_pay_link
 from core.money.payments.wording import decline_in_words
+from core.notifications.events import notify_event
 from core.notifications.outbox import enqueue
 from core.tenancy.state import current_business
 from core.tenancy.urls import public_url_for
@@ -25,15 +26,11 @@ INVITATION_TTL = timedelta(days=14)
 
 def queue_receipt(payment: Payment, invoice: Invoice, *, card_saved: str | None) -> None:
     """The receipt of a captured payment; ``card_saved`` names the card kept with the customer's consent."""
-    recipient = invoice.customer.primary_email
-    if not recipient:
-        return
     # Only hashes of pay-link tokens are stored, so the receipt gets a link of its own.
     receipt_token = issue_pay_link(invoice)
-    enqueue(
-        "payment_receipt",
-        to=recipient,
-        customer_id=invoice.customer_id,
+    notify_event(
+        "payment_captured",
+        customer=invoice.customer,
         context={
             "customer_name": invoice.customer.name,
             "invoice_number": invoice.number,
@@ -42,6 +39,7 @@ def queue_receipt(payment: Payment, invoice: Invoice, *, card_saved: str | None)
             "paid_at": payment.captured_at.isoformat(),
             "receipt_url": public_url_for("paylink.receipt", token=receipt_token),
             "card_saved": card_saved,
+            "invoice_url": public_url_for("console.invoice", invoice_id=invoice.id),
         },
     )
 
@@ -50,18 +48,13 @@ def queue_failure_notices(payment: Payment, invoice: Invoice, code: str) -> None
     """A charge of a saved card failed with no customer there to see it: the customer gets a way to pay,
     the billing inbox is told, so an unpaid invoice never looks paid to either."""
     reason = decline_in_words(code)
-    money = {"invoice_number": invoice.number, "amount": payment.amount, "currency": payment.currency,
-             "reason": reason}
-    recipient = invoice.customer.primary_email
-    if recipient:
-        pay_url = public_url_for("paylink.show", token=issue_pay_link(invoice))
-        enqueue("payment_failed", to=recipient, customer_id=invoice.customer_id,
-                context={**money, "pay_url": pay_url, "update_card_url": None})
-    billing_inbox = current_business().billing_email
-    if billing_inbox:
-        enqueue("payment_failed_staff", to=billing_inbox,
-                context={**money, "customer_name": invoice.customer.name, "customer_told": bool(recipient),
-                         "invoice_url": public_url_for("console.invoice", invoice_id=invoice.id)})
+    context = {"invoice_number": invoice.number, "amount": payment.amount, "currency": payment.currency,
+               "reason": reason, "customer_name": invoice.customer.name,
+               "pay_url": public_url_for("paylink.show", token=issue_pay_link(invoice)),
+               "update_card_url": None,
+               "invoice_url": public_url_for("console.invoice", invoice_id=invoice.id)}
+    told = notify_event("payment_failed", customer=invoice.customer, context=context, audiences=("customer",))
+    notify_event("payment_failed", context={**context, "customer_told": bool(told)}, audiences=("business",))
 
 
 def invite_to_portal(invoice: Invoice) -> None:
