@@ -44,8 +44,10 @@ from core.money.payments.processor import PaymentProcessor
 from core.money.payments.saved_methods import record_card_saved, record_method_detached
 from core.money.payments.types import CardDetails, CheckoutRedirect, Consent, ProcessorError
 from core.notifications.channels import Channel, Delivery, DeliveryError, RenderedMessage
+from core.notifications.events import customer_choices, notify_event, save_customer_choice
 from core.notifications.outbox import enqueue as notify
 from core.notifications.templates import register_template
+from core.phones import PhoneNumberError, normalise_phone
 from core.plugins import API_VERSION
 from core.plugins.blueprints import customer_blueprint, login_exempt, public_blueprint, staff_blueprint
 from core.plugins.contributions import MenuItem, PortalTab, Setting
@@ -75,6 +77,7 @@ __all__ = [
     "MenuItem",
     "Payment",
     "PaymentProcessor",
+    "PhoneNumberError",
     "PortalTab",
     "ProcessorError",
     "RenderedMessage",
@@ -91,12 +94,15 @@ __all__ = [
     "current_business",
     "current_business_id",
     "customer_blueprint",
+    "customer_choices",
     "db",
     "format_money",
     "hookimpl",
     "limiter",
     "login_exempt",
+    "normalise_phone",
     "notify",
+    "notify_event",
     "public_blueprint",
     "public_url",
     "record_activity",
@@ -107,6 +113,7 @@ __all__ = [
     "record_payment_failed",
     "record_refund",
     "register_template",
+    "save_customer_choice",
     "settings_of",
     "staff_blueprint",
     "to_major",

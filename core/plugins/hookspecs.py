@@ -207,6 +207,19 @@ def render_site_links(customer):
 
 
 @hookspec
+def render_customer_record(customer):
+    """The console's customer record is shown; the plugin adds a card of its own (a loyalty balance, the
+    customer's phones and texts).
+
+    Called on every view of ``console/customers/detail.html``, for the staff member looking at it. Appears
+    below the record's contact details, in the order the plugins answer.
+
+    :param core.models.Customer customer: the customer shown, with their emails and phones loaded.
+    :return: markup (``markupsafe.Markup``, e.g. from ``render_template``) or ``None``. Not ``firstresult``.
+    """
+
+
+@hookspec
 def render_plugin_settings(plugin_name):
     """The console's plugins page shows the plugin's card; the plugin adds its own part under its settings
     (a connection test, the webhook address to paste elsewhere).
