@@ -157,7 +157,7 @@ def add_phone():
         return redirect(url_for(".page"))
     phone = db.session.scalar(select(CustomerPhone).where(CustomerPhone.number == number))
     if phone is not None and phone.customer_id != current_user.customer_id:
-        flash("This number can't be added to your account. Call us and we will sort it out.", "error")
+        flash("This number cannot be added to your account. Call us and we will sort it out.", "error")
         return redirect(url_for(".page"))
     if phone is None:
         phone = CustomerPhone(customer_id=current_user.customer_id, number=number, label="mobile")
