@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.plugin_api import PortalTab, business_context, call_hook
+from core.plugin_api import Customer, PortalTab, business_context, call_hook, db
 from core.testing.helpers import csrf_token_from, sign_in_staff, submit_form
 from core.testing.twilio_server import ACCOUNT_SID, PHONE_NUMBER
 
@@ -91,6 +91,13 @@ def test_the_customer_record_shows_phones_and_a_way_to_verify(app, client, acme,
     page = client.get(f"/b/acme/console/customers/{ann}").get_data(as_text=True)
     assert 'id="texts"' in page and "Text a verification code" in page
     assert page.count("Code the customer reads out") == 1  # the unverified number only
+
+
+def test_the_customer_record_hook_gives_the_card_as_markup(app, db, acme, ann):
+    with app.test_request_context("/", base_url="http://localhost/b/acme"), business_context(acme.id):
+        [card] = call_hook("render_customer_record", customer=db.session.get(Customer, ann))
+    assert 'id="texts"' in card
+    assert "+12125550142" in card and "+12125550143" in card
 
 
 def test_switched_off_the_plugin_leaves_the_record_and_sends_nothing(app, client, acme, ann, twilio):
