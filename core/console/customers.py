@@ -9,7 +9,7 @@ from flask import abort, flash, redirect, render_template, request, send_file, u
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
-from core.activity import audit
+from core.activity import audit, record
 from core.console.blueprint import bp
 from core.console.forms import CustomerForm
 from core.extensions import db
@@ -26,6 +26,8 @@ from core.models import (
     Reservation,
     SavedPaymentMethod,
 )
+from core.notifications.events import CHANNEL_TITLES
+from core.notifications.reminders import remind_of_job
 from core.tenancy import utcnow
 
 PER_PAGE = 25
@@ -216,6 +218,24 @@ def customer(customer_id: int):
             .limit(TIMELINE_LENGTH)
         ).all(),
     )
+
+
+@bp.post("/customers/<int:customer_id>/jobs/<int:job_id>/remind")
+def remind_job(customer_id: int, job_id: int):
+    """Staff send a scheduled job's reminder now, on the channels the business and customer chose."""
+    job = db.session.scalar(select(Job).where(Job.id == job_id, Job.customer_id == customer_id))
+    if job is None or job.status != "scheduled" or job.scheduled_start is None:
+        abort(404)
+    channels = remind_of_job(job)
+    if channels:
+        record(customer_id, surface="console", kind="job.reminded", summary=f"Reminder of {job.title} sent")
+        db.session.commit()
+        flash(f"Reminder of {job.title} sent by {' and '.join(CHANNEL_TITLES[c].lower() for c in channels)}.",
+              "success")
+    else:
+        flash("No reminder was sent: reminders are off, or the customer has no email or verified number.",
+              "error")
+    return redirect(url_for("console.customer", customer_id=customer_id))
 
 
 @bp.get("/customers/<int:customer_id>/agreements/<int:agreement_id>/document")

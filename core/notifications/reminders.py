@@ -62,11 +62,17 @@ def _appointments(now: datetime) -> int:
     sent = 0
     for job in jobs:
         if _claim("appointment_reminder", f"job:{job.id}:{job.scheduled_start.isoformat()}"):
-            notify_event("appointment_reminder", customer=job.customer, context={
-                "customer_name": job.customer.name, "job_title": job.title,
-                "starts_at": job.scheduled_start.isoformat()})
+            remind_of_job(job)
             sent += 1
     return sent
+
+
+def remind_of_job(job: Job) -> list[str]:
+    """Queue the reminder of ``job`` now (in the caller's transaction); returns the channels it goes by."""
+    messages = notify_event("appointment_reminder", customer=job.customer, context={
+        "customer_name": job.customer.name, "job_title": job.title,
+        "starts_at": job.scheduled_start.isoformat()})
+    return [message.channel for message in messages]
 
 
 def _due_dates(now: datetime) -> int:

@@ -114,3 +114,18 @@ def test_every_business_is_reminded_and_one_failing_stops_none(app, db, acme, ma
     with app.app_context():
         send_reminders_everywhere()
     assert sorted(calls) == sorted([acme.id, other.id])
+
+
+def test_staff_send_a_reminder_now_from_the_customer_record(app, client, db, acme, job, twilio_server):
+    from core.testing.helpers import csrf_token_from, sign_in_staff
+
+    sign_in_staff(app, client, acme, role="support")
+    with app.app_context(), business_context(acme.id):
+        customer_id = db.session.get(Job, job).customer_id
+    page = f"/b/acme/console/customers/{customer_id}"
+    token = csrf_token_from(client.get(page).get_data(as_text=True))
+    answer = client.post(f"{page}/jobs/{job}/remind", data={"csrf_token": token}, follow_redirects=True)
+    assert "Reminder of Boiler check sent by email and text message." in answer.get_data(as_text=True)
+    run_background_work(app)
+    assert [m.to for m in twilio_server.messages] == ["+12125550142"]
+    assert client.post(f"{page}/jobs/{job + 1}/remind", data={"csrf_token": token}).status_code == 404

@@ -93,7 +93,7 @@ def test_the_customer_record_shows_phones_and_a_way_to_verify(app, client, acme,
     assert page.count("Code the customer reads out") == 1  # the unverified number only
 
 
-def test_the_customer_record_hook_gives_the_card_as_markup(app, db, acme, ann):
+def test_the_customer_record_hook_gives_the_card_as_markup(app, acme, ann):
     with app.test_request_context("/", base_url="http://localhost/b/acme"), business_context(acme.id):
         [card] = call_hook("render_customer_record", customer=db.session.get(Customer, ann))
     assert 'id="texts"' in card
