@@ -45,11 +45,14 @@ from core.money.invoicing import (
     void_invoice,
 )
 from core.money.payments.ledger import record_payment_captured
+from core.notifications.mail_auth import generate_key
 from core.plugins.settings import save_settings, set_enabled
 from core.tenancy import business_context, utcnow
 from core.tenancy.businesses import create_business, delete_business
 from core.tenancy.state import business_cache
 from core.tenancy.urls import business_base_url, public_url_for
+from core.testing.twilio_server import ACCOUNT_SID as TWILIO_TEST_ACCOUNT
+from core.testing.twilio_server import AUTH_TOKEN as TWILIO_TEST_TOKEN
 from core.web.themes import THEMES_DIR
 
 MANUAL_PROCESSOR = "manual"  # payments staff record by hand (cash, cheque)
@@ -65,6 +68,10 @@ DEMO_STRIPE_SETTINGS = {
     "test_secret_key": "sk_test_suprata_demo",
     "webhook_secret": "whsec_suprata_demo",  # noqa: S105 - known to the local test server only
 }
+
+
+# The local Twilio test server's own account: the app reaches it through SUPRATA_TWILIO_API_BASE.
+DEMO_TWILIO_SETTINGS = {"mode": "test", "account_sid": TWILIO_TEST_ACCOUNT, "auth_token": TWILIO_TEST_TOKEN}
 
 
 # -- what the demo businesses hold ------------------------------------------------------------------------
@@ -102,6 +109,9 @@ class DemoJob:
     hours: int
     cost: int | None = None
     request: tuple[str, str] | None = None  # (preferred window, customer's notes) of its appointment request
+    # Starts this many hours after seeding instead (then starts_in_days and start_hour are ignored): soon
+    # enough for the worker to send its reminder within minutes.
+    starts_in_hours: int | None = None
 
 
 @dataclass(frozen=True)
@@ -135,6 +145,7 @@ class DemoBusiness:
     phone: str
     address: str
     invoice_prefix: str
+    sms_sender: str  # the business's Twilio number in the demo
     tax_rate_bp: int
     staff: tuple[str, str, str]  # (name, email, password)
     customers: tuple[DemoCustomer, ...]
@@ -156,6 +167,7 @@ ACME = DemoBusiness(
     phone="+1 212 555 0100",
     address="120 Canal Street, New York, NY 10013",
     invoice_prefix="ACME-",
+    sms_sender="+12125550100",
     tax_rate_bp=888,
     staff=("Dana Ortiz", "dana@acme.test", "demo-pass-acme"),
     customers=(
@@ -203,6 +215,8 @@ ACME = DemoBusiness(
     ),
     jobs=(
         DemoJob(0, "Kitchen sink drain repair", "Slow drain, replaced P-trap.", "done", -3, 10, 2, 6800),
+        DemoJob(0, "Water heater check", "Annual flush and anode check.", "scheduled", 0, 0, 1, 4000,
+                starts_in_hours=3),
         DemoJob(1, "Quarterly grease trap service", "Pump and clean the 50 gal trap.", "scheduled",
                 5, 7, 3, 15000),
         DemoJob(4, "Leaking shower valve", "Customer reports a steady drip.", "requested", 2, 9, 2,
@@ -241,6 +255,7 @@ HARBOR = DemoBusiness(
     phone="+1 310 555 0140",
     address="2200 Harbor Boulevard, San Pedro, CA 90731",
     invoice_prefix="HVAC-",
+    sms_sender="+13105550140",
     tax_rate_bp=950,
     staff=("Sam Rivera", "sam@harbor.test", "demo-pass-harbor"),
     customers=(
@@ -288,6 +303,8 @@ HARBOR = DemoBusiness(
     jobs=(
         DemoJob(0, "AC not cooling", "Replaced the run capacitor; system cooling again.", "done",
                 -2, 14, 2, 5500),
+        DemoJob(0, "Thermostat replacement", "Swap the old thermostat for a smart one.", "scheduled", 0, 0, 1,
+                3500, starts_in_hours=4),
         DemoJob(1, "Monthly server room check", "Inspect both split units, clean filters.", "scheduled",
                 4, 8, 2, 9000),
         DemoJob(7, "Furnace makes a rattling noise", "Customer says it started last week.", "requested",
@@ -349,7 +366,7 @@ class SeedReport:
 
 
 def seed_demo(*, reset: bool = False, stripe_test_server: str | None = None,
-              webhook_catcher: str | None = None) -> SeedReport:
+              webhook_catcher: str | None = None, twilio_test_server: str | None = None) -> SeedReport:
     """Create the demo businesses that do not exist yet (all of them again with ``reset``); commits.
 
     With ``stripe_test_server`` (the local Stripe test server's address), each business's webhook endpoint
@@ -382,6 +399,8 @@ def seed_demo(*, reset: bool = False, stripe_test_server: str | None = None,
             db.session.commit()
             if stripe_test_server and stripe_loaded:
                 entry.notes.append(register_stripe_webhook(stripe_test_server))
+            if twilio_test_server and "sms_twilio" in host.plugin_names():
+                entry.notes.append(register_twilio_number(twilio_test_server, demo.sms_sender))
         business_cache().forget(business.id)
         report.businesses.append(entry)
     return report
@@ -404,6 +423,9 @@ def fill_demo_business(demo: DemoBusiness, webhook_catcher: str | None = None) -
     business_cache().forget()
     name, email, password = demo.staff
     db.session.add(StaffUser(email=email, name=name, password_hash=hash_password(password)))
+    key = generate_key()  # before any email is queued, so every demo email is signed
+    notes.append(f"emails from {key.domain} are DKIM-signed (selector {key.selector}; its DNS record is on "
+                 "the console's Email authentication page)")
     customers = [add_customer(c) for c in demo.customers]
     db.session.flush()
     first = customers[0]
@@ -434,7 +456,8 @@ def enable_plugins(demo: DemoBusiness, webhook_catcher: str | None = None) -> li
             set_enabled(name, True)
         else:
             notes.append(f"plugin {name} is not installed or did not load; left out")
-    settings = {"payments_stripe": DEMO_STRIPE_SETTINGS}
+    settings = {"payments_stripe": DEMO_STRIPE_SETTINGS,
+                "sms_twilio": {**DEMO_TWILIO_SETTINGS, "sender": demo.sms_sender}}
     if LOYALTY_PLUGIN in loaded:
         set_enabled(LOYALTY_PLUGIN, True)
         if webhook_catcher:
@@ -513,6 +536,9 @@ def add_earlier_view(invoice: Invoice, token: str, *, days_ago: int) -> None:
 def add_job(customer: Customer, spec: DemoJob, zone: zoneinfo.ZoneInfo) -> None:
     day = date.today() + timedelta(days=spec.starts_in_days)
     start = datetime(day.year, day.month, day.day, spec.start_hour, tzinfo=zone).astimezone(UTC)
+    if spec.starts_in_hours is not None:
+        start = utcnow().replace(minute=0, second=0, microsecond=0) + timedelta(hours=spec.starts_in_hours)
+        day = start.astimezone(zone).date()
     job = Job(customer_id=customer.id, title=spec.title, description=spec.description, status=spec.status,
               scheduled_start=None if spec.status == "requested" else start,
               scheduled_end=None if spec.status == "requested" else start + timedelta(hours=spec.hours),
@@ -571,6 +597,21 @@ def register_stripe_webhook(server: str) -> str:
     except OSError as exc:
         return f"Stripe test server {server} did not take the webhook for {url}: {exc}"
     return f"Stripe test events go to {url}"
+
+
+def register_twilio_number(server: str, number: str) -> str:
+    """Have the Twilio test server pass texts to the business's number on to its inbound webhook; a note."""
+    url = public_url_for("sms_twilio_public.inbound")
+    if not server.startswith(("http://", "https://")):
+        return f"{server} is not an http:// address; no Twilio number registered"
+    fields = urllib.parse.urlencode({"number": number, "url": url}).encode()
+    request = urllib.request.Request(f"{server.rstrip('/')}/_config/numbers", data=fields)  # noqa: S310
+    try:
+        with urllib.request.urlopen(request, timeout=10):  # noqa: S310 - the operator's own test server
+            pass
+    except OSError as exc:
+        return f"Twilio test server {server} did not take the number {number}: {exc}"
+    return f"texts to {number} (STOP, START, HELP) go to {url}"
 
 
 def showcase_pay_links() -> list[tuple[str, str]]:
