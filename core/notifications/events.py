@@ -129,15 +129,19 @@ def event_choice(key: str) -> EventChoice:
 
 
 def _choice(event: NotificationEvent, row: NotificationSetting | None) -> EventChoice:
-    def channels(audience_name: str) -> tuple[str, ...]:
-        audience = event.audience(audience_name)
+    def channels(audience: Audience | None, stored: list | None) -> tuple[str, ...]:
         if audience is None:
             return ()
-        chosen = audience.default if row is None else row.customer_channels if audience_name == "customer" \
-            else row.business_channels
-        return tuple(c for c in audience.channels if c in chosen or c in audience.required)
+        return _narrow(audience.channels, audience.default if row is None else stored, audience.required)
 
-    return EventChoice(event, channels("customer"), channels("business"), dict(row.options) if row else {})
+    return EventChoice(event, channels(event.customer, row and row.customer_channels),
+                       channels(event.business, row and row.business_channels),
+                       dict(row.options) if row else {})
+
+
+def _narrow(offered: tuple[str, ...], wanted, required: tuple[str, ...]) -> tuple[str, ...]:
+    """The channels of ``offered`` that are ``wanted`` (all of them when that is None) or ``required``."""
+    return tuple(c for c in offered if wanted is None or c in wanted or c in required)
 
 
 def save_event_choice(key: str, *, customer: list[str], business: list[str], option: int | None = None
@@ -190,11 +194,10 @@ def customer_choices(customer_id: int) -> list[CustomerChoice]:
     choices = []
     for key, choice in event_choices().items():
         offered = tuple(c for c in choice.customer_channels if channel_available(c))
-        if not offered:
-            continue
-        required = choice.event.customer.required
-        chosen = tuple(c for c in offered if key not in own or c in own[key] or c in required)
-        choices.append(CustomerChoice(choice.event, offered, chosen, required))
+        if offered:
+            required = choice.event.customer.required
+            choices.append(CustomerChoice(choice.event, offered, _narrow(offered, own.get(key), required),
+                                          required))
     return choices
 
 
@@ -253,11 +256,8 @@ def notify_event(key: str, *, customer: Customer | None = None, context: dict,
 
 
 def _customer_channels(choice: EventChoice, customer_id: int) -> tuple[str, ...]:
-    offered = choice.customer_channels
-    if not offered:
+    if not choice.customer_channels:
         return ()
     own = db.session.scalar(select(CustomerChannelChoice.channels).where(
         CustomerChannelChoice.customer_id == customer_id, CustomerChannelChoice.event == choice.event.key))
-    if own is None:
-        return offered
-    return tuple(c for c in offered if c in own or c in choice.event.customer.required)
+    return _narrow(choice.customer_channels, own, choice.event.customer.required)

@@ -7,7 +7,9 @@ import pytest
 
 from core.plugin_api import Customer, PortalTab, business_context, call_hook, db
 from core.testing.helpers import csrf_token_from, sign_in_staff, submit_form
+from core.testing.records import save_plugin_settings, switch_plugin
 from core.testing.twilio_server import ACCOUNT_SID, PHONE_NUMBER
+from plugins.sms_twilio.settings import client_for, current_config
 
 PLUGINS = "/b/acme/console/plugins"
 
@@ -57,8 +59,6 @@ def test_settings_are_checked_when_saved(app, client, acme, field, value, messag
 
 
 def test_a_messaging_service_sends_instead_of_a_number(app, client, acme, twilio):
-    from core.testing.records import save_plugin_settings
-
     save_plugin_settings(app, acme, "sms_twilio", {"mode": "test", "account_sid": ACCOUNT_SID,
                                                    "sender": "MG" + "a" * 32})
     sign_in_staff(app, client, acme, role="owner")
@@ -68,13 +68,9 @@ def test_a_messaging_service_sends_instead_of_a_number(app, client, acme, twilio
 
 
 def test_live_mode_never_uses_the_test_api_address(app, client, acme, twilio):
-    from core.testing.records import save_plugin_settings
-
     save_plugin_settings(app, acme, "sms_twilio", {"mode": "live", "account_sid": ACCOUNT_SID,
                                                    "sender": PHONE_NUMBER})
     with app.test_request_context("/", base_url="http://localhost/b/acme"), business_context(acme.id):
-        from plugins.sms_twilio.settings import client_for, current_config
-
         config = current_config()
         assert config.api_base is None
         assert client_for(config).api.base_url == "https://api.twilio.com"
@@ -101,8 +97,6 @@ def test_the_customer_record_hook_gives_the_card_as_markup(app, acme, ann):
 
 
 def test_switched_off_the_plugin_leaves_the_record_and_sends_nothing(app, client, acme, ann, twilio):
-    from core.testing.records import switch_plugin
-
     switch_plugin(app, acme, "sms_twilio", on=False)
     sign_in_staff(app, client, acme, role="support")
     assert 'id="texts"' not in client.get(f"/b/acme/console/customers/{ann}").get_data(as_text=True)

@@ -210,3 +210,29 @@ def test_a_customer_chooses_their_channels(app, client, acme, ann, twilio):
     page = client.get(PORTAL).get_data(as_text=True)
     assert re.search(r'name="appointment_reminder" value="sms"\s*>', page)  # no longer checked
     assert re.search(r'name="invoice_sent" value="email" checked disabled', page)  # records stay by email
+
+
+def test_the_customer_page_runs_the_same_queries_whatever_the_phones(app, client, acme, add_customer):
+    from sqlalchemy import event
+
+    customer_id = add_customer(acme, "Pat Jones", verified=["+12125550161"], email="pat@example.com")
+    sign_in_customer(app, client, acme, customer_id, email="pat@example.com")
+
+    def count() -> int:
+        statements = []
+        with app.app_context():
+            engine = db.engine
+        listener = lambda *args: statements.append(args[2])  # noqa: E731 - (conn, cursor, statement, ...)
+        event.listen(engine, "before_cursor_execute", listener)
+        try:
+            assert client.get(PORTAL).status_code == 200
+        finally:
+            event.remove(engine, "before_cursor_execute", listener)
+        return len(statements)
+
+    few = count()
+    with app.app_context(), business_context(acme.id):
+        for i in range(10):
+            db.session.add(CustomerPhone(customer_id=customer_id, number=f"+1212555{i + 170:04d}"))
+        db.session.commit()
+    assert count() == few

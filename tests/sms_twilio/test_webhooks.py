@@ -8,6 +8,8 @@ import pytest
 
 from core.plugin_api import Customer, business_context, db, notify_event
 from core.testing.background import run_background_work
+from core.testing.helpers import sign_in_staff
+from core.testing.records import switch_plugin
 
 VERIFIED = "+12125550142"  # Ann's verified mobile (see conftest.py)
 INBOUND = "http://suprata.test/b/acme/sms/inbound"
@@ -29,8 +31,6 @@ def remind(app, business, customer_id):
 
 
 def timeline(client, app, business, customer_id) -> str:
-    from core.testing.helpers import sign_in_staff
-
     sign_in_staff(app, client, business, role="support")
     return client.get(f"/b/{business.slug}/console/customers/{customer_id}").get_data(as_text=True)
 
@@ -142,7 +142,5 @@ def test_a_report_before_the_sender_recorded_the_text_is_kept(app, client, acme,
 
 
 def test_webhooks_answer_404_when_the_plugin_is_off(app, client, acme, ann, twilio):
-    from core.testing.records import switch_plugin
-
     switch_plugin(app, acme, "sms_twilio", on=False)
     assert text_in(client, twilio, "STOP").status_code == 404
