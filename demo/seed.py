@@ -154,6 +154,7 @@ class DemoBusiness:
     agreements: tuple[DemoAgreement, ...]
     reservations: tuple[DemoReservation, ...]
     timeline: tuple[tuple[int, str, str, str], ...]  # (customer, surface, kind, summary)
+    policies: tuple[tuple[str, object], ...] = ()  # what the business changed from the defaults
 
 
 ACME = DemoBusiness(
@@ -257,6 +258,8 @@ HARBOR = DemoBusiness(
     invoice_prefix="HVAC-",
     sms_sender="+13105550140",
     tax_rate_bp=950,
+    # Harbor's office prefers to call a customer who paid twice before refunding.
+    policies=(("duplicate_payments", "hold"),),
     staff=("Sam Rivera", "sam@harbor.test", "demo-pass-harbor"),
     customers=(
         DemoCustomer("Emily Nguyen", None, "1450 West 7th Street, San Pedro, CA 90732",
@@ -413,6 +416,7 @@ def create_demo_business(demo: DemoBusiness) -> Business:
         accent_color=demo.accent_color, timezone=demo.timezone, currency="USD", email=demo.email,
         phone=demo.phone, address=demo.address, billing_email=demo.email, reply_to=demo.email,
         mail_from=f"{demo.name} <{demo.email}>", invoice_prefix=demo.invoice_prefix,
+        policies=dict(demo.policies),
     )
 
 

@@ -7,9 +7,11 @@
 - ``memory``: in-process only; tests call the task functions directly.
 
 Tasks: ``deliver_message(id)``, queued once an outbox row is committed; ``run_task(id)``, queued once a
-background task's row is committed (:mod:`core.background.tasks`); ``deliver_due`` and ``run_due_tasks``,
-the sweeps of both tables, every minute; ``send_reminders`` (appointments, due dates) every five minutes;
-and the jobs plugins declare in their
+background task's row is committed (:mod:`core.background.tasks`); ``run_processor_task(id)``, queued once a
+payment processor's task is committed (close a checkout page, refund money paid twice:
+:mod:`core.money.payments.tasks`); ``deliver_due``, ``run_due_tasks`` and ``processor_tasks_due``, the
+sweeps of those tables, every minute; ``send_reminders`` (appointments, due dates) every five minutes; and
+the jobs plugins declare in their
 ``register_periodic_tasks(schedule)`` hook. Each task runs in an app context of its own. The worker is
 :func:`run_worker` (``flask suprata worker``).
 """
@@ -29,6 +31,7 @@ from core.background.schedule import PeriodicJob, collect_schedules
 from core.config import ConfigurationError
 from core.extensions import db
 from core.models import PluginState
+from core.money.payments.task_runner import run_due_processor_tasks, run_processor_task
 from core.notifications.outbox import deliver_due, deliver_one
 from core.notifications.reminders import INTERVAL_MINUTES as REMINDER_MINUTES
 from core.notifications.reminders import send_reminders_everywhere
@@ -71,6 +74,12 @@ def sweep_tasks() -> None:
         pass
 
 
+def sweep_processor_tasks() -> None:
+    """Carry out every due payment processor task, in batches."""
+    while run_due_processor_tasks(SWEEP_BATCH) == SWEEP_BATCH:
+        pass
+
+
 def _in_app_context(app: Flask, fn: Callable, *bound) -> Callable:
     """A task body that runs in a fresh app context (and so its own database session) on any thread."""
 
@@ -90,6 +99,10 @@ class TaskQueue:
         self.run_task = huey.task(name="run_task")(_in_app_context(app, tasks.run_one))
         huey.periodic_task(crontab(), name="deliver_due")(_in_app_context(app, sweep_outbox))
         huey.periodic_task(crontab(), name="run_due_tasks")(_in_app_context(app, sweep_tasks))
+        self.run_processor_task = huey.task(name="run_processor_task")(
+            _in_app_context(app, run_processor_task))
+        huey.periodic_task(crontab(), name="processor_tasks_due")(
+            _in_app_context(app, sweep_processor_tasks))
         huey.periodic_task(crontab(minute=f"*/{REMINDER_MINUTES}"), name="send_reminders")(
             _in_app_context(app, send_reminders_everywhere))
         for job in jobs:
@@ -102,19 +115,23 @@ class TaskQueue:
 
         Never raises: when the queue cannot be reached the message stays pending and the sweep delivers it.
         """
-        try:
-            self.deliver_message(message_id)
-        except Exception:
-            log.warning("could not queue outbox message %s; the periodic sweep will deliver it", message_id,
-                        exc_info=True)
+        _soon(self.deliver_message, message_id, "outbox message", "deliver")
 
     def run_task_soon(self, task_id: int) -> None:
         """Ask a worker to run a queued background task now; never raises (the sweep runs it later)."""
-        try:
-            self.run_task(task_id)
-        except Exception:
-            log.warning("could not queue background task %s; the periodic sweep will run it", task_id,
-                        exc_info=True)
+        _soon(self.run_task, task_id, "background task", "run")
+
+    def run_processor_task_soon(self, task_id: int) -> None:
+        """Ask a worker to carry out a payment processor task now; never raises (the sweep does it later)."""
+        _soon(self.run_processor_task, task_id, "processor task", "run")
+
+
+def _soon(task, row_id: int, what: str, does: str) -> None:
+    # The row is committed already: a queue that cannot be reached only delays it until the next sweep.
+    try:
+        task(row_id)
+    except Exception:
+        log.warning("could not queue %s %s; the periodic sweep will %s it", what, row_id, does, exc_info=True)
 
 
 def make_huey(url: str) -> Huey:

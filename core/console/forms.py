@@ -347,6 +347,11 @@ class SettingsForm(FlaskForm):
         choices={"reject": "Reject it", "queue": "Queue it for staff approval"},
     )
     verify_public_tickets = BooleanField("Public help requests must confirm their email first")
+    duplicate_payments = SelectField(
+        "Money paid twice for one invoice (or for a cancelled one)",
+        choices={"refund": "Refund it to the customer automatically", "hold": "Hold it for us to refund"},
+        description="Either way the billing inbox is told and the audit trail records it.",
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -378,7 +383,9 @@ class SettingsForm(FlaskForm):
 class TemplateForm(FlaskForm):
     subject = StringField("Subject", validators=[Optional(), Length(max=500)])
     text = TextAreaField("Plain-text body", validators=[DataRequired(), Length(max=50000)])
+    text_after = TextAreaField("Plain text below the link", validators=[Optional(), Length(max=50000)])
     html = TextAreaField("HTML body (optional)", validators=[Optional(), Length(max=100000)])
+    html_after = TextAreaField("HTML below the link", validators=[Optional(), Length(max=100000)])
     preview = SubmitField("Preview")
     save = SubmitField("Save")
 

@@ -22,6 +22,8 @@ from core.notifications.events import (
 from core.notifications.outbox import OutboxStateError, retry
 from core.notifications.sms_text import sms_length
 from core.notifications.templates import (
+    TemplateDefault,
+    Wording,
     defaults_for_business,
     get_default,
     offered_to_business,
@@ -92,18 +94,15 @@ def edit_notification_template(key: str):
         form.text.label.text = "Text message"
     if request.method == "GET" and default.channel == "sms":
         # A text's length depends on the values put in it, so it is always shown as sent with samples.
-        data = _editor_data(default, custom)
-        rendered = preview(key, None, data["text"])
+        rendered = preview(key, Wording(subject="", text=_editor_data(default, custom)["text"]))
     if form.validate_on_submit():
-        subject, text, html = form.subject.data or None, form.text.data, form.html.data or None
-        if default.channel == "sms":
-            subject = html = None  # a text has neither
+        wording = _wording_of(form, default)
         if form.preview.data:
-            rendered = preview(key, subject, text, html)
+            rendered = preview(key, wording)
         else:
-            problems = validate(subject, text, html, key=key)
+            problems = validate(wording, key=key)
             if not problems:
-                _save(key, custom, subject, text, html)
+                _save(key, custom, wording)
                 flash("The template is saved.", "success")
                 return redirect(url_for("console.notification_templates"))
             form.form_errors.extend(problems)
@@ -121,27 +120,38 @@ def edit_notification_template(key: str):
     return page, status
 
 
-def _length_of(default, rendered):
+def _length_of(default: TemplateDefault, rendered):
     """A text message's length and segments as rendered with sample values; None for email."""
     if default.channel != "sms" or rendered is None or rendered.error:
         return None
     return sms_length(rendered.text)
 
 
-def _editor_data(default, custom: NotificationTemplate | None) -> dict:
+def _editor_data(default: TemplateDefault, custom: NotificationTemplate | None) -> dict:
     """The business's own wording if it has one (a blank subject means the default one), else the default."""
     if custom is None:
-        return {"subject": default.subject, "text": default.text, "html": default.html}
-    return {"subject": custom.subject, "text": custom.body_text, "html": custom.body_html}
+        return {"subject": default.subject, "text": default.text, "html": default.html,
+                "text_after": default.text_after, "html_after": default.html_after}
+    return {"subject": custom.subject, "text": custom.body_text, "html": custom.body_html,
+            "text_after": custom.body_text_after, "html_after": custom.body_html_after}
 
 
-def _save(
-    key: str, custom: NotificationTemplate | None, subject: str | None, text: str, html: str | None
-) -> None:
+def _wording_of(form: TemplateForm, default: TemplateDefault) -> Wording:
+    """The draft in the form; the pieces below the link only for a message that carries one."""
+    if default.channel == "sms":
+        return Wording(subject="", text=form.text.data)  # a text has no subject or HTML
+    around_link = default.access_link is not None
+    return Wording(subject=form.subject.data or "", text=form.text.data, html=form.html.data or None,
+                   text_after=(form.text_after.data or "") if around_link else "",
+                   html_after=(form.html_after.data or None) if around_link else None)
+
+
+def _save(key: str, custom: NotificationTemplate | None, wording: Wording) -> None:
     if custom is None:
         custom = NotificationTemplate(key=key)
         db.session.add(custom)
-    custom.subject, custom.body_text, custom.body_html = subject, text, html
+    custom.subject, custom.body_text, custom.body_html = wording.subject or None, wording.text, wording.html
+    custom.body_text_after, custom.body_html_after = wording.text_after or None, wording.html_after
     custom.last_error = custom.last_error_at = None
     audit("template.changed", f"template {key}")
     db.session.commit()

@@ -6,15 +6,13 @@ and writes the audit trail.
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
 
 from core.console.blueprint import bp
 from core.extensions import db, limiter
 from core.models import Invoice, Payment, SavedPaymentMethod
-from core.money.amounts import currency_digits, format_money, parse_decimal
+from core.money.amounts import format_money, to_minor_units
 from core.money.payments.commands import charge_saved_method, refund_payment
 from core.money.payments.types import PaymentError
 
@@ -31,7 +29,8 @@ def refund(invoice_id: int, payment_id: int):
         abort(404)
     remaining = payment.amount - payment.amount_refunded
     try:
-        amount = _minor_units(request.form.get("amount", ""), payment.currency) or remaining
+        amount = _minor_units(request.form.get("amount", ""), payment.currency)
+        amount = remaining if amount is None else amount
         refund_payment(payment, amount, reason=(request.form.get("reason") or "").strip()[:255],
                        staff_user_id=current_user.id)
     except (ValueError, PaymentError) as exc:
@@ -68,7 +67,4 @@ def charge_saved(invoice_id: int):
 
 def _minor_units(text: str, currency: str) -> int | None:
     """"12.50" -> 1250 (in the currency's minor units); None when nothing was typed."""
-    if not text.strip():
-        return None
-    places = currency_digits(currency)
-    return int(parse_decimal(text, places=places) * Decimal(10) ** places)
+    return to_minor_units(text, currency) if text.strip() else None

@@ -17,6 +17,7 @@ from core.tenancy.state import business_cache, current_business
 from core.web.helpers import format_date
 
 POLICY_FIELDS = (
+    "duplicate_payments",
     "invite_after_payment",
     "self_registration",
     "unknown_signup_policy",

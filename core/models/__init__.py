@@ -14,7 +14,7 @@ from core.models.notification import (
     OutboxMessage,
     ReminderSent,
 )
-from core.models.payment import Payment, Refund, SavedPaymentMethod
+from core.models.payment import Payment, ProcessorTask, Refund, SavedPaymentMethod
 from core.models.plugin_state import PluginError, PluginState
 from core.models.work import Agreement, AppointmentRequest, Job, Reservation
 
@@ -44,6 +44,7 @@ __all__ = [
     "Payment",
     "PluginError",
     "PluginState",
+    "ProcessorTask",
     "QueuedTask",
     "ReminderSent",
     "Refund",

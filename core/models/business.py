@@ -18,6 +18,9 @@ DEFAULT_POLICIES = {
     "self_registration": True,
     # Public help-site tickets must confirm their email before entering the queue.
     "verify_public_tickets": True,
+    # Money that arrives for an invoice already paid or voided (a customer who paid twice): "refund" it
+    # automatically, or "hold" it for staff to refund.
+    "duplicate_payments": "refund",
 }
 
 

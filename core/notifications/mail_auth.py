@@ -23,7 +23,6 @@ from sqlalchemy import select
 
 from core.extensions import db
 from core.models import DkimKey
-from core.plugins.settings import decrypt_secret, encrypt_secret
 from core.tenancy import utcnow
 from core.tenancy.state import current_business
 
@@ -61,7 +60,7 @@ def generate_key() -> DkimKey:
     public = private.public_key().public_bytes(serialization.Encoding.DER,
                                                serialization.PublicFormat.SubjectPublicKeyInfo)
     key = DkimKey(domain=sending_domain(), selector=f"suprata{utcnow():%Y%m%d%H%M%S}",
-                  private_key=encrypt_secret(pem), public_key=base64.b64encode(public).decode())
+                  private_key=pem, public_key=base64.b64encode(public).decode())
     db.session.add(key)
     return key
 
@@ -69,10 +68,9 @@ def generate_key() -> DkimKey:
 def signature(message: bytes, key: DkimKey) -> bytes | None:
     """The ``DKIM-Signature:`` header line for ``message`` (CRLF line endings); None when the key cannot be
     read (the installation's secret key changed since it was stored: generate a new one)."""
-    pem = decrypt_secret(key.private_key)
-    if pem is None:
+    if key.private_key is None:
         return None
-    return dkim.sign(message, key.selector.encode(), key.domain.encode(), pem.encode(),
+    return dkim.sign(message, key.selector.encode(), key.domain.encode(), key.private_key.encode(),
                      include_headers=SIGNED_HEADERS)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dkim
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from core.models import DkimKey
 from core.tenancy import business_context
@@ -48,7 +48,10 @@ def test_a_generated_key_is_stored_encrypted_and_its_record_shown(app, client, d
     page = generate(app, client, acme)
     key = the_key(app, db, acme)
     assert key.domain == "acme-plumbing.test"
-    assert key.private_key.startswith("enc:") and "PRIVATE KEY" not in key.private_key
+    assert key.private_key.startswith("-----BEGIN PRIVATE KEY-----")
+    with app.app_context():
+        stored = db.session.execute(text("SELECT private_key FROM dkim_key")).scalar_one()
+    assert stored.startswith("enc:") and "PRIVATE KEY" not in stored
     assert f"{key.selector}._domainkey.acme-plumbing.test" in page
     assert f"v=DKIM1; k=rsa; p={key.public_key}" in page
 
