@@ -30,8 +30,8 @@ EVENTS = (
     ),
     NotificationEvent(
         "payment_failed", "Automatic payment failed",
-        "A charge of a saved card (autopay or by staff) failed: the customer gets links to pay and to update "
-        "the card, the billing inbox gets told.",
+        "A charge of a saved card (autopay or by staff) failed: the customer gets a link to pay, the billing "
+        "inbox gets told.",
         customer=Audience({"email": "payment_failed", "sms": "payment_failed_sms"}, default=("email", "sms")),
         business=Audience({"email": "payment_failed_staff"}, default=("email",)),
         inbox="billing_email",

@@ -751,8 +751,11 @@ def _inbound_form(numbers: list[str], messages: list[SentMessage]) -> str:
     if not numbers:
         return ""
     e = html.escape
-    last_customer = e(next((m.to for m in reversed(messages) if m.direction != "inbound"), ""))
-    options = "".join(f"<option>{e(n)}</option>" for n in numbers)
+    # Ready to answer the last text sent: from its recipient, to the number it came from.
+    last = next((m for m in reversed(messages) if m.direction != "inbound"), None)
+    last_customer = e(last.to) if last else ""
+    options = "".join(f"<option{' selected' if last and n == last.from_ else ''}>{e(n)}</option>"
+                      for n in numbers)
     return ("<form method='post' action='/_inbound' class='text'>"
             "<strong>Text a business as a customer:</strong>"
             f" <label>from <input name='from' value='{last_customer}' placeholder='+12125550142' required>"
