@@ -457,8 +457,8 @@ def test_the_page_lists_every_message_newest_first_escaped(twilio, server):
 def test_the_page_texts_the_app_as_a_customer(twilio, server, app_endpoint):
     number = "+12125550100"
     for registered in (number, "+12125550101"):
-        answer = requests.post(server.base_url + "/_config/numbers",
-                               data={"number": registered, "url": app_endpoint.url + "/sms/inbound"}, timeout=5)
+        answer = requests.post(server.base_url + "/_config/numbers", timeout=5,
+                               data={"number": registered, "url": app_endpoint.url + "/sms/inbound"})
         assert answer.status_code == 204
     twilio.messages.create(to=CUSTOMER, from_=number, body="Your appointment is tomorrow")
     page = requests.get(server.base_url + "/", timeout=5).text
