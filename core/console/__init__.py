@@ -2,12 +2,14 @@
 
 # Importing the modules attaches their routes to the blueprint.
 from core.console import (  # noqa: F401
+    addresses,
     audit,
     auth,
     customers,
     dashboard,
     email_auth,
     invoices,
+    menu,
     notifications,
     payments,
     plugins,

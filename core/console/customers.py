@@ -13,6 +13,7 @@ from core.activity import audit, record
 from core.console.blueprint import bp
 from core.console.forms import CustomerForm
 from core.extensions import db
+from core.identity.roles import requires_permission
 from core.models import (
     ActivityEvent,
     Agreement,
@@ -56,6 +57,7 @@ def search_condition(query: str):
 
 
 @bp.get("/customers")
+@requires_permission("customers")
 def customers():
     query = (request.args.get("q") or "").strip()[:200]
     statement = (
@@ -70,6 +72,7 @@ def customers():
 
 
 @bp.route("/customers/new", methods=["GET", "POST"])
+@requires_permission("customers")
 def new_customer():
     form = CustomerForm()
     if form.validate_on_submit():
@@ -85,6 +88,7 @@ def new_customer():
 
 
 @bp.route("/customers/<int:customer_id>/edit", methods=["GET", "POST"])
+@requires_permission("customers")
 def edit_customer(customer_id: int):
     customer = db.get_or_404(Customer, customer_id)
     if request.method == "GET":
@@ -172,6 +176,7 @@ def _sync_phones(customer: Customer, form: CustomerForm) -> None:
 
 
 @bp.get("/customers/<int:customer_id>")
+@requires_permission("customers")
 def customer(customer_id: int):
     """Everything about one customer, newest first, in a fixed number of queries."""
     record = db.session.scalar(
@@ -221,6 +226,7 @@ def customer(customer_id: int):
 
 
 @bp.post("/customers/<int:customer_id>/jobs/<int:job_id>/remind")
+@requires_permission("customers")
 def remind_job(customer_id: int, job_id: int):
     """Staff send a scheduled job's reminder now, on the channels the business and customer chose."""
     job = db.session.scalar(select(Job).where(Job.id == job_id, Job.customer_id == customer_id))
@@ -239,6 +245,7 @@ def remind_job(customer_id: int, job_id: int):
 
 
 @bp.get("/customers/<int:customer_id>/agreements/<int:agreement_id>/document")
+@requires_permission("customers")
 def agreement_document(customer_id: int, agreement_id: int):
     agreement = db.session.scalar(
         select(Agreement).where(Agreement.id == agreement_id, Agreement.customer_id == customer_id)

@@ -7,6 +7,7 @@ from flask import flash, redirect, render_template, url_for
 from core.activity import audit
 from core.console.blueprint import bp
 from core.extensions import db
+from core.identity.roles import requires_permission
 from core.notifications.mail_auth import (
     current_key,
     dns_records,
@@ -17,6 +18,7 @@ from core.notifications.mail_auth import (
 
 
 @bp.get("/settings/email-authentication")
+@requires_permission("settings")
 def email_authentication():
     domain = sending_domain()
     key = current_key(domain)
@@ -25,6 +27,7 @@ def email_authentication():
 
 
 @bp.post("/settings/email-authentication/key")
+@requires_permission("settings")
 def generate_dkim_key():
     """A new signing key for the sending domain; mail is signed with it from now on."""
     key = generate_key()

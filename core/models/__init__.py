@@ -2,7 +2,7 @@
 
 from core.models.activity import ActivityEvent, AuditEntry
 from core.models.background import QueuedTask
-from core.models.business import Business
+from core.models.business import Business, BusinessHost
 from core.models.customer import Customer, CustomerEmail, CustomerPhone
 from core.models.identity import ActionToken, AuthSession, CustomerUser, StaffUser
 from core.models.invoice import INVOICE_KINDS, Invoice, InvoiceLine, InvoiceView, PayLink
@@ -27,6 +27,7 @@ __all__ = [
     "AuditEntry",
     "AuthSession",
     "Business",
+    "BusinessHost",
     "Customer",
     "CustomerChannelChoice",
     "CustomerEmail",

@@ -7,7 +7,8 @@ hooks per business (:mod:`.host`), blueprints with a login realm (:mod:`.bluepri
 #: The version of the public plugin API. A plugin declares the version it was built for as ``API_VERSION``
 #: in its module; one built for another major version is not loaded (it is listed as broken, with why).
 #: 2.1 added ``background_task`` and ``UTCDateTime``; 2.2 added ``PaymentProcessor.expire_checkout``
-#: (required), ``CheckoutRedirect.expires_at`` and the account-access link arguments of ``register_template``;
-#: 2.3 ``render_customer_record``, ``notify_event``, the customer's channel choices and phone numbers, and
+#: (required), ``CheckoutRedirect.expires_at`` and the account-access link arguments of ``register_template``.
+#: 2.3 added staff roles: ``requires_permission`` and ``staff_blueprint(..., permission=...)``.
+#: 2.4 ``render_customer_record``, ``notify_event``, the customer's channel choices and phone numbers, and
 #: text-message templates.
-API_VERSION = "2.3"
+API_VERSION = "2.4"

@@ -22,6 +22,7 @@ from core.plugin_api import (
     limiter,
     normalise_phone,
     public_blueprint,
+    requires_permission,
     save_customer_choice,
     staff_blueprint,
 )
@@ -68,6 +69,7 @@ def status_callback():
 
 
 @staff.post("/test")
+@requires_permission("plugins")
 def send_test():
     """Text the number staff typed now, with the saved settings, and say how that went."""
     config = current_config()
@@ -97,6 +99,7 @@ def _back_to_customer(phone: CustomerPhone):
 
 
 @staff.post("/phones/<int:phone_id>/code")
+@requires_permission("customers")
 def staff_send_code(phone_id: int):
     phone = db.get_or_404(CustomerPhone, phone_id)
     try:
@@ -111,6 +114,7 @@ def staff_send_code(phone_id: int):
 
 
 @staff.post("/phones/<int:phone_id>/verify")
+@requires_permission("customers")
 def staff_verify(phone_id: int):
     phone = db.get_or_404(CustomerPhone, phone_id)
     _confirm(phone)
