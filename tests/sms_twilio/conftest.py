@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy import select
 
 from core.plugin_api import Customer, CustomerEmail, CustomerPhone, business_context, db, utcnow
-from core.testing.browser import browser, served_app  # noqa: F401  (fixtures)
 from core.testing.records import save_plugin_settings
 from core.testing.twilio_server import ACCOUNT_SID, AUTH_TOKEN, PHONE_NUMBER
 from plugins.sms_twilio.models import SmsMessage

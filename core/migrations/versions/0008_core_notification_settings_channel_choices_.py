@@ -1,7 +1,7 @@
 """notification settings, channel choices, reminders, dkim keys
 
 Revision ID: 0008_core
-Revises: 0003_core
+Revises: 0004_core
 Create Date: 2026-12-01 00:38:11.718653
 """
 
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0008_core"
-down_revision = "0003_core"
+down_revision = "0004_core"
 branch_labels = None
 depends_on = None
 
