@@ -4,6 +4,7 @@
 from core.console import (  # noqa: F401
     audit,
     auth,
+    autopay,
     customers,
     dashboard,
     invoices,

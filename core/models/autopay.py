@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.extensions import db
 from core.models.types import UTCDateTime
@@ -32,6 +32,8 @@ class AutopayConsent(TenantScoped, db.Model):
     user_agent: Mapped[str | None] = mapped_column(String(300))
     given_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    staff_user: Mapped["StaffUser | None"] = relationship()  # noqa: F821 (core.models.identity)
 
 
 # pending: to charge at next_attempt_at; charging: claimed by a worker until lease_until; done: settled (see

@@ -4,9 +4,9 @@ import pytest
 from sqlalchemy import select
 
 from core.extensions import db
-from core.models import AutopayAttempt, AuditEntry, Invoice, OutboxMessage
+from core.models import AuditEntry, AutopayAttempt, Invoice, OutboxMessage
 from core.tenancy import business_context
-from tests.autopay.conftest import issue_subscription, mail, payments_of, run_worker
+from tests.autopay.support import issue_subscription, mail, payments_of, run_worker
 
 
 def test_an_autopay_invoice_is_charged_when_issued_and_the_receipt_goes_out(
@@ -83,7 +83,8 @@ def test_authentication_required_sends_the_customer_a_link_to_complete_it_and_is
         invoice = db.session.get(Invoice, invoice_id)
         assert (invoice.status, invoice.autopay_state) == ("open", "action_required")
         attempts = db.session.scalars(select(AutopayAttempt)).all()
-        assert [(a.outcome, a.decline_code) for a in attempts] == [("action_required", "authentication_required")]
+        assert [(a.outcome, a.decline_code) for a in attempts] == [
+            ("action_required", "authentication_required")]
     text = mailbox.text_of(mail(mailbox, "pat@example.com", "did not go through"))
     assert "your bank wants you to confirm the payment yourself" in text
     pay_path = "/" + next(line for line in text.splitlines() if "/pay/" in line).split("/", 3)[3]

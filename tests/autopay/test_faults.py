@@ -13,13 +13,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from core.extensions import db
-from core.models import AutopayAttempt, Business, Invoice, Payment
+from core.models import AutopayAttempt, Business, Invoice
 from core.money.autopay.runner import run_autopay_attempt
 from core.money.payments.types import ProcessorError
 from core.tenancy import business_context, utcnow
 from plugins.payments_stripe.processor import StripeProcessor
 from plugins.payments_stripe.testing import deliver
-from tests.autopay.conftest import issue_subscription, payments_of, run_worker
+from tests.autopay.support import issue_subscription, payments_of, run_worker
 
 # A worker is killed past its lease and the processor's backoff: the next sweep takes the attempt over.
 LEASE_AND_BACKOFF = timedelta(hours=2)
@@ -31,7 +31,8 @@ class WorkerKilled(BaseException):
 
 def intents_for(stripe_api, invoice_id: int, status: str = "succeeded") -> list:
     return [intent for intent in stripe_api.v1.payment_intents.list(params={"limit": 100}).data
-            if intent.metadata.to_dict().get("suprata_invoice_id") == str(invoice_id) and intent.status == status]
+            if intent.metadata.to_dict().get("suprata_invoice_id") == str(invoice_id)
+            and intent.status == status]
 
 
 def attempt_id_of(app, shop, invoice_id: int, number: int = 1) -> int:
@@ -145,7 +146,7 @@ def test_the_webhook_records_a_charge_whose_answer_was_lost_and_duplicates_chang
     assert len(hooks.named("on_payment_captured")) == 1
 
 
-# -- the property ----------------------------------------------------------------------------------------------
+# -- the property --------------------------------------------------------------------------------------------
 
 STEPS = st.lists(st.sampled_from(["run", "killed", "timeout", "webhooks", "webhooks_twice", "later"]),
                  min_size=1, max_size=6)
@@ -170,13 +171,15 @@ def test_no_interleaving_charges_twice_or_loses_a_payment(
     def webhooks(times: int):
         for intent in intents_for(stripe_api, invoice_id, "succeeded") + intents_for(
                 stripe_api, invoice_id, "requires_payment_method"):
-            kind = "payment_intent.succeeded" if intent.status == "succeeded" else "payment_intent.payment_failed"
+            kind = ("payment_intent.succeeded" if intent.status == "succeeded"
+                    else "payment_intent.payment_failed")
             for _ in range(times):
                 assert deliver(client, shop, inbox.wait_for(kind, intent.id)).status_code == 200
 
     for step in steps:
         if step in ("killed", "timeout"):
-            fail_after_charging(monkeypatch, WorkerKilled() if step == "killed" else ProcessorError("timeout"))
+            error = WorkerKilled() if step == "killed" else ProcessorError("timeout")
+            fail_after_charging(monkeypatch, error)
             try:
                 run_worker(app, clock[0])
             except WorkerKilled:

@@ -11,7 +11,7 @@ from core.money.follow_up import past_due
 from core.money.invoicing import issue_pay_link
 from core.tenancy import business_context, utcnow
 from plugins.payments_stripe.testing import deliver, pay_now, pay_on_hosted_page
-from tests.autopay.conftest import issue_subscription, payments_of, run_worker
+from tests.autopay.support import issue_subscription, payments_of, run_worker
 
 
 def attempts(app, shop):
