@@ -169,8 +169,8 @@ def test_logos_are_checked_by_content_and_size(app, db, acme, console, data, nam
 
 def test_autopay_and_reminder_settings_are_saved_and_bad_days_explained(app, db, acme, console):
     response = submit_form(console, SETTINGS, _valid(autopay_kinds=["subscription", "recurring_rental"],
-                                                     autopay_retry_days="7, 1,3", card_expiry_notice_days="21",
-                                                     reminder_days="14, -3, 1"))
+                                                     autopay_retry_days="7, 1,3", reminder_days="14, -3, 1",
+                                                     card_expiry_notice_days="21"))
     assert response.status_code == 302
     business = _business(app, db, acme)
     assert business.policy("autopay_kinds") == ["subscription", "recurring_rental"]
