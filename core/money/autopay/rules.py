@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from core.extensions import db
 from core.models import AutopayAttempt, Customer, Invoice, Payment, SavedPaymentMethod
+from core.money.payments.processor import processors
 from core.money.payments.types import CAPTURED_STATUSES
 from core.plugins.events import after_commit
 from core.tenancy import utcnow
@@ -52,10 +53,12 @@ def autopay_card(customer_id: int) -> SavedPaymentMethod | None:
 
 
 def has_paid_through_processor(customer_id: int) -> bool:
-    """True once the customer completed a payment through a processor themselves (not an automatic one)."""
+    """True once the customer completed a payment through one of the business's payment processors (not an
+    automatic charge, nor cash or a cheque recorded by hand)."""
+    names = [processor.name for processor in processors()]
     return db.session.scalar(
         select(Payment.id).where(Payment.customer_id == customer_id, Payment.status.in_(CAPTURED_STATUSES),
-                                 Payment.source != "autopay").limit(1)
+                                 Payment.source != "autopay", Payment.processor.in_(names)).limit(1)
     ) is not None
 
 
