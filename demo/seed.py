@@ -22,6 +22,7 @@ from sqlalchemy import select
 from core.activity import record
 from core.extensions import db
 from core.identity.passwords import hash_password
+from core.identity.staff import add_staff_member
 from core.models import (
     Agreement,
     AppointmentRequest,
@@ -36,7 +37,6 @@ from core.models import (
     Job,
     Payment,
     Reservation,
-    StaffUser,
 )
 from core.money.invoicing import (
     find_pay_link,
@@ -139,7 +139,8 @@ class DemoBusiness:
     address: str
     invoice_prefix: str
     tax_rate_bp: int
-    staff: tuple[str, str, str]  # (name, email, password)
+    # (name, email, password, role): the first is the owner, the others show what each role may do.
+    staff: tuple[tuple[str, str, str, str], ...]
     customers: tuple[DemoCustomer, ...]
     invoices: tuple[DemoInvoice, ...]
     jobs: tuple[DemoJob, ...]
@@ -164,7 +165,11 @@ ACME = DemoBusiness(
     address="120 Canal Street, New York, NY 10013",
     invoice_prefix="ACME-",
     tax_rate_bp=888,
-    staff=("Dana Ortiz", "dana@acme.test", "demo-pass-acme"),
+    staff=(
+        ("Dana Ortiz", "dana@acme.test", "demo-pass-acme", "owner"),
+        ("Lee Chen", "lee@acme.test", "demo-pass-billing", "billing"),
+        ("Pat Kim", "pat@acme.test", "demo-pass-support", "support"),
+    ),
     customers=(
         DemoCustomer("Maria Garcia", None, "41 Mott Street, New York, NY 10013",
                      (("maria.garcia@example.test", True), ("maria@garcia-family.test", False)),
@@ -252,7 +257,7 @@ HARBOR = DemoBusiness(
     tax_rate_bp=950,
     # Harbor's office prefers to call a customer who paid twice before refunding.
     policies=(("duplicate_payments", "hold"),),
-    staff=("Sam Rivera", "sam@harbor.test", "demo-pass-harbor"),
+    staff=(("Sam Rivera", "sam@harbor.test", "demo-pass-harbor", "owner"),),
     customers=(
         DemoCustomer("Emily Nguyen", None, "1450 West 7th Street, San Pedro, CA 90732",
                      (("emily.nguyen@example.test", True),), (("+13105550111", "mobile", True),)),
@@ -383,7 +388,8 @@ def seed_demo(*, reset: bool = False, stripe_test_server: str | None = None,
             business = create_demo_business(demo)
         with business_context(business.id):
             entry = BusinessReport(demo.name, business_base_url(business), created)
-            entry.logins.append(("staff", demo.staff[1], demo.staff[2]))
+            entry.logins.extend((f"staff ({role})", email, password)
+                                for _, email, password, role in demo.staff)
             if portal_has_pages:
                 entry.logins.append(("portal", demo.customers[0].emails[0][0], PORTAL_PASSWORD))
             if created:
@@ -416,8 +422,8 @@ def fill_demo_business(demo: DemoBusiness, webhook_catcher: str | None = None,
     notes = enable_plugins(demo, webhook_catcher)
     db.session.commit()
     business_cache().forget()
-    name, email, password = demo.staff
-    db.session.add(StaffUser(email=email, name=name, password_hash=hash_password(password)))
+    for name, email, password, role in demo.staff:
+        add_staff_member(email=email, name=name, password_hash=hash_password(password), role=role)
     customers = [add_customer(c) for c in demo.customers]
     db.session.flush()
     first = customers[0]

@@ -2,12 +2,14 @@
 
 # Importing the modules attaches their routes to the blueprint.
 from core.console import (  # noqa: F401
+    addresses,
     audit,
     auth,
     autopay,
     customers,
     dashboard,
     invoices,
+    menu,
     notifications,
     payments,
     plugins,

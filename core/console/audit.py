@@ -7,6 +7,7 @@ from sqlalchemy import or_, select
 
 from core.console.blueprint import bp
 from core.extensions import db
+from core.identity.roles import requires_permission
 from core.models import AuditEntry
 from core.money.amounts import format_money
 
@@ -48,6 +49,7 @@ ACTION_LABELS = {
     "customer.created": "Customer added",
     "customer.updated": "Customer changed",
     "business.settings_changed": "Settings changed",
+    "business.hosts_changed": "Web addresses changed",
     "plugin.enabled": "Plugin turned on",
     "plugin.disabled": "Plugin turned off",
     "plugin.settings_changed": "Plugin settings changed",
@@ -57,6 +59,8 @@ ACTION_LABELS = {
     "staff.password_changed": "Password changed",
     "staff.password_set": "Password set from an emailed link",
     "staff.invited": "Staff member invited",
+    "staff.role_changed": "Staff role changed",
+    "staff.login_locked": "Login locked after failed attempts",
     "staff.deactivated": "Staff member deactivated",
     "staff.reactivated": "Staff member reactivated",
     "notification.retried": "Message sent again",
@@ -90,6 +94,7 @@ def entries_about(target: str, limit: int) -> list[AuditEntry]:
 
 
 @bp.get("/audit")
+@requires_permission("audit")
 def audit_trail():
     """Newest first; narrowed by a group of actions and by the record's name (an invoice number, an email)."""
     group = request.args.get("group", "")

@@ -13,6 +13,7 @@ from flask_login import current_user
 from core.console.blueprint import bp
 from core.console.payments import MONEY_ACTION_LIMIT
 from core.extensions import db, limiter
+from core.identity.roles import requires_permission
 from core.models import Customer, Invoice, SavedPaymentMethod
 from core.money.autopay.enrolment import AutopayError, choose_card, switch_off, switch_on
 from core.money.follow_up import business_today, expiring_autopay_cards, past_due
@@ -25,6 +26,7 @@ from core.tenancy.urls import public_url_for
 
 
 @bp.post("/customers/<int:customer_id>/autopay")
+@requires_permission("payments")
 @limiter.limit(MONEY_ACTION_LIMIT)
 def customer_autopay(customer_id: int):
     """Switch autopay on with the consent the customer gave by phone, choose its card, or switch it off."""
@@ -57,6 +59,7 @@ def customer_autopay(customer_id: int):
 
 
 @bp.get("/past-due")
+@requires_permission("invoices.view")
 def past_due_list():
     """Invoices past due and declined automatic charges, side by side; autopay cards about to expire."""
     today = business_today()
@@ -65,6 +68,7 @@ def past_due_list():
 
 
 @bp.get("/invoices/<int:invoice_id>/charge-saved-method/<int:method_id>")
+@requires_permission("payments")
 def confirm_charge(invoice_id: int, method_id: int):
     """Before a saved card is charged: the amount and the card, and one button to go ahead."""
     invoice = db.get_or_404(Invoice, invoice_id)
@@ -78,6 +82,7 @@ def confirm_charge(invoice_id: int, method_id: int):
 
 
 @bp.post("/invoices/<int:invoice_id>/phone-payment")
+@requires_permission("payments")
 @limiter.limit(MONEY_ACTION_LIMIT)
 def phone_payment(invoice_id: int):
     """Open the processor's payment page for this invoice, for the customer on the phone to give their card

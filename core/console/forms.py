@@ -41,6 +41,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from core.extensions import db
 from core.identity.passwords import MAX_LENGTH, password_problem
+from core.identity.roles import DEFAULT_ROLE, ROLES
 from core.models import INVOICE_KINDS, CustomerEmail, CustomerPhone, InvoiceLine
 from core.money.amounts import LARGEST_AMOUNT, parse_decimal, to_minor_units
 from core.tenancy import utcnow
@@ -59,14 +60,20 @@ class LoginForm(FlaskForm):
 
 
 class SetPasswordForm(FlaskForm):
+    """A new password, typed twice; ``user_inputs`` (the account's email, name, business) are guessable."""
+
     new_password = PasswordField("New password", validators=[DataRequired()])
     confirm_password = PasswordField(
         "New password again",
         validators=[DataRequired(), EqualTo("new_password", message="The two passwords are not the same.")],
     )
 
+    def __init__(self, *args, user_inputs: tuple[str | None, ...] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user_inputs = user_inputs
+
     def validate_new_password(self, field):
-        problem = password_problem(field.data)
+        problem = password_problem(field.data, self.user_inputs)
         if problem:
             raise ValidationError(problem)
 
@@ -79,9 +86,13 @@ class ForgotPasswordForm(FlaskForm):
     email = StringField("Email", validators=[DataRequired(), Length(max=255)])
 
 
+ROLE_CHOICES = {role.name: f"{role.label}: {role.summary}" for role in ROLES.values()}
+
+
 class StaffInviteForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
     email = EmailField("Email", validators=[DataRequired(), Length(max=255), VALID_EMAIL])
+    role = SelectField("Role", choices=ROLE_CHOICES, default=DEFAULT_ROLE)
 
 
 # -- customers ----------------------------------------------------------------------------------------------
@@ -312,6 +323,15 @@ def sniff_image(data: bytes) -> str | None:
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "image/webp"
     return None
+
+
+class HostsForm(FlaskForm):
+    hosts = TextAreaField(
+        "Host names, one a line",
+        validators=[Length(max=6000)],
+        description="The first is the one in every link the business sends out (invoices, password links). "
+                    "Point each name's DNS at this installation first.",
+    )
 
 
 class SettingsForm(FlaskForm):

@@ -9,6 +9,7 @@ from core.activity import audit
 from core.console.blueprint import bp
 from core.console.forms import TemplateForm
 from core.extensions import db
+from core.identity.roles import requires_permission
 from core.models import NotificationTemplate, OutboxMessage
 from core.notifications.outbox import OutboxStateError, retry
 from core.notifications.templates import (
@@ -21,6 +22,7 @@ from core.notifications.templates import (
     validate,
     variables,
 )
+from core.web.headers import allow_inline_styles
 
 PER_PAGE = 25
 # What staff must act on: given up (failed), or still waiting for a delivery attempt (pending).
@@ -28,6 +30,7 @@ OUTBOX_SHOWN = ("failed", "pending")
 
 
 @bp.get("/settings/notifications")
+@requires_permission("templates")
 def notification_templates():
     custom = {row.key: row for row in db.session.scalars(select(NotificationTemplate))}
     return render_template("console/notifications/templates.html", defaults=defaults_for_business(),
@@ -45,6 +48,7 @@ def _custom(key: str) -> NotificationTemplate | None:
 
 
 @bp.route("/settings/notifications/<key>", methods=["GET", "POST"])
+@requires_permission("templates")
 def edit_notification_template(key: str):
     """Edit one message; "Preview" renders the draft with sample values below the form, saving nothing."""
     default = _default_or_404(key)
@@ -58,6 +62,8 @@ def edit_notification_template(key: str):
         wording = _wording_of(form, default)
         if form.preview.data:
             rendered = preview(key, wording)
+            if rendered.html:
+                allow_inline_styles()  # the email's own markup, shown in a sandboxed frame
         else:
             problems = validate(wording, key=key)
             if not problems:
@@ -107,6 +113,7 @@ def _save(key: str, custom: NotificationTemplate | None, wording: Wording) -> No
 
 
 @bp.post("/settings/notifications/<key>/reset")
+@requires_permission("templates")
 def reset_notification_template(key: str):
     _default_or_404(key)
     custom = _custom(key)
@@ -119,6 +126,7 @@ def reset_notification_template(key: str):
 
 
 @bp.get("/outbox")
+@requires_permission("templates")
 def outbox_page():
     page = db.paginate(
         select(OutboxMessage)
@@ -131,6 +139,7 @@ def outbox_page():
 
 
 @bp.post("/outbox/<int:message_id>/retry")
+@requires_permission("templates")
 def retry_notification(message_id: int):
     try:
         message = retry(message_id)

@@ -11,6 +11,7 @@ from flask_login import current_user
 
 from core.console.blueprint import bp
 from core.extensions import db, limiter
+from core.identity.roles import requires_permission
 from core.models import Invoice, Payment, SavedPaymentMethod
 from core.money.amounts import format_money, to_minor_units
 from core.money.payments.commands import charge_saved_method, refund_payment
@@ -22,6 +23,7 @@ MONEY_ACTION_LIMIT = "20 per minute"
 
 @bp.post("/invoices/<int:invoice_id>/payments/<int:payment_id>/refund")
 @limiter.limit(MONEY_ACTION_LIMIT)
+@requires_permission("payments")
 def refund(invoice_id: int, payment_id: int):
     """Refund the amount typed (blank: everything not refunded yet) through the payment's processor."""
     payment = db.session.get(Payment, payment_id)
@@ -43,6 +45,7 @@ def refund(invoice_id: int, payment_id: int):
 
 @bp.post("/invoices/<int:invoice_id>/charge-saved-method")
 @limiter.limit(MONEY_ACTION_LIMIT)
+@requires_permission("payments")
 def charge_saved(invoice_id: int):
     """Charge the invoice's amount due to one of the customer's saved cards, off-session."""
     invoice = db.session.get(Invoice, invoice_id)

@@ -11,6 +11,7 @@ from core.activity import audit
 from core.console.blueprint import bp
 from core.console.forms import SettingsForm
 from core.extensions import db
+from core.identity.roles import requires_permission
 from core.models import Business
 from core.money.amounts import format_money
 from core.money.autopay.rules import first_live_payment_at
@@ -46,6 +47,7 @@ PLAIN_FIELDS = (
 
 
 @bp.route("/settings", methods=["GET", "POST"])
+@requires_permission("settings")
 def settings():
     business = db.session.get(Business, current_business().id)
     form = SettingsForm(data=_form_data(business)) if request.method == "GET" else SettingsForm()

@@ -3,7 +3,7 @@
 from core.models.activity import ActivityEvent, AuditEntry
 from core.models.autopay import AutopayAttempt, AutopayConsent, InvoiceReminder
 from core.models.background import QueuedTask
-from core.models.business import Business
+from core.models.business import Business, BusinessHost
 from core.models.customer import Customer, CustomerEmail, CustomerPhone
 from core.models.identity import ActionToken, AuthSession, CustomerUser, StaffUser
 from core.models.invoice import INVOICE_KINDS, Invoice, InvoiceLine, InvoiceView, PayLink
@@ -23,6 +23,7 @@ __all__ = [
     "AutopayConsent",
     "AuthSession",
     "Business",
+    "BusinessHost",
     "Customer",
     "CustomerEmail",
     "CustomerPhone",

@@ -340,3 +340,22 @@ email: your password stays as it is.</p>
                 "set_password_url": "https://suprata.example.com/b/acme/console/set-password/sample-token",
                 "expires_at": "2026-07-02T16:04:00+00:00"},
     )
+    register_default(
+        "staff_login_locked",
+        description="To a staff member whose account was locked after too many failed logins. "
+                    "Variables: staff_name, attempts, locked_until, forgot_password_url.",
+        subject="Your {{ business.name }} console login is locked",
+        text="""Hello {{ staff_name }},
+
+Someone typed a wrong password for your {{ business.name }} console account {{ attempts }} times, so
+logging in to it is locked until {{ locked_until|datetime }}.
+
+If that was you, you can log in now: choose a new password with "Forgot your password?", which also
+ends the lock:
+{{ forgot_password_url }}
+
+If it was not you, your password held. Tell your administrator, and consider choosing a new password.
+""",
+        sample={"staff_name": "Sam Lee", "attempts": 20, "locked_until": "2026-07-02T16:04:00+00:00",
+                "forgot_password_url": "https://suprata.example.com/b/acme/console/forgot-password"},
+    )

@@ -56,15 +56,18 @@ def set_enabled(plugin_name: str, enabled: bool) -> None:
     get_state(plugin_name).enabled = enabled
 
 
-def save_settings(plugin_name: str, form_values: dict) -> dict[str, str]:
+def save_settings(plugin_name: str, form_values: dict, *, only: set[str] | None = None) -> dict[str, str]:
     """Validate and store submitted settings; returns field errors (empty when saved).
 
-    A blank secret keeps the stored one, so keys are never echoed back into a form.
+    A blank secret keeps the stored one, so keys are never echoed back into a form. ``only`` limits the
+    change to those settings (what the member may edit); the others keep their stored values.
     """
     errors: dict[str, str] = {}
     state = get_state(plugin_name)
     new = dict(state.settings or {})
     for setting in declared_settings(plugin_name):
+        if only is not None and setting.name not in only:
+            continue
         raw = form_values.get(setting.name)
         if setting.kind == "bool":
             value = raw in (True, "y", "on", "true", "1")

@@ -1,7 +1,7 @@
 """autopay: consent, attempts and the card it charges; reminders; live payments; consent by phone
 
 Revision ID: 0009_core
-Revises: 0003_core
+Revises: 0004_core
 Create Date: 2026-12-01 01:06:30.217579
 """
 
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0009_core"
-down_revision = "0003_core"
+down_revision = "0004_core"
 branch_labels = None
 depends_on = None
 
