@@ -35,6 +35,11 @@ from core.models import (
 )
 from core.models.types import UTCDateTime
 from core.money.amounts import currency_digits, format_money, to_major
+from core.money.autopay.enrolment import AutopayError
+from core.money.autopay.enrolment import consent_wording as autopay_consent_wording
+from core.money.autopay.enrolment import switch_off as switch_autopay_off
+from core.money.autopay.enrolment import switch_on as switch_autopay_on
+from core.money.autopay.enrolment import why_not_allowed as why_autopay_not_allowed
 from core.money.payments.ledger import (
     record_checkout_expired,
     record_payment_captured,
@@ -63,6 +68,7 @@ hookimpl = pluggy.HookimplMarker("suprata")
 __all__ = [
     "API_VERSION",
     "ActivityEvent",
+    "AutopayError",
     "Blueprint",
     "CardDetails",
     "Channel",
@@ -87,6 +93,7 @@ __all__ = [
     "Setting",
     "TenantScoped",
     "UTCDateTime",
+    "autopay_consent_wording",
     "background_task",
     "business_context",
     "call_hook",
@@ -118,6 +125,9 @@ __all__ = [
     "save_customer_choice",
     "settings_of",
     "staff_blueprint",
+    "switch_autopay_off",
+    "switch_autopay_on",
     "to_major",
     "utcnow",
+    "why_autopay_not_allowed",
 ]

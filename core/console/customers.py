@@ -7,7 +7,7 @@ from io import BytesIO
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from sqlalchemy import or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from core.activity import audit, record
 from core.console.blueprint import bp
@@ -15,8 +15,10 @@ from core.console.forms import CustomerForm
 from core.extensions import db
 from core.identity.roles import requires_permission
 from core.models import (
+    INVOICE_KINDS,
     ActivityEvent,
     Agreement,
+    AutopayConsent,
     Customer,
     CustomerEmail,
     CustomerPhone,
@@ -27,6 +29,8 @@ from core.models import (
     Reservation,
     SavedPaymentMethod,
 )
+from core.money.autopay.enrolment import why_not_allowed
+from core.money.autopay.rules import autopay_card, autopay_kinds
 from core.notifications.events import CHANNEL_TITLES
 from core.notifications.reminders import remind_of_job
 from core.tenancy import utcnow
@@ -195,6 +199,7 @@ def customer(customer_id: int):
     return render_template(
         "console/customers/detail.html",
         customer=record,
+        autopay=autopay_of(record),
         invoices=rows(Invoice, Invoice.created_at.desc(), Invoice.id.desc()),
         payments=db.session.execute(
             select(Payment, Invoice.number)
@@ -242,6 +247,20 @@ def remind_job(customer_id: int, job_id: int):
         flash("No reminder was sent: reminders are off, or the customer has no email or verified number.",
               "error")
     return redirect(url_for("console.customer", customer_id=customer_id))
+
+
+def autopay_of(customer: Customer) -> dict:
+    """What the customer page shows about autopay: the card, the kinds, why it cannot go on, the consents."""
+    return {
+        "card": autopay_card(customer.id),
+        "kinds": [INVOICE_KINDS[kind] for kind in autopay_kinds()],
+        "not_allowed": None if customer.autopay_enabled else why_not_allowed(customer),
+        "consents": db.session.scalars(
+            select(AutopayConsent).where(AutopayConsent.customer_id == customer.id)
+            .options(joinedload(AutopayConsent.staff_user))
+            .order_by(AutopayConsent.given_at.desc(), AutopayConsent.id.desc())
+        ).all(),
+    }
 
 
 @bp.get("/customers/<int:customer_id>/agreements/<int:agreement_id>/document")

@@ -30,9 +30,10 @@ EVENTS = (
     ),
     NotificationEvent(
         "payment_failed", "Automatic payment failed",
-        "A charge of a saved card (autopay or by staff) failed: the customer gets a link to pay, the billing "
-        "inbox gets told.",
-        customer=Audience({"email": "payment_failed", "sms": "payment_failed_sms"}, default=("email", "sms")),
+        "A charge of a saved card (autopay or by staff) failed: the customer gets links to pay and to update "
+        "the card (a text only for autopay), the billing inbox gets told.",
+        customer=Audience({"email": "payment_failed", "sms": "payment_failed_text"},
+                          default=("email", "sms")),
         business=Audience({"email": "payment_failed_staff"}, default=("email",)),
         inbox="billing_email",
     ),
@@ -55,11 +56,10 @@ EVENTS = (
         option=EventOption("lead_hours", "Hours before the appointment", default=24, minimum=1, maximum=168),
     ),
     NotificationEvent(
-        "due_date_reminder", "Due-date reminder", "Before an open invoice is due, the customer is reminded. "
-        "Off until you choose a channel.",
-        customer=Audience({"email": "due_date_reminder", "sms": "due_date_reminder_sms"}),
+        "invoice_reminder", "Unpaid invoice reminder", "While an invoice is unpaid, on the reminder schedule "
+        "under Settings (days before and after its due date). By text only if you tick it.",
+        customer=Audience({"email": "invoice_reminder", "sms": "invoice_reminder_sms"}, default=("email",)),
         inbox="billing_email",
-        option=EventOption("days_before", "Days before the due date", default=3, minimum=1, maximum=30),
     ),
 )
 
@@ -111,19 +111,6 @@ on {{ paid_at|datetime }}.
                 "currency": "USD",
                 "paid_at": "2026-07-02T15:04:00+00:00",
                 "invoice_url": "https://suprata.example.com/b/acme/console/invoices/42"},
-    )
-    register_default(
-        "payment_failed_sms",
-        channel="sms",
-        description="Text to the customer when a charge of their saved card failed. "
-                    "Variables: invoice_number, amount, currency, pay_url, update_card_url (or none).",
-        subject="",
-        text="{{ business.name }}: your payment of {{ amount|money }} for invoice {{ invoice_number }} did "
-             "not go through. Pay: {{ pay_url }}{% if update_card_url %} Update card: {{ update_card_url }}"
-             "{% endif %} " + STOP_LINE,
-        sample={"invoice_number": "INV-0042", "amount": 24500, "currency": "USD",
-                "pay_url": "https://pay.example.com/i/sample-link",
-                "update_card_url": "https://portal.example.com/payment-methods"},
     )
     ticket = {"customer_name": "Jordan Rivera", "ticket_reference": "T-1042",
               "ticket_subject": "Water heater makes a noise", "message": "It started after the last visit.",
@@ -212,31 +199,16 @@ To change it, call us at {{ business.phone }}.
              "{% if business.phone %} To change it call {{ business.phone }}.{% endif %} " + STOP_LINE,
         sample=appointment,
     )
-    due = {"customer_name": "Jordan Rivera", "invoice_number": "INV-0042", "amount_due": 24500,
-           "currency": "USD", "due_date": "2026-07-15", "pay_url": "https://pay.example.com/i/sample-link"}
     register_default(
-        "due_date_reminder",
-        description="To the customer before an open invoice is due. "
-                    "Variables: customer_name, invoice_number, amount_due, currency, due_date, pay_url.",
-        subject="Invoice {{ invoice_number }} is due on {{ due_date|date }}",
-        text="""Hello {{ customer_name }},
-
-Invoice {{ invoice_number }} ({{ amount_due|money }}) is due on {{ due_date|date }}.
-
-Pay it online:
-{{ pay_url }}
-
-{{ business.name }}
-""",
-        sample=due,
-    )
-    register_default(
-        "due_date_reminder_sms",
+        "invoice_reminder_sms",
         channel="sms",
-        description="Text to the customer before an open invoice is due. "
-                    "Variables: invoice_number, amount_due, currency, due_date, pay_url.",
+        description="Text to the customer, on the reminder schedule, while an invoice is unpaid. Variables: "
+                    "invoice_number, amount_due, currency, due_date, days (after the due date; negative "
+                    "before it), pay_url.",
         subject="",
-        text="{{ business.name }}: invoice {{ invoice_number }} ({{ amount_due|money }}) is due "
-             "{{ due_date|date }}. Pay: {{ pay_url }} " + STOP_LINE,
-        sample=due,
+        text="{{ business.name }}: invoice {{ invoice_number }} ({{ amount_due|money }}) "
+             "{% if days < 0 %}is due {{ due_date|date }}{% else %}is unpaid{% endif %}. Pay: {{ pay_url }} "
+             + STOP_LINE,
+        sample={"invoice_number": "INV-0042", "amount_due": 24500, "currency": "USD",
+                "due_date": "2026-07-15", "days": -3, "pay_url": "https://pay.example.com/i/sample-link"},
     )

@@ -231,11 +231,13 @@ def text_number(customer: Customer) -> str | None:
 
 
 def notify_event(key: str, *, customer: Customer | None = None, context: dict,
-                 audiences: tuple[str, ...] = AUDIENCES) -> list[OutboxMessage]:
+                 audiences: tuple[str, ...] = AUDIENCES, channels: tuple[str, ...] | None = None
+                 ) -> list[OutboxMessage]:
     """Queue event ``key``'s messages in the caller's transaction, as the business and customer chose.
 
     ``context`` holds the variables of every template of the event (JSON values). ``audiences`` limits who
-    may be told (a reply by staff tells the customer, one by the customer tells the business). Returns the
+    may be told (a reply by staff tells the customer, one by the customer tells the business), ``channels``
+    how (no text about a charge the customer was on the phone for). Returns the
     queued messages; an audience or channel with nowhere to send (no email on file, no verified number, the
     SMS plugin off) is skipped.
     """
@@ -243,6 +245,8 @@ def notify_event(key: str, *, customer: Customer | None = None, context: dict,
     queued = []
     if "customer" in audiences and customer is not None:
         for channel in _customer_channels(choice, customer.id):
+            if channels is not None and channel not in channels:
+                continue
             to = customer.primary_email if channel == "email" else text_number(customer)
             if to and (channel == "email" or channel_available(channel)):
                 queued.append(enqueue(choice.event.customer.templates[channel], to=to, channel=channel,
@@ -250,7 +254,7 @@ def notify_event(key: str, *, customer: Customer | None = None, context: dict,
     if "business" in audiences:
         business = current_business()
         inbox = getattr(business, choice.event.inbox) or business.email
-        if inbox and "email" in choice.business_channels:
+        if inbox and "email" in choice.business_channels and (channels is None or "email" in channels):
             queued.append(enqueue(choice.event.business.templates["email"], to=inbox, context=context))
     return queued
 

@@ -1,28 +1,25 @@
-"""Reminders sent ahead of time: appointments (scheduled jobs) and, if the business wants them, due dates.
+"""Appointment reminders: before a scheduled job, at the lead time the business sets (unpaid invoices have
+their own schedule, :mod:`core.money.follow_up`).
 
 The worker runs :func:`send_reminders_everywhere` every few minutes. Each reminder is claimed in
 :class:`~core.models.ReminderSent` under a unique key before it is queued, in the same transaction, so it goes
-out once however many workers run; the key holds the appointment's time or the invoice's due date, so a
-rescheduled job or a moved due date is reminded of again.
+out once however many workers run; the key holds the appointment's time, so a rescheduled job is reminded of
+again.
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from core.extensions import db
-from core.models import Business, Customer, Invoice, Job, ReminderSent
-from core.money.invoicing import issue_pay_link
+from core.models import Business, Customer, Job, ReminderSent
 from core.notifications.events import event_choice, notify_event
 from core.tenancy import business_context, utcnow
-from core.tenancy.state import current_business
-from core.tenancy.urls import public_url_for
 
 log = logging.getLogger("suprata.notifications")
 
@@ -45,7 +42,7 @@ def send_reminders_everywhere(now: datetime | None = None) -> None:
 def send_due_reminders(now: datetime | None = None) -> int:
     """Queue the current business's due reminders (in the caller's transaction); returns how many."""
     now = now or utcnow()
-    return _appointments(now) + _due_dates(now)
+    return _appointments(now)
 
 
 def _appointments(now: datetime) -> int:
@@ -73,30 +70,6 @@ def remind_of_job(job: Job) -> list[str]:
         "customer_name": job.customer.name, "job_title": job.title,
         "starts_at": job.scheduled_start.isoformat()})
     return [message.channel for message in messages]
-
-
-def _due_dates(now: datetime) -> int:
-    choice = event_choice("due_date_reminder")
-    if not choice.customer_channels:
-        return 0
-    today = now.astimezone(ZoneInfo(current_business().timezone)).date()
-    invoices = db.session.scalars(
-        select(Invoice)
-        .where(Invoice.status == "open", Invoice.due_date >= today,
-               Invoice.due_date <= today + timedelta(days=choice.option_value))
-        .options(selectinload(Invoice.customer).selectinload(Customer.emails),
-                 selectinload(Invoice.customer).selectinload(Customer.phones))
-    ).all()
-    sent = 0
-    for invoice in invoices:
-        if invoice.amount_due > 0 and _claim("due_date_reminder", f"invoice:{invoice.id}:{invoice.due_date}"):
-            notify_event("due_date_reminder", customer=invoice.customer, context={
-                "customer_name": invoice.customer.name, "invoice_number": invoice.number,
-                "amount_due": invoice.amount_due, "currency": invoice.currency,
-                "due_date": invoice.due_date.isoformat(),
-                "pay_url": public_url_for("paylink.show", token=issue_pay_link(invoice))})
-            sent += 1
-    return sent
 
 
 def _claim(event: str, ref: str) -> bool:

@@ -13,7 +13,7 @@ from plugins.sms_twilio.messages import VERIFICATION_TEMPLATE, TwilioChannel
 from plugins.sms_twilio.settings import SETTINGS
 
 TITLE = "Text messages (Twilio)"
-API_VERSION = "2.4"
+API_VERSION = "2.5"
 RECENT_TEXTS = 10
 
 register_template(

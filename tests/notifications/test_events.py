@@ -107,14 +107,14 @@ def test_the_notifications_page_saves_the_choices(app, client, db, acme, ann):
     assert "Appointment reminder" in page and "(always: a record)" in page
     answer = submit_form(client, "/b/acme/console/notifications", {
         "appointment_reminder-customer": ["sms"], "appointment_reminder-option": "48",
-        "due_date_reminder-customer": ["email", "sms"], "invoice_viewed-business": ["email"],
+        "invoice_reminder-customer": ["email", "sms"], "invoice_viewed-business": ["email"],
         "payment_failed-customer": ["email"], "payment_failed-business": ["email"],
     })
     assert answer.status_code == 302
     with app.app_context(), business_context(acme.id):
         reminder = event_choice("appointment_reminder")
         assert (reminder.customer_channels, reminder.option_value) == (("sms",), 48)
-        assert event_choice("due_date_reminder").customer_channels == ("email", "sms")
+        assert event_choice("invoice_reminder").customer_channels == ("email", "sms")
         assert event_choice("invoice_viewed").business_channels == ("email",)
         assert event_choice("invoice_sent").customer_channels == ("email",)
         assert event_choice("ticket_submitted").business_channels == ()  # unticked
@@ -164,8 +164,10 @@ def test_text_templates_are_listed_only_while_a_channel_sends_texts(app, client,
     assert client.get("/b/acme/console/settings/notifications/appointment_reminder_sms").status_code == 404
 
 
-def test_a_failed_charge_tells_customer_and_billing_inbox(app, db, acme, ann, pay_invoice):
-    """The autopay-failed nudge: email and text with the pay link to the customer, email to billing."""
+@pytest.mark.parametrize(("source", "texted"), [("autopay", True), ("staff", False)])
+def test_a_failed_charge_tells_customer_and_billing_inbox(app, db, acme, ann, source, texted):
+    """The autopay-failed nudge: email and text with the pay link to the customer, email to billing; no text
+    about a charge staff made with the customer on the phone."""
     from core.money.payments.emails import queue_failure_notices
     from core.testing.records import issue_invoice
 
@@ -175,14 +177,16 @@ def test_a_failed_charge_tells_customer_and_billing_inbox(app, db, acme, ann, pa
 
         row = db.session.get(Invoice, invoice.id)
         payment = Payment(invoice_id=row.id, customer_id=ann, processor="sandbox", amount=row.amount_due,
-                          currency="USD", source="autopay", status="failed")
+                          currency="USD", source=source, status="failed")
         db.session.add(payment)
         db.session.flush()
         queue_failure_notices(payment, row, "expired_card")
         db.session.commit()
         sent = {m.template_key: m for m in db.session.scalars(
             select(OutboxMessage).where(OutboxMessage.template_key.like("payment_failed%")))}
-    assert set(sent) == {"payment_failed", "payment_failed_sms", "payment_failed_staff"}
-    assert sent["payment_failed_sms"].recipient == "+12125550142"
-    assert "/pay/" in sent["payment_failed_sms"].context["pay_url"]
+    expected = {"payment_failed", "payment_failed_staff"} | ({"payment_failed_text"} if texted else set())
+    assert set(sent) == expected
+    if texted:
+        assert sent["payment_failed_text"].recipient == "+12125550142"
+        assert "/pay/" in sent["payment_failed_text"].context["pay_url"]
     assert sent["payment_failed_staff"].context["customer_told"] is True

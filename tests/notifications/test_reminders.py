@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from core.extensions import db as database
 from core.models import Customer, CustomerEmail, CustomerPhone, Invoice, Job, OutboxMessage
+from core.money.follow_up import send_due_reminders as send_invoice_reminders
 from core.notifications.events import save_event_choice
 from core.notifications.reminders import send_due_reminders, send_reminders_everywhere
 from core.tenancy import business_context, current_business_id, utcnow
@@ -83,21 +84,50 @@ def test_a_customer_who_texted_stop_gets_the_email_only(app, db, acme, job, twil
     assert twilio_server.messages == []
 
 
-def test_due_date_reminders_are_off_until_the_business_chooses_a_channel(app, db, acme, twilio_server):
-    issued = issue_invoice(app, acme, email="pat@example.com")
+def test_an_unpaid_invoice_is_reminded_by_text_too_when_the_business_ticks_it(app, db, acme, job,
+                                                                               twilio_server):
     with app.app_context(), business_context(acme.id):
-        db.session.get(Invoice, issued.id).due_date = date.today() + timedelta(days=2)
+        customer_id = database.session.get(Job, job).customer_id
+    issued = issue_invoice(app, acme, customer_id=customer_id)
+    due = date.today() + timedelta(days=10)
+    with app.app_context(), business_context(acme.id):
+        db.session.get(Invoice, issued.id).due_date = due
         db.session.commit()
-    assert remind(app, acme) == 0
+
+    def follow_up_on(day) -> int:
+        with app.app_context(), business_context(acme.id):
+            sent = send_invoice_reminders(day)
+            db.session.commit()
+            return sent
+
+    assert follow_up_on(due - timedelta(days=3)) == 1  # by email only, the default
+    run_background_work(app)
+    assert twilio_server.messages == []
     with app.app_context(), business_context(acme.id):
-        save_event_choice("due_date_reminder", customer=["email"], business=[])
+        save_event_choice("invoice_reminder", customer=["email", "sms"], business=[])
         db.session.commit()
-    assert remind(app, acme) == 1
-    assert remind(app, acme) == 0
+    assert follow_up_on(due + timedelta(days=1)) == 1
+    run_background_work(app)
+    [text] = twilio_server.messages
+    assert text.to == "+12125550142" and "is unpaid. Pay: http://suprata.test/b/acme/pay/" in text.body
+
+
+def test_a_payment_holds_back_a_texted_invoice_reminder_still_waiting(app, db, acme, job, pay_invoice):
     with app.app_context(), business_context(acme.id):
-        message = db.session.scalar(
-            select(OutboxMessage).where(OutboxMessage.template_key == "due_date_reminder"))
-        assert message.recipient == "pat@example.com" and "/pay/" in message.context["pay_url"]
+        customer_id = database.session.get(Job, job).customer_id
+        save_event_choice("invoice_reminder", customer=["sms"], business=[])
+        db.session.commit()
+    issued = issue_invoice(app, acme, customer_id=customer_id)
+    with app.app_context(), business_context(acme.id):
+        db.session.get(Invoice, issued.id).due_date = date.today()
+        db.session.commit()
+        assert send_invoice_reminders(date.today() + timedelta(days=1)) == 1
+        db.session.commit()
+    pay_invoice(acme, issued.id)
+    with app.app_context(), business_context(acme.id):
+        text = db.session.scalar(
+            select(OutboxMessage).where(OutboxMessage.template_key == "invoice_reminder_sms"))
+        assert text.status == "skipped"
 
 
 def test_every_business_is_reminded_and_one_failing_stops_none(app, db, acme, make_business, monkeypatch):
