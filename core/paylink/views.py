@@ -28,9 +28,8 @@ from core.tenancy.urls import public_url_for
 
 log = logging.getLogger("suprata.paylink")
 
-# Per address: generous for a person, slow for a script trying tokens. An installation behind a shared
-# address (a load test, a corporate proxy) may change it with SUPRATA_PAYLINK_RATE_LIMIT.
-DEFAULT_VIEW_LIMIT = "60 per minute"
+# Page views per address: SUPRATA_PAYLINK_RATE_LIMIT, generous for a person, slow for a script trying
+# tokens (60 a minute by default).
 CHECKOUT_LIMIT = "10 per minute"
 # The return page refreshes itself every few seconds while the processor confirms.
 RETURN_LIMIT = "60 per minute"
@@ -38,7 +37,7 @@ RETURN_REFRESH_SECONDS = 3
 
 
 def view_limit() -> str:
-    return current_app.config.get("SUPRATA_PAYLINK_RATE_LIMIT", DEFAULT_VIEW_LIMIT)
+    return current_app.config["SUPRATA_PAYLINK_RATE_LIMIT"]
 
 
 @bp.after_request
