@@ -8,6 +8,7 @@ from core.models.invoice import INVOICE_KINDS, Invoice, InvoiceLine, InvoiceView
 from core.models.notification import NotificationTemplate, OutboxMessage
 from core.models.payment import Payment, Refund, SavedPaymentMethod
 from core.models.plugin_state import PluginError, PluginState
+from core.models.schedule import PeriodicRun
 from core.models.work import Agreement, AppointmentRequest, Job, Reservation
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "OutboxMessage",
     "PayLink",
     "Payment",
+    "PeriodicRun",
     "PluginError",
     "PluginState",
     "Refund",

@@ -12,12 +12,13 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import joinedload
 
 from core.activity import audit, record
+from core.database import lock_row
 from core.extensions import db
 from core.identity.tokens import hash_token, new_token
-from core.models import Invoice, InvoiceView, PayLink
+from core.models import Business, Invoice, InvoiceView, PayLink
 from core.notifications.outbox import enqueue
 from core.plugins.events import emit_after_commit
-from core.tenancy import utcnow
+from core.tenancy import require_business_id, utcnow
 from core.tenancy.urls import public_url_for
 
 
@@ -26,10 +27,17 @@ class InvoiceStateError(ValueError):
 
 
 def next_invoice_number(prefix: str) -> str:
-    count = db.session.scalar(select(func.count(Invoice.id))) or 0
-    number = count + 1
+    """The current business's next invoice number, ``prefix`` then at least four digits.
+
+    The business's counter row stays locked until the caller's transaction ends, so concurrent creations
+    take turns instead of colliding on the same number; a number already taken (typed in, imported) is
+    skipped.
+    """
+    business = lock_row(Business, require_business_id())
+    number = business.last_invoice_number + 1
     while db.session.scalar(select(Invoice.id).where(Invoice.number == f"{prefix}{number:04d}")):
         number += 1
+    business.last_invoice_number = number
     return f"{prefix}{number:04d}"
 
 
