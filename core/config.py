@@ -93,6 +93,8 @@ def from_environment() -> dict:
         "SUPRATA_LOG_LEVEL": os.environ.get("SUPRATA_LOG_LEVEL", "INFO").upper(),
         # "plain" (one readable line per record) or "json" (one JSON object per line).
         "SUPRATA_LOG_FORMAT": os.environ.get("SUPRATA_LOG_FORMAT", "plain").lower(),
+        # Threads of each `suprata worker` process: tasks it runs at once.
+        "SUPRATA_WORKER_THREADS": _env_int("SUPRATA_WORKER_THREADS", 2),
         # Bearer token that /metrics asks for; without one, /metrics is not served.
         "SUPRATA_METRICS_TOKEN": os.environ.get("SUPRATA_METRICS_TOKEN") or None,
         "SESSION_COOKIE_SECURE": _env_bool("SUPRATA_SECURE_COOKIES", production),

@@ -8,7 +8,9 @@
 
 Tasks: ``deliver_message(id)``, queued once an outbox row is committed; ``deliver_due``, the outbox sweep,
 every minute; and the jobs plugins declare in their ``register_periodic_tasks(schedule)`` hook. Each task
-runs in an app context of its own. The worker is :func:`run_worker` (``flask suprata worker``).
+runs in an app context of its own, with a request id of its own in the logs. Every worker schedules the
+periodic tasks, and each run is queued by one of them only (:func:`core.background.schedule.claim_run`). The
+worker is :func:`run_worker` (``suprata worker``).
 """
 
 from __future__ import annotations
@@ -21,11 +23,14 @@ from flask import Flask, current_app
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
 from sqlalchemy import select
 
-from core.background.schedule import PeriodicJob, collect_schedules
+from core.background.schedule import PeriodicJob, claim_run, collect_schedules
 from core.config import ConfigurationError
 from core.extensions import db
 from core.models import PluginState
 from core.notifications.outbox import deliver_due, deliver_one
+from core.observability.backends import safe_url
+from core.observability.logs import enter_request, leave_request, new_request_id
+from core.observability.metrics import MULTIPROCESS_DIR_VARIABLE, multiprocess_dir
 from core.tenancy import business_context
 
 log = logging.getLogger("suprata.queue")
@@ -63,10 +68,26 @@ def _in_app_context(app: Flask, fn: Callable, *bound) -> Callable:
     """A task body that runs in a fresh app context (and so its own database session) on any thread."""
 
     def run(*args):
-        with app.app_context():
-            return fn(*bound, *args)
+        token = enter_request(new_request_id())
+        try:
+            with app.app_context():
+                return fn(*bound, *args)
+        finally:
+            leave_request(token)
 
     return run
+
+
+def _claimed_once(app: Flask, task_name: str, is_due: Callable) -> Callable:
+    """The scheduler's test of a periodic task: due now, and this worker is the one to queue it."""
+
+    def validate(when):
+        if not is_due(when):
+            return False
+        with app.app_context():
+            return claim_run(task_name, when)
+
+    return validate
 
 
 class TaskQueue:
@@ -75,11 +96,15 @@ class TaskQueue:
     def __init__(self, app: Flask, huey: Huey, jobs: list[PeriodicJob]):
         self.huey = huey
         self.deliver_message = huey.task(name="deliver_message")(_in_app_context(app, deliver_one))
-        huey.periodic_task(crontab(), name="deliver_due")(_in_app_context(app, sweep_outbox))
+        huey.periodic_task(_claimed_once(app, "deliver_due", crontab()), name="deliver_due")(
+            _in_app_context(app, sweep_outbox))
+        self.periodic_task_names = ["deliver_due"]
         for job in jobs:
-            huey.periodic_task(job.is_due, name=f"periodic:{job.task_name}")(
+            name = f"periodic:{job.task_name}"
+            huey.periodic_task(_claimed_once(app, name, job.is_due), name=name)(
                 _in_app_context(app, run_periodic_job, job)
             )
+            self.periodic_task_names.append(name)
 
     def deliver_soon(self, message_id: int) -> None:
         """Ask a worker to deliver an outbox message now.
@@ -119,13 +144,17 @@ def init_app(app: Flask) -> None:
     state.queue = TaskQueue(app, make_huey(app.config["SUPRATA_QUEUE_URL"]), state.schedules)
 
 
-def run_worker(app: Flask, workers: int = 2, *, periodic: bool = True) -> None:
+def run_worker(app: Flask, workers: int = 2) -> None:
     """Run the task consumer in the foreground until interrupted (Ctrl-C finishes running tasks first).
 
-    ``workers`` threads execute tasks. The consumer also queues the periodic tasks; with several worker
-    processes sharing one Redis, pass ``periodic=False`` to all but one so plugin jobs run once per period.
+    ``workers`` threads execute tasks. Every worker also schedules the periodic tasks; each run is queued by
+    one worker only, so any number of workers may run side by side.
     """
-    consumer = app.extensions["suprata"].queue.huey.create_consumer(
-        workers=workers, worker_type="thread", periodic=periodic
-    )
+    queue = app.extensions["suprata"].queue
+    log.info("worker started: %s thread%s on %s; periodic tasks: %s", workers, "s" if workers != 1 else "",
+             safe_url(app.config["SUPRATA_QUEUE_URL"]), ", ".join(queue.periodic_task_names))
+    if multiprocess_dir() is None:
+        log.warning("%s is not set: this worker's counts (failed charges, plugin errors) stay out of "
+                    "/metrics; set it to the web server's directory", MULTIPROCESS_DIR_VARIABLE)
+    consumer = queue.huey.create_consumer(workers=workers, worker_type="thread", periodic=True)
     consumer.run()

@@ -5,7 +5,8 @@ factory; the first call installs one handler on the root logger and later calls 
 app in the same process cannot double the output. Each record is one line, its traceback included, so a log
 collector never splits a failure across entries. Repeats are rate limited: the same message from the same
 place is written once per :data:`REPEAT_WINDOW_SECONDS`, and its next appearance says how many were held
-back, so an outage of a backend writes a few lines, not thousands.
+back, so an outage of a backend writes a few lines, not thousands. (Warnings and errors only: every
+access line is written.)
 """
 
 from __future__ import annotations
@@ -55,7 +56,8 @@ class RequestIdFilter(logging.Filter):
 
 
 class RepeatFilter(logging.Filter):
-    """Lets a message through once per ``window`` seconds per (logger, level, message, exception type).
+    """Lets a warning or error through once per ``window`` seconds per (logger, level, message, exception
+    type); lower levels all pass.
 
     The first record after a quiet window carries ``repeats``: how many like it were held back.
     """
@@ -68,6 +70,8 @@ class RepeatFilter(logging.Filter):
         self._seen: dict[tuple, list] = {}  # key -> [time let through, held back since]
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.WARNING:
+            return True
         exc_type = record.exc_info[0].__name__ if record.exc_info and record.exc_info[0] else None
         key = (record.name, record.levelno, str(record.msg), exc_type)
         now = self.clock()
