@@ -84,7 +84,8 @@ def create_app(config: dict | None = None, *, plugins: list[tuple[str, object]] 
     if config:
         app.config.update(config)
     config_module.check_production_safety(app.config)
-    configure_logging(app.config["SUPRATA_LOG_LEVEL"], app.config["SUPRATA_LOG_FORMAT"])
+    if not app.testing:  # under a test runner, the runner captures and shows the logs
+        configure_logging(app.config["SUPRATA_LOG_LEVEL"], app.config["SUPRATA_LOG_FORMAT"])
     metrics.prepare_multiprocess_dir()
     proxies = app.config["SUPRATA_TRUSTED_PROXIES"]
     if proxies:

@@ -3,8 +3,8 @@
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import Date, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint, event
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from core.extensions import db
 from core.models.customer import Customer
@@ -42,6 +42,9 @@ class Invoice(TenantScoped, db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Goes up whenever the invoice or one of its lines changes (see _count_revisions), so what was
+    # rendered from one revision can be reused until the next.
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     customer: Mapped[Customer] = relationship()
     lines: Mapped[list["InvoiceLine"]] = relationship(
@@ -86,6 +89,21 @@ class InvoiceLine(TenantScoped, db.Model):
         self.amount = int(amount)
         tax = (amount * self.tax_rate_bp / Decimal(10000)).quantize(Decimal(1), rounding=ROUND_HALF_UP)
         self.tax_amount = int(tax)
+
+
+@event.listens_for(Session, "before_flush")
+def _count_revisions(session, _flush_context, _instances) -> None:
+    """Every flush that changes an invoice or its lines raises the invoice's revision, in SQL (two
+    concurrent changes give two revisions, not one)."""
+    changed = {id(obj): obj for obj in session.dirty
+               if isinstance(obj, Invoice) and session.is_modified(obj, include_collections=False)}
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, InvoiceLine):
+            invoice = obj.invoice or (session.get(Invoice, obj.invoice_id) if obj.invoice_id else None)
+            if invoice is not None and invoice not in session.new:
+                changed[id(invoice)] = invoice
+    for invoice in changed.values():
+        invoice.revision = Invoice.revision + 1
 
 
 class PayLink(TenantScoped, db.Model):

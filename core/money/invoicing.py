@@ -59,8 +59,9 @@ def revoke_pay_links(invoice: Invoice) -> int:
 
 
 def find_pay_link(token: str, *, with_last_view: bool = False) -> tuple[PayLink, datetime | None] | None:
-    """The live pay link for a token, with its invoice, customer and lines loaded (and, if asked, when the
-    invoice was last viewed), in one query. Unknown, mutated, revoked and expired tokens all give None."""
+    """The live pay link for a token, with its invoice and customer loaded (and, if asked, when the invoice
+    was last viewed), in one query; the lines load when first read. Unknown, mutated, revoked and expired
+    tokens all give None."""
     statement = _link_with_invoice(with_last_view)
     row = db.session.execute(statement, {"token_hash": hash_token(token)}).unique().first()
     if row is None or not pay_link_is_live(row[0]):
@@ -82,7 +83,7 @@ def _link_with_invoice(with_last_view: bool):
     return (
         select(*columns)
         .where(PayLink.token_hash == bindparam("token_hash"))
-        .options(joinedload(PayLink.invoice).options(joinedload(Invoice.customer), joinedload(Invoice.lines)))
+        .options(joinedload(PayLink.invoice).joinedload(Invoice.customer))
     )
 
 

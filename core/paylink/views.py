@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 
 from flask import current_app, flash, redirect, render_template, request, url_for
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from core.activity import record
 from core.extensions import db, limiter
@@ -21,6 +21,7 @@ from core.money.payments.processor import connected_processor, processor_named
 from core.money.payments.types import Consent, PaymentError, ProcessorError
 from core.money.payments.wording import save_card_wording
 from core.paylink.blueprint import bp
+from core.paylink.rendering import invoice_body
 from core.plugins.events import emit_after_commit
 from core.tenancy import utcnow
 from core.tenancy.state import current_business
@@ -56,12 +57,13 @@ def show(token: str):
     processor = connected_processor() if invoice.status == "open" and invoice.amount_due > 0 else None
     # Rendered first: the view is then written in a short transaction, and the commit, which expires every
     # loaded row, comes after everything that reads them.
-    page = render_template("paylink/invoice.html", invoice=invoice, token=token,
-                           last_viewed_at=last_viewed_at, can_pay=processor is not None,
+    page = render_template("paylink/invoice.html", invoice=invoice, invoice_body=invoice_body(invoice),
+                           token=token, last_viewed_at=last_viewed_at, can_pay=processor is not None,
                            save_card_wording=save_card_wording(current_business().name))
     now = utcnow()
-    db.session.add(InvoiceView(invoice_id=invoice.id, pay_link_id=link.id, viewed_at=now,
-                               ip=request.remote_addr, user_agent=request.user_agent.string[:300] or None))
+    db.session.execute(insert(InvoiceView).values(
+        business_id=invoice.business_id, invoice_id=invoice.id, pay_link_id=link.id, viewed_at=now,
+        ip=request.remote_addr, user_agent=request.user_agent.string[:300] or None))
     if last_viewed_at is None:
         record(invoice.customer_id, surface="pay_link", kind="invoice.viewed",
                summary=f"Opened invoice {invoice.number} for the first time", invoice_id=invoice.id)
@@ -135,7 +137,9 @@ def receipt(token: str):
 @limiter.limit(view_limit)
 def printable(token: str):
     """The invoice on its own, laid out for printing or saving as PDF from the browser."""
-    return render_template("paylink/print.html", invoice=_live_link(token)[0].invoice, token=token)
+    invoice = _live_link(token)[0].invoice
+    return render_template("paylink/print.html", invoice=invoice, invoice_body=invoice_body(invoice),
+                           token=token)
 
 
 class LinkNotValid(Exception):

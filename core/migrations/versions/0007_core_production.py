@@ -1,4 +1,5 @@
-"""production: invoice counter per business, an index for the latest view, claims of periodic runs
+"""production: invoice counter per business, invoice revisions, an index for the latest view, claims of
+periodic runs
 
 Revision ID: 0007_core
 Revises: 0002_core
@@ -22,6 +23,9 @@ def upgrade():
     # Numbering carries on from the invoices each business has already.
     op.execute("UPDATE business SET last_invoice_number = "
                "(SELECT count(*) FROM invoice WHERE invoice.business_id = business.id)")
+
+    with op.batch_alter_table("invoice") as batch_op:
+        batch_op.add_column(sa.Column("revision", sa.Integer(), nullable=False, server_default="0"))
 
     with op.batch_alter_table("invoice_view") as batch_op:
         batch_op.drop_index("ix_invoice_view_invoice_id")
@@ -48,5 +52,7 @@ def downgrade():
     with op.batch_alter_table("invoice_view") as batch_op:
         batch_op.drop_index("ix_invoice_view_latest")
         batch_op.create_index("ix_invoice_view_invoice_id", ["invoice_id"], unique=False)
+    with op.batch_alter_table("invoice") as batch_op:
+        batch_op.drop_column("revision")
     with op.batch_alter_table("business") as batch_op:
         batch_op.drop_column("last_invoice_number")
