@@ -44,6 +44,7 @@ from core.money.payments.types import CardDetails, CheckoutRedirect, Consent, Pr
 from core.notifications.channels import Channel, Delivery, DeliveryError, RenderedMessage
 from core.notifications.outbox import enqueue as notify
 from core.notifications.templates import register_default as register_template
+from core.observability.metrics import observe_webhook_lag
 from core.plugins import API_VERSION
 from core.plugins.blueprints import customer_blueprint, login_exempt, public_blueprint, staff_blueprint
 from core.plugins.contributions import MenuItem, PortalTab, Setting
@@ -93,6 +94,7 @@ __all__ = [
     "limiter",
     "login_exempt",
     "notify",
+    "observe_webhook_lag",
     "public_blueprint",
     "public_url",
     "record_activity",

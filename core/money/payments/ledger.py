@@ -25,7 +25,8 @@ from core.money.payments import emails
 from core.money.payments.saved_methods import save_payment_method
 from core.money.payments.types import CAPTURED_STATUSES, CardDetails, Consent
 from core.money.payments.wording import actor_of, card_label, surface_of
-from core.plugins.events import emit_after_commit
+from core.observability.metrics import count_failed_charge
+from core.plugins.events import after_commit, emit_after_commit
 from core.tenancy import utcnow
 
 log = logging.getLogger("suprata.payments")
@@ -118,6 +119,7 @@ def record_payment_failed(processor_name: str, processor_ref: str | None, *, cod
     if payment.saved_method_id is not None:
         emails.queue_failure_notices(payment, invoice, reason)
     emit_after_commit("on_payment_failed", payment=payment, invoice=invoice, reason=reason)
+    after_commit(lambda: count_failed_charge(processor_name))
     return payment
 
 
