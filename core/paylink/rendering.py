@@ -2,9 +2,10 @@
 
 The body (parties, lines, totals, memo) is most of the page's rendering and all of its lines, and a link is
 opened again and again while the invoice stays the same. It is kept, per process, under a key made of
-everything it shows: the invoice's id and revision (which every change of the invoice or its lines raises),
-the customer's name and address, and the business's name, address, theme, locale and time zone. So a page
-never shows an outdated body, and a cached one costs neither the lines query nor the render.
+everything it shows: the invoice's id, creation time and revision (which every change of the invoice or its
+lines raises; the creation time tells apart an invoice that reuses a deleted one's id), the customer's name
+and address, and the business's name, address, theme, locale and time zone. So a page never shows an
+outdated body, and a cached one costs neither the lines query nor the render.
 """
 
 from __future__ import annotations
@@ -57,7 +58,8 @@ def invoice_body(invoice: Invoice) -> Markup:
     business = current_business()
     customer = invoice.customer
     key = (business.id, business.theme, business.name, business.address, business.locale, business.timezone,
-           invoice.id, invoice.revision, customer.name, customer.company, customer.address)
+           invoice.id, invoice.created_at, invoice.revision,
+           customer.name, customer.company, customer.address)
     body = _bodies.get(key)
     if body is None:
         # The template's own output, escaped by Jinja as it rendered.

@@ -140,6 +140,11 @@ class Stack:
         self.processes[name] = process
         return process
 
+    def run(self, *args: str) -> subprocess.CompletedProcess:
+        """Run a ``suprata`` command to its end, in the same environment as the servers."""
+        return subprocess.run([SUPRATA, *args], env=self.environment, cwd=REPOSITORY,  # noqa: S603
+                              capture_output=True, text=True, timeout=120)
+
     def start_web(self, name: str) -> str:
         port = free_port()
         self.start(name, "serve", SUPRATA_BIND=f"127.0.0.1:{port}",
@@ -266,15 +271,14 @@ def stack(request, tmp_path_factory):
         "SUPRATA_WEB_WORKERS": "2",
         "PROMETHEUS_MULTIPROC_DIR": str(logs / "metrics-a"),
     }
-    init = subprocess.run([SUPRATA, "init-db"], env=environment, cwd=REPOSITORY,  # noqa: S603
-                          capture_output=True, text=True, timeout=120)
-    assert init.returncode == 0, init.stdout + init.stderr
     config = base_test_config(database_url, logs, mailbox.port)
     app = create_app({**config, "SECRET_KEY": SECRET_KEY, "SUPRATA_STRIPE_API_BASE": stripe_server.base_url,
                       "SUPRATA_QUEUE_URL": environment["SUPRATA_QUEUE_URL"]})
     stack = Stack(pg=pg, redis=redis, mailbox=mailbox, stripe=stripe_server, inbox=inbox, app=app,
                   environment=environment, logs=logs)
     try:
+        migrated = stack.run("init-db")
+        assert migrated.returncode == 0, migrated.stdout + migrated.stderr
         _seed(app, stack)
         stack.start_web("web-a")
         stack.start_web("web-b")

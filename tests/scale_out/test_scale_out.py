@@ -205,6 +205,10 @@ def test_a_redis_outage_keeps_customer_pages_working_and_work_resumes_after(stac
         assert ready.json()["checks"]["rate limits"].startswith("not reachable")
         [message_id] = queue_mail(stack, "during-redis-outage@example.com")  # the queue refuses: it waits
         assert outbox_status(stack, message_id) == "pending"
+        doctor = stack.run("doctor")
+        assert doctor.returncode != 0
+        errors = [line.split(":")[0] for line in doctor.stdout.splitlines() if line.startswith("error")]
+        assert [" ".join(error.split()[1:]) for error in errors] == ["queue", "rate limits"], doctor.stdout
     finally:
         stack.redis.restart()
 
