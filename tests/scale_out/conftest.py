@@ -147,8 +147,7 @@ class Stack:
 
     def start_web(self, name: str) -> str:
         port = free_port()
-        self.start(name, "serve", SUPRATA_BIND=f"127.0.0.1:{port}",
-                   PROMETHEUS_MULTIPROC_DIR=str(self.logs / f"metrics-{name}"))
+        self.start(name, "serve", SUPRATA_BIND=f"127.0.0.1:{port}")
         base = f"http://127.0.0.1:{port}"
         self.webs[name] = base
         self.wait_until(lambda: _answers(base + "/healthz"), 60, f"{name} did not start")
@@ -269,7 +268,8 @@ def stack(request, tmp_path_factory):
         "SUPRATA_LOG_LEVEL": "INFO",
         "SUPRATA_METRICS_TOKEN": Stack.METRICS_TOKEN,
         "SUPRATA_WEB_WORKERS": "2",
-        "PROMETHEUS_MULTIPROC_DIR": str(logs / "metrics-a"),
+        # One directory for every process of the host, as the unit files have it.
+        "PROMETHEUS_MULTIPROC_DIR": str(logs / "metrics"),
     }
     config = base_test_config(database_url, logs, mailbox.port)
     app = create_app({**config, "SECRET_KEY": SECRET_KEY, "SUPRATA_STRIPE_API_BASE": stripe_server.base_url,
