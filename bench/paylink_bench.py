@@ -189,10 +189,10 @@ end
     if "Non-2xx or 3xx responses" in output:
         raise RuntimeError(f"errors during the run:\n{output}")
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
-    return rps, _percentile(output, "50"), _percentile(output, "99")
+    return rps, percentile(output, "50"), percentile(output, "99")
 
 
-def _percentile(output: str, which: str) -> float:
+def percentile(output: str, which: str) -> float:
     value, unit = re.search(rf"^\s+{which}%\s+([\d.]+)(us|ms|s)\s*$", output, re.MULTILINE).groups()
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
