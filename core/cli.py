@@ -24,6 +24,7 @@ from core.identity.passwords import hash_password, password_problem
 from core.migrations import add_plugin_branches
 from core.models import Business, StaffUser
 from core.tenancy import business_context, businesses
+from core.tenancy.locales import locale_choices
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 
@@ -84,10 +85,13 @@ def init_db() -> None:
 @click.option("--name", required=True, help="Name shown to customers.")
 @click.option("--timezone", default="UTC", show_default=True, help="IANA time zone, e.g. America/Chicago.")
 @click.option("--currency", default="USD", show_default=True, help="ISO 4217 code.")
+@click.option("--locale", help="How money and dates are written, e.g. en_US or fr_CA "
+              "[default: from the time zone's country].")
 @click.option("--email", help="Contact address shown on customer pages.")
 @click.option("--plugin", "plugins", multiple=True, help="Switch this plugin on (repeatable).")
 def create_business(
-    slug: str, name: str, timezone: str, currency: str, email: str | None, plugins: tuple[str, ...]
+    slug: str, name: str, timezone: str, currency: str, locale: str | None, email: str | None,
+    plugins: tuple[str, ...]
 ) -> None:
     """Add a business reachable at /b/SLUG/."""
     if not SLUG.match(slug):
@@ -96,6 +100,9 @@ def create_business(
         raise click.ClickException(f"Unknown time zone {timezone!r}.")
     if not re.fullmatch(r"[A-Za-z]{3}", currency):
         raise click.ClickException("The currency is a three-letter ISO code, e.g. USD.")
+    if locale is not None and locale not in dict(locale_choices()):
+        raise click.ClickException(f"Unknown locale {locale!r}: use a language and a country where it is "
+                                   "official, e.g. en_US or fr_CA.")
     loaded = current_app.extensions["suprata"].plugins.plugin_names()
     unknown = sorted(set(plugins) - set(loaded))
     if unknown:
@@ -104,8 +111,9 @@ def create_business(
         )
     if db.session.scalar(select(Business.id).where(Business.slug == slug)):
         raise click.ClickException(f"A business with the slug {slug!r} exists already.")
+    fields = {"locale": locale} if locale else {}
     businesses.create_business(slug, plugins=plugins, name=name, timezone=timezone, currency=currency.upper(),
-                               email=email)
+                               email=email, **fields)
     click.echo(f"Created {name} ({slug}).")
 
 

@@ -110,9 +110,12 @@ def from_environment() -> dict:
         "SUPRATA_BLOCKED_PLUGINS": [
             p.strip() for p in os.environ.get("SUPRATA_BLOCKED_PLUGINS", "").split(",") if p.strip()
         ],
-        # Outbox claim length and retry timing; their defaults live with the outbox.
+        # Claim length and retry timing of the outbox and of plugins' background tasks; their defaults live
+        # with each.
         **_env_ints_if_set("SUPRATA_OUTBOX_MAX_ATTEMPTS", "SUPRATA_OUTBOX_RETRY_SECONDS",
-                           "SUPRATA_OUTBOX_RETRY_MAX_SECONDS", "SUPRATA_OUTBOX_LEASE_SECONDS"),
+                           "SUPRATA_OUTBOX_RETRY_MAX_SECONDS", "SUPRATA_OUTBOX_LEASE_SECONDS",
+                           "SUPRATA_TASK_MAX_ATTEMPTS", "SUPRATA_TASK_RETRY_SECONDS",
+                           "SUPRATA_TASK_RETRY_MAX_SECONDS", "SUPRATA_TASK_LEASE_SECONDS"),
     }
 
 

@@ -8,7 +8,7 @@ group whose module implements hooks from :mod:`core.plugins.hookspecs`::
 
     from core.plugin_api import hookimpl, PortalTab
 
-    API_VERSION = "2.0"
+    API_VERSION = "2.1"
 
     @hookimpl
     def render_portal_tab(customer, request):
@@ -20,6 +20,7 @@ from flask import Blueprint
 
 from core.activity import record as record_activity
 from core.background.schedule import Schedule
+from core.background.tasks import background_task
 from core.extensions import csrf, db, limiter
 from core.models import (
     ActivityEvent,
@@ -31,6 +32,7 @@ from core.models import (
     Payment,
     SavedPaymentMethod,
 )
+from core.models.types import UTCDateTime
 from core.money.amounts import currency_digits, format_money, to_major
 from core.money.payments.ledger import (
     record_checkout_expired,
@@ -43,7 +45,7 @@ from core.money.payments.saved_methods import record_card_saved, record_method_d
 from core.money.payments.types import CardDetails, CheckoutRedirect, Consent, ProcessorError
 from core.notifications.channels import Channel, Delivery, DeliveryError, RenderedMessage
 from core.notifications.outbox import enqueue as notify
-from core.notifications.templates import register_default as register_template
+from core.notifications.templates import register_template
 from core.observability.metrics import observe_webhook_lag
 from core.plugins import API_VERSION
 from core.plugins.blueprints import customer_blueprint, login_exempt, public_blueprint, staff_blueprint
@@ -81,6 +83,8 @@ __all__ = [
     "Schedule",
     "Setting",
     "TenantScoped",
+    "UTCDateTime",
+    "background_task",
     "business_context",
     "call_hook",
     "csrf",

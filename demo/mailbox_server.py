@@ -5,6 +5,9 @@
 Point the app at it with ``SUPRATA_MAIL_SERVER=127.0.0.1 SUPRATA_MAIL_PORT=1025``. Every message is saved as
 an ``.eml`` file; http://127.0.0.1:8025/ lists them, newest first. Both servers listen on 127.0.0.1 only.
 A message's HTML is sanitized and shown in a sandboxed frame, so a mail can run no script in the page.
+
+It also catches webhooks, the other thing the demo's plugins send out: a POST to ``/webhooks/<name>`` is
+kept (``webhooks/`` beside the mail) and http://127.0.0.1:8025/webhooks shows each one with its headers.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import copy
 import email
 import email.policy
 import html
+import json
 import os
 import re
 import time
@@ -29,6 +33,10 @@ from aiosmtpd.controller import Controller
 
 HOST = "127.0.0.1"
 MESSAGE_NAME = re.compile(r"^\d+-[0-9a-f]{8}\.eml$")
+WEBHOOK_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+LARGEST_WEBHOOK = 64 * 1024
+# Headers worth reading on a caught webhook (its signature, its idempotency key).
+WEBHOOK_HEADERS = ("Content-Type", "Idempotency-Key", "User-Agent")
 URL = re.compile(r"https?://[^\s<>\"']*[^\s<>\"'.,;:!?)]")
 
 # Email layouts style themselves with inline styles, classes and a <style> block: keep those, drop scripts.
@@ -89,13 +97,32 @@ def _page(title: str, body: str, head: str = "") -> str:
 
 
 class MailboxPages(BaseHTTPRequestHandler):
-    """Read-only pages: ``/`` lists the messages, ``/m/<file name>`` shows one."""
+    """Pages: ``/`` lists the messages, ``/m/<file name>`` shows one, ``/webhooks`` lists caught webhooks;
+    ``POST /webhooks/<name>`` catches one."""
 
     directory: Path  # set on the subclass made by serve_pages
+
+    def do_POST(self):  # noqa: N802 - http.server's handler protocol
+        name = self.path.removeprefix("/webhooks/")
+        length = int(self.headers.get("Content-Length") or 0)
+        if not self.path.startswith("/webhooks/") or not WEBHOOK_NAME.match(name) or length > LARGEST_WEBHOOK:
+            refused = _page("Not found", "<p>Post webhooks to /webhooks/&lt;name&gt;.")
+            self._send(HTTPStatus.NOT_FOUND, refused)
+            return
+        folder = self.directory / "webhooks"
+        folder.mkdir(exist_ok=True)
+        caught = {"name": name, "headers": {h: v for h, v in self.headers.items()
+                                              if h in WEBHOOK_HEADERS or h.lower().startswith("x-")},
+                  "body": self.rfile.read(length).decode("utf-8", "replace")}
+        (folder / f"{time.time_ns()}-{uuid.uuid4().hex[:8]}.json").write_text(json.dumps(caught))
+        self._send(HTTPStatus.OK, _page("Caught", "<p>Thanks.</p>"))
 
     def do_GET(self):  # noqa: N802 - http.server's handler protocol
         if self.path in ("/", ""):
             self._send(HTTPStatus.OK, self._list())
+            return
+        if self.path == "/webhooks":
+            self._send(HTTPStatus.OK, self._webhooks())
             return
         name = self.path.removeprefix("/m/")
         if self.path.startswith("/m/") and MESSAGE_NAME.match(name) and (self.directory / name).is_file():
@@ -112,7 +139,26 @@ class MailboxPages(BaseHTTPRequestHandler):
         )
         table = (f"<table><tr><th>Received</th><th>To</th><th>Subject</th></tr>{rows}</table>" if rows
                  else "<p class='muted'>No mail yet. Messages sent by the app appear here.</p>")
-        return _page("Mailbox", f"<h1>Mailbox</h1>{table}", head="<meta http-equiv='refresh' content='5'>")
+        links = "<p><a href='/webhooks'>Webhooks the plugins posted &rarr;</a></p>"
+        return _page("Mailbox", f"<h1>Mailbox</h1>{links}{table}",
+                     head="<meta http-equiv='refresh' content='5'>")
+
+    def _webhooks(self) -> str:
+        paths = sorted((self.directory / "webhooks").glob("*.json"), reverse=True)
+        items = []
+        for path in paths:
+            caught = json.loads(path.read_text())
+            try:
+                body = json.dumps(json.loads(caught["body"]), indent=2)
+            except ValueError:
+                body = caught["body"]
+            headers = "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>"
+                              for k, v in caught["headers"].items())
+            title = f"{html.escape(caught['name'])} <span class='muted'>{_received_at(path)}</span>"
+            items.append(f"<h2>{title}</h2><dl>{headers}</dl><pre>{html.escape(body)}</pre>")
+        listing = "".join(items) or "<p class='muted'>No webhook yet. What the plugins post appears here.</p>"
+        return _page("Webhooks", f"<p><a href='/'>&larr; All mail</a></p><h1>Webhooks</h1>{listing}",
+                     head="<meta http-equiv='refresh' content='5'>")
 
     def _show(self, path: Path) -> str:
         message = _read(path)

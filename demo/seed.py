@@ -54,6 +54,8 @@ from core.web.themes import THEMES_DIR
 
 MANUAL_PROCESSOR = "manual"  # payments staff record by hand (cash, cheque)
 BUNDLED_PLUGINS = ("payments_stripe", "sms_twilio", "helpdesk", "portal")
+# The example third-party plugin (examples/suprata-loyalty), switched on when run-demo installed it.
+LOYALTY_PLUGIN = "loyalty"
 PORTAL_PASSWORD = "demo-pass-portal"  # noqa: S105 - a published demo login
 SHOWCASE_PAY_LINKS = 2  # open invoices whose fresh pay links each run prints
 # Test-mode keys that only the local Stripe test server accepts (the app reaches it through
@@ -346,11 +348,15 @@ class SeedReport:
 # -- seeding -----------------------------------------------------------------------------------------------
 
 
-def seed_demo(*, reset: bool = False, stripe_test_server: str | None = None) -> SeedReport:
+def seed_demo(*, reset: bool = False, stripe_test_server: str | None = None,
+              webhook_catcher: str | None = None) -> SeedReport:
     """Create the demo businesses that do not exist yet (all of them again with ``reset``); commits.
 
     With ``stripe_test_server`` (the local Stripe test server's address), each business's webhook endpoint
-    is registered there, so payments made on its hosted page reach the app as signed events.
+    is registered there, so payments made on its hosted page reach the app as signed events. Where the
+    example loyalty plugin is installed it is switched on; with ``webhook_catcher`` (the demo mailbox's
+    ``/webhooks`` address) each business's loyalty webhook points there, so the points its customers earn
+    are posted in the background and can be read on that page.
     """
     report = SeedReport()
     host = current_app.extensions["suprata"].plugins
@@ -371,7 +377,7 @@ def seed_demo(*, reset: bool = False, stripe_test_server: str | None = None) -> 
             if portal_has_pages:
                 entry.logins.append(("portal", demo.customers[0].emails[0][0], PORTAL_PASSWORD))
             if created:
-                entry.notes.extend(fill_demo_business(demo))
+                entry.notes.extend(fill_demo_business(demo, webhook_catcher))
             entry.pay_links.extend(showcase_pay_links())
             db.session.commit()
             if stripe_test_server and stripe_loaded:
@@ -391,9 +397,9 @@ def create_demo_business(demo: DemoBusiness) -> Business:
     )
 
 
-def fill_demo_business(demo: DemoBusiness) -> list[str]:
+def fill_demo_business(demo: DemoBusiness, webhook_catcher: str | None = None) -> list[str]:
     """Everything inside one (new, current) business; returns notes for the report."""
-    notes = enable_plugins()
+    notes = enable_plugins(demo, webhook_catcher)
     db.session.commit()
     business_cache().forget()
     name, email, password = demo.staff
@@ -417,8 +423,9 @@ def fill_demo_business(demo: DemoBusiness) -> list[str]:
     return notes
 
 
-def enable_plugins() -> list[str]:
-    """Switch on the bundled plugins that loaded, with demo Stripe test keys."""
+def enable_plugins(demo: DemoBusiness, webhook_catcher: str | None = None) -> list[str]:
+    """Switch on the bundled plugins that loaded, with demo Stripe test keys, and the example loyalty
+    plugin if it is installed, posting to the webhook catcher if there is one."""
     host = current_app.extensions["suprata"].plugins
     loaded = set(host.plugin_names())
     notes = []
@@ -427,10 +434,18 @@ def enable_plugins() -> list[str]:
             set_enabled(name, True)
         else:
             notes.append(f"plugin {name} is not installed or did not load; left out")
-    if "payments_stripe" in loaded:
-        errors = save_settings("payments_stripe", DEMO_STRIPE_SETTINGS)
+    settings = {"payments_stripe": DEMO_STRIPE_SETTINGS}
+    if LOYALTY_PLUGIN in loaded:
+        set_enabled(LOYALTY_PLUGIN, True)
+        if webhook_catcher:
+            url = f"{webhook_catcher.rstrip('/')}/{demo.slug}-loyalty"
+            settings[LOYALTY_PLUGIN] = {"points_per_unit": 1, "webhook_url": url,
+                                        "webhook_secret": f"demo-{demo.slug}-loyalty"}
+            notes.append(f"loyalty points are posted in the background to {url}")
+    for name, values in settings.items():
+        errors = save_settings(name, values) if name in loaded else {}
         if errors:
-            notes.append("Stripe settings not saved: " + "; ".join(f"{k}: {v}" for k, v in errors.items()))
+            notes.append(f"{name} settings not saved: " + "; ".join(f"{k}: {v}" for k, v in errors.items()))
     return notes
 
 

@@ -6,11 +6,12 @@
 - ``redis://host:port/db``: for web and worker processes on several hosts;
 - ``memory``: in-process only; tests call the task functions directly.
 
-Tasks: ``deliver_message(id)``, queued once an outbox row is committed; ``deliver_due``, the outbox sweep,
-every minute; and the jobs plugins declare in their ``register_periodic_tasks(schedule)`` hook. Each task
-runs in an app context of its own, with a request id of its own in the logs. Every worker schedules the
-periodic tasks, and each run is queued by one of them only (:func:`core.background.schedule.claim_run`). The
-worker is :func:`run_worker` (``suprata worker``).
+Tasks: ``deliver_message(id)``, queued once an outbox row is committed; ``run_task(id)``, queued once a
+background task's row is committed (:mod:`core.background.tasks`); ``deliver_due`` and ``run_due_tasks``,
+the sweeps of both tables, every minute; and the jobs plugins declare in their
+``register_periodic_tasks(schedule)`` hook. Each task runs in an app context of its own, with a request id of
+its own in the logs. Every worker schedules the periodic tasks, and each run is queued by one of them only
+(:func:`core.background.schedule.claim_run`). The worker is :func:`run_worker` (``suprata worker``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from flask import Flask, current_app
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
 from sqlalchemy import select
 
+from core.background import tasks
 from core.background.schedule import PeriodicJob, claim_run, collect_schedules
 from core.config import ConfigurationError
 from core.extensions import db
@@ -64,6 +66,12 @@ def sweep_outbox() -> None:
         pass
 
 
+def sweep_tasks() -> None:
+    """Run every due background task, in batches."""
+    while tasks.run_due(SWEEP_BATCH) == SWEEP_BATCH:
+        pass
+
+
 def _in_app_context(app: Flask, fn: Callable, *bound) -> Callable:
     """A task body that runs in a fresh app context (and so its own database session) on any thread."""
 
@@ -96,9 +104,12 @@ class TaskQueue:
     def __init__(self, app: Flask, huey: Huey, jobs: list[PeriodicJob]):
         self.huey = huey
         self.deliver_message = huey.task(name="deliver_message")(_in_app_context(app, deliver_one))
+        self.run_task = huey.task(name="run_task")(_in_app_context(app, tasks.run_one))
         huey.periodic_task(_claimed_once(app, "deliver_due", crontab()), name="deliver_due")(
             _in_app_context(app, sweep_outbox))
-        self.periodic_task_names = ["deliver_due"]
+        huey.periodic_task(_claimed_once(app, "run_due_tasks", crontab()), name="run_due_tasks")(
+            _in_app_context(app, sweep_tasks))
+        self.periodic_task_names = ["deliver_due", "run_due_tasks"]
         for job in jobs:
             name = f"periodic:{job.task_name}"
             huey.periodic_task(_claimed_once(app, name, job.is_due), name=name)(
@@ -115,6 +126,14 @@ class TaskQueue:
             self.deliver_message(message_id)
         except Exception:
             log.warning("could not queue outbox message %s; the periodic sweep will deliver it", message_id,
+                        exc_info=True)
+
+    def run_task_soon(self, task_id: int) -> None:
+        """Ask a worker to run a queued background task now; never raises (the sweep runs it later)."""
+        try:
+            self.run_task(task_id)
+        except Exception:
+            log.warning("could not queue background task %s; the periodic sweep will run it", task_id,
                         exc_info=True)
 
 
@@ -139,6 +158,8 @@ def make_huey(url: str) -> Huey:
 
 
 def init_app(app: Flask) -> None:
+    for name, value in tasks.DEFAULT_SETTINGS.items():
+        app.config.setdefault(name, value)
     state = app.extensions["suprata"]
     state.schedules = collect_schedules(state.plugins)
     state.queue = TaskQueue(app, make_huey(app.config["SUPRATA_QUEUE_URL"]), state.schedules)

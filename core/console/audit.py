@@ -42,6 +42,7 @@ ACTION_LABELS = {
     "plugin.enabled": "Plugin turned on",
     "plugin.disabled": "Plugin turned off",
     "plugin.settings_changed": "Plugin settings changed",
+    "plugin.task_retried": "Plugin task retried",
     "template.changed": "Email template changed",
     "template.reset": "Email template reset",
     "staff.password_changed": "Password changed",

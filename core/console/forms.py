@@ -40,6 +40,7 @@ from core.identity.passwords import MAX_LENGTH, password_problem
 from core.models import INVOICE_KINDS, CustomerEmail, CustomerPhone, InvoiceLine
 from core.money.amounts import LARGEST_AMOUNT, parse_decimal, to_minor_units
 from core.tenancy import utcnow
+from core.tenancy.locales import locale_choices
 from core.web.themes import available_themes
 
 # Syntax only, no DNS look-up; reserved names such as example.test are accepted because demo data uses them.
@@ -334,6 +335,10 @@ class SettingsForm(FlaskForm):
             Regexp(r"^[A-Za-z]{3}$", message="Use the three-letter ISO 4217 code, like USD."),
         ],
     )
+    locale = SelectField(
+        "Language and country for money and dates",
+        description="How amounts and dates are written on every page and email.",
+    )
     brand_color = ColorField("Brand colour", validators=[DataRequired(), _HEX_COLOUR])
     accent_color = ColorField("Accent colour", validators=[DataRequired(), _HEX_COLOUR])
     theme = SelectField("Theme")
@@ -358,6 +363,7 @@ class SettingsForm(FlaskForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.theme.choices = {name: name.title() for name in available_themes()}
+        self.locale.choices = list(locale_choices())
         self.logo_bytes: bytes | None = None
         self.logo_mime: str | None = None
 

@@ -177,6 +177,7 @@ def invoice(invoice_id: int):
         ).all(),
         payments=db.session.scalars(
             select(Payment)
+            .options(joinedload(Payment.saved_method))
             .where(Payment.invoice_id == invoice_id)
             .order_by(Payment.created_at.desc(), Payment.id.desc())
         ).all(),

@@ -12,9 +12,9 @@ from core.extensions import db
 from core.models import NotificationTemplate, OutboxMessage
 from core.notifications.outbox import OutboxStateError, retry
 from core.notifications.templates import (
-    UnknownTemplate,
-    all_defaults,
+    defaults_for_business,
     get_default,
+    offered_to_business,
     preview,
     validate,
     variables,
@@ -28,14 +28,14 @@ OUTBOX_SHOWN = ("failed", "pending")
 @bp.get("/settings/notifications")
 def notification_templates():
     custom = {row.key: row for row in db.session.scalars(select(NotificationTemplate))}
-    return render_template("console/notifications/templates.html", defaults=all_defaults(), custom=custom)
+    return render_template("console/notifications/templates.html", defaults=defaults_for_business(),
+                           custom=custom)
 
 
 def _default_or_404(key: str):
-    try:
-        return get_default(key)
-    except UnknownTemplate:
+    if not offered_to_business(key):
         abort(404)
+    return get_default(key)
 
 
 def _custom(key: str) -> NotificationTemplate | None:

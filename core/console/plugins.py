@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from markupsafe import Markup
 from sqlalchemy import func, select
 
 from core.activity import audit
+from core.background.tasks import TaskStateError, retry
 from core.console.blueprint import bp
 from core.console.forms import plugin_settings_form, setting_field_name
 from core.extensions import db
-from core.models import PluginError
+from core.models import PluginError, QueuedTask
 from core.plugins.settings import declared_settings, save_settings, set_enabled, settings_for
 from core.tenancy import utcnow
 from core.tenancy.state import business_cache, current_business
@@ -33,6 +35,8 @@ class PluginCard:
     errors_in_process: int
     recent_errors: list
     declared: list
+    tasks_waiting: int = 0
+    failed_tasks: list = field(default_factory=list)  # the plugin's background tasks that gave up
     form: object = None
     extra: object = None  # markup the plugin adds under its settings (render_plugin_settings)
 
@@ -63,6 +67,14 @@ def _page(posted_for: str | None = None, posted_form=None):
             .group_by(PluginError.plugin_name)
         ).all()
     )
+    task_counts = {
+        (plugin_name, status): count
+        for plugin_name, status, count in db.session.execute(
+            select(QueuedTask.plugin_name, QueuedTask.status, func.count(QueuedTask.id))
+            .where(QueuedTask.plugin_name.is_not(None))
+            .group_by(QueuedTask.plugin_name, QueuedTask.status)
+        ).all()
+    }
     cards = []
     for name in host.plugin_names():
         declared = declared_settings(name)
@@ -87,13 +99,25 @@ def _page(posted_for: str | None = None, posted_form=None):
                     .limit(RECENT_ERRORS_SHOWN)
                 ).all(),
                 declared=declared,
+                tasks_waiting=task_counts.get((name, "pending"), 0) + task_counts.get((name, "running"), 0),
+                failed_tasks=db.session.scalars(
+                    select(QueuedTask)
+                    .where(QueuedTask.plugin_name == name, QueuedTask.status == "failed")
+                    .order_by(QueuedTask.id.desc())
+                ).all() if task_counts.get((name, "failed")) else [],
                 form=form,
-                extra=(host.call_plugin(name, "render_plugin_settings", plugin_name=name)
+                extra=(_plugin_markup(host.call_plugin(name, "render_plugin_settings", plugin_name=name))
                        if name in current_business().enabled_plugins else None),
             )
         )
     status = 400 if posted_form is not None else 200
     return render_template("console/plugins.html", cards=cards, broken=host.broken), status
+
+
+def _plugin_markup(contribution) -> Markup | None:
+    """What ``render_plugin_settings`` returned, as markup: the plugin rendered it (``render_template``
+    gives a plain string) and is trusted with its own card, as with its own pages."""
+    return Markup(contribution) if contribution else None  # noqa: S704
 
 
 @bp.post("/plugins/<name>/switch")
@@ -126,3 +150,21 @@ def plugin_settings(name: str):
     business_cache().forget(current_business().id)
     flash(f"Settings of {name} are saved.", "success")
     return redirect(url_for("console.plugins"))
+
+
+@bp.post("/plugins/<name>/tasks/<int:task_id>/retry")
+def retry_plugin_task(name: str, task_id: int):
+    """Run a plugin's failed background task again, with a fresh set of attempts."""
+    name = _loaded_or_404(name)
+    task = db.session.get(QueuedTask, task_id)
+    if task is None or task.plugin_name != name:
+        abort(404)
+    try:
+        retry(task_id)
+    except TaskStateError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("console.plugins", _anchor=f"plugin-{name}"))
+    audit("plugin.task_retried", f"plugin {name}", task=task.task_name)
+    db.session.commit()
+    flash("The task will run again in a moment.", "success")
+    return redirect(url_for("console.plugins", _anchor=f"plugin-{name}"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from email.utils import formataddr, parseaddr
 
 from flask import flash, redirect, render_template, request, url_for
@@ -11,7 +12,9 @@ from core.console.blueprint import bp
 from core.console.forms import SettingsForm
 from core.extensions import db
 from core.models import Business
+from core.money.amounts import format_money
 from core.tenancy.state import business_cache, current_business
+from core.web.helpers import format_date
 
 POLICY_FIELDS = (
     "invite_after_payment",
@@ -28,6 +31,7 @@ PLAIN_FIELDS = (
     "reply_to",
     "timezone",
     "currency",
+    "locale",
     "brand_color",
     "accent_color",
     "theme",
@@ -48,8 +52,15 @@ def settings():
         return redirect(url_for("console.settings"))
     status = 400 if form.is_submitted() else 200
     return render_template(
-        "console/settings.html", form=form, has_logo=business.logo_mime is not None
+        "console/settings.html", form=form, has_logo=business.logo_mime is not None,
+        locale_example=_written_in(business),
     ), status
+
+
+def _written_in(business: Business) -> str:
+    """How the business's saved locale writes an amount and a date, to show beside the choice."""
+    example = f"{format_money(123456, business.currency)} · {format_date(date(2026, 3, 14))}"
+    return f"Amounts and dates are written like this: {example}."
 
 
 def _form_data(business: Business) -> dict:

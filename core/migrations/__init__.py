@@ -8,16 +8,24 @@ Which tables belong to whom: a table belongs to the plugin whose package defines
 models defined in ``core`` belong to core. Autogenerate writes one owner's tables at a time
 (``flask db migrate -x branch=<plugin name>``; core when no branch is given), so a plugin's tables never land
 in core's revision and a core revision never drops the tables of a plugin that is not installed.
+
+A new revision file is tidied by ruff (the ``suprata_ruff`` post-write hook in ``alembic.ini``): formatted,
+then fixed, with the ruff settings of the project it is written into, so it passes that project's lint rules.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import inspect
+import logging
 import os
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
 
+from alembic.script import write_hooks
 from flask import Flask, current_app
 
 from core.extensions import db
@@ -25,6 +33,7 @@ from core.extensions import db
 CORE = "core"
 MIGRATIONS_DIR = Path(__file__).resolve().parent
 CORE_VERSIONS_DIR = MIGRATIONS_DIR / "versions"
+log = logging.getLogger("suprata.migrations")
 
 
 def plugin_packages(app: Flask) -> dict[str, str]:
@@ -102,3 +111,25 @@ def include_object_for(owners: dict[str, str], branch: str | None):
         return owner is not None if branch is None else owner == branch
 
     return include_object
+
+
+def _ruff_command() -> list[str] | None:
+    if importlib.util.find_spec("ruff") is not None:
+        return [sys.executable, "-m", "ruff"]
+    executable = shutil.which("ruff")
+    return [executable] if executable else None
+
+
+@write_hooks.register("suprata_ruff")
+def tidy_revision(path: str, options) -> None:
+    """Alembic post-write hook: wrap autogenerate's long lines (``ruff format``), then apply ruff's fixes.
+
+    Ruff reads its settings from the project the file is written into. Without ruff the file is left as
+    Alembic wrote it, and a note says so.
+    """
+    ruff = _ruff_command()
+    if ruff is None:
+        log.info("ruff is not installed: %s is left as written", path)
+        return
+    subprocess.run([*ruff, "format", "--quiet", path], check=True)  # noqa: S603 - our own arguments
+    subprocess.run([*ruff, "check", "--fix", "--quiet", "--exit-zero", path], check=True)  # noqa: S603

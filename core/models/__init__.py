@@ -1,6 +1,7 @@
 """Core data model. Every business-owned table mixes in :class:`core.tenancy.TenantScoped`."""
 
 from core.models.activity import ActivityEvent, AuditEntry
+from core.models.background import QueuedTask
 from core.models.business import Business
 from core.models.customer import Customer, CustomerEmail, CustomerPhone
 from core.models.identity import ActionToken, AuthSession, CustomerUser, StaffUser
@@ -35,6 +36,7 @@ __all__ = [
     "PeriodicRun",
     "PluginError",
     "PluginState",
+    "QueuedTask",
     "Refund",
     "Reservation",
     "SavedPaymentMethod",

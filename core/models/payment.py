@@ -45,6 +45,8 @@ class Payment(TenantScoped, db.Model):
 
     invoice: Mapped[Invoice] = relationship()
     refunds: Mapped[list["Refund"]] = relationship(back_populates="payment", order_by="Refund.id")
+    # The card it was paid with, when one was kept (shown as "Visa ending 4242").
+    saved_method: Mapped["SavedPaymentMethod | None"] = relationship()
 
     @property
     def source_label(self) -> str:

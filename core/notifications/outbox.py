@@ -22,19 +22,20 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import update
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from core.activity import record
+from core.background.leases import RetryPolicy, WorkTable, attempt_failed, retry_now
 from core.extensions import db
 from core.models import OutboxMessage
 from core.notifications.channels import Delivery, DeliveryError, channel_for
 from core.notifications.templates import TemplateRenderError, UnknownTemplate, get_default, render
 from core.plugins.events import after_commit
-from core.tenancy import business_context, utcnow
+from core.tenancy import utcnow
 
 log = logging.getLogger("suprata.notifications")
 
@@ -89,86 +90,39 @@ def retry(message_id: int) -> OutboxMessage | None:
         return None
     if message.status not in ("failed", "pending"):
         raise OutboxStateError("Only a failed or waiting message can be retried.")
-    message.status = "pending"
-    message.attempts = 0
-    message.next_attempt_at = utcnow()
+    retry_now(message)
     after_commit(lambda: current_app.extensions["suprata"].queue.deliver_soon(message_id))
     return message
 
 
 # -- delivery (workers) ------------------------------------------------------------------------------------
 
-
-def _setting(name: str) -> int:
-    return current_app.config[name]
+MESSAGES = WorkTable(OutboxMessage, claimed="sending")
 
 
-def _due(now: datetime):
-    return or_(
-        and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
-        and_(OutboxMessage.status == "sending", OutboxMessage.lease_until < now),  # its worker died
-    )
+def _policy() -> RetryPolicy:
+    return RetryPolicy.from_config("SUPRATA_OUTBOX")
 
 
-def _claim(message_id: int, now: datetime) -> bool:
-    """Mark one message as being sent by this worker, only if it is still due; True if we got it."""
-    lease_until = now + timedelta(seconds=_setting("SUPRATA_OUTBOX_LEASE_SECONDS"))
-    result = db.session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == message_id, _due(now))
-        .values(status="sending", lease_until=lease_until)
-        .execution_options(all_businesses=True, synchronize_session=False)
-    )
-    return result.rowcount == 1
-
-
-def deliver_due(limit: int = 100) -> int:
+def deliver_due(limit: int = 100, *, now: datetime | None = None) -> int:
     """Claim and deliver up to ``limit`` due messages of every business; returns how many were attempted.
 
-    On PostgreSQL the candidates are locked with ``SKIP LOCKED``, so concurrent workers take different
-    rows; everywhere the claim itself is a conditional update, so a message is only ever claimed once.
+    ``now`` delivers what is due at that moment instead (tests use it to let a backoff pass).
     """
-    now = utcnow()
-    candidates = (
-        select(OutboxMessage.id)
-        .where(_due(now))
-        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
-        .limit(limit)
-        .execution_options(all_businesses=True)
-    )
-    if db.session.get_bind().dialect.name == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True)
-    claimed = [message_id for message_id in db.session.scalars(candidates).all() if _claim(message_id, now)]
-    db.session.commit()
-    for message_id in claimed:
-        _deliver_claimed(message_id)
-    return len(claimed)
+    return MESSAGES.work_due(limit, _policy(), _deliver, now)
 
 
 def deliver_one(message_id: int) -> bool:
     """Deliver one message now if it is due and no other worker has it; True if an attempt was made."""
-    claimed = _claim(message_id, utcnow())
-    db.session.commit()
-    if claimed:
-        _deliver_claimed(message_id)
-    return claimed
+    return MESSAGES.work_one(message_id, _policy(), _deliver)
 
 
-def _deliver_claimed(message_id: int) -> None:
-    business_id = db.session.scalar(
-        select(OutboxMessage.business_id)
-        .where(OutboxMessage.id == message_id)
-        .execution_options(all_businesses=True)
-    )
-    if business_id is None:  # deleted with its business since it was claimed
-        return
-    with business_context(business_id):
-        message = db.session.get(OutboxMessage, message_id)
-        _attempt(message)
-        if message.status == "sent":
-            _record_sent(message)
-        else:
-            db.session.commit()
+def _deliver(message: OutboxMessage) -> None:
+    _attempt(message)
+    if message.status == "sent":
+        _record_sent(message)
+    else:
+        db.session.commit()
 
 
 _SENT_COLUMNS = ("status", "sent_at", "provider_ref", "lease_until", "last_error", "context", "body_text",
@@ -238,20 +192,13 @@ def _attempt(message: OutboxMessage) -> None:
 
 
 def _attempt_failed(message: OutboxMessage, error: str, *, permanent: bool) -> None:
-    message.attempts += 1
-    message.last_error = error[:2000]
-    message.lease_until = None
-    if permanent or message.attempts >= _setting("SUPRATA_OUTBOX_MAX_ATTEMPTS"):
-        message.status = "failed"
+    policy = _policy()
+    if attempt_failed(message, error, permanent=permanent, policy=policy):
         log.warning("outbox message %s to %s failed for good: %s", message.id, message.recipient, error)
         if message.customer_id is not None:
             summary = f"{message.channel.title()} to {message.recipient} could not be delivered: {error}"
             record(message.customer_id, surface="system", kind="notification.failed", summary=summary,
                    outbox_message_id=message.id)
         return
-    wait = min(_setting("SUPRATA_OUTBOX_RETRY_SECONDS") * 2 ** message.attempts,
-               _setting("SUPRATA_OUTBOX_RETRY_MAX_SECONDS"))
-    message.status = "pending"
-    message.next_attempt_at = utcnow() + timedelta(seconds=wait)
     log.info("outbox message %s: attempt %s failed, next in %ss: %s",
-             message.id, message.attempts, wait, error)
+             message.id, message.attempts, policy.wait_after(message.attempts), error)

@@ -9,19 +9,21 @@ the outbox row): a message is never lost to a typo.
 
 Context values are flat JSON (numbers, strings, ``None``); every template also gets ``business`` (name,
 email, phone, address, url, logo_url, colours). Filters: ``money`` (integer minor units, in the message's
-``currency`` unless given), ``date`` and ``datetime`` (ISO strings or datetimes, in the business's time zone).
+``currency`` unless given), ``date`` and ``datetime`` (ISO strings or datetimes, in the business's time zone
+and written as its locale writes them, or with a strftime pattern given as the argument).
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from flask import render_template
+from flask import current_app, render_template
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, meta, pass_context
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from markupsafe import Markup, escape
@@ -34,6 +36,7 @@ from core.notifications.channels import RenderedMessage
 from core.tenancy import utcnow
 from core.tenancy.state import current_business
 from core.tenancy.urls import business_base_url, public_url_for
+from core.web.helpers import format_date, format_datetime
 
 log = logging.getLogger("suprata.notifications")
 
@@ -50,6 +53,8 @@ class TemplateDefault:
     html: str | None = None
     description: str = ""
     sample: dict = field(default_factory=dict)
+    # The module that registered a plugin's template (its plugin's switch governs it); None for core's.
+    module: str | None = None
 
 
 class UnknownTemplate(LookupError):
@@ -74,6 +79,18 @@ def register_default(key: str, *, subject: str, text: str, html: str | None = No
     _defaults[key] = TemplateDefault(key, subject, text, html, description, dict(sample or {}))
 
 
+def register_template(key: str, *, subject: str, text: str, html: str | None = None, description: str = "",
+                      sample: dict | None = None) -> None:
+    """A plugin declares the default of a message it sends; businesses may rewrite it in the console.
+
+    Arguments as for :func:`register_default`. The template belongs to the plugin whose module calls this:
+    the console lists it only for businesses that have that plugin on.
+    """
+    # The caller's module names the plugin, as settings_of(__name__) does, without the plugin spelling it.
+    module = sys._getframe(1).f_globals.get("__name__")
+    _defaults[key] = TemplateDefault(key, subject, text, html, description, dict(sample or {}), module)
+
+
 def get_default(key: str) -> TemplateDefault:
     try:
         return _defaults[key]
@@ -82,8 +99,27 @@ def get_default(key: str) -> TemplateDefault:
 
 
 def all_defaults() -> list[TemplateDefault]:
-    """Every registered template, by key (what the console's template list shows)."""
+    """Every registered template, by key, whichever plugin registered it."""
     return [_defaults[key] for key in sorted(_defaults)]
+
+
+def defaults_for_business() -> list[TemplateDefault]:
+    """The templates the current business can edit: core's, and those of the plugins it has on."""
+    host = current_app.extensions["suprata"].plugins
+    return [default for default in all_defaults() if _offered(default, host)]
+
+
+def offered_to_business(key: str) -> bool:
+    """True when the current business can edit template ``key`` (see :func:`defaults_for_business`)."""
+    default = _defaults.get(key)
+    return default is not None and _offered(default, current_app.extensions["suprata"].plugins)
+
+
+def _offered(default: TemplateDefault, host) -> bool:
+    if default.module is None:
+        return True
+    owner = host.plugin_owning(default.module)
+    return owner is None or host.is_enabled(owner)
 
 
 def variables(key: str) -> list[str]:
@@ -143,18 +179,32 @@ def _money_filter(context, amount, currency: str | None = None) -> str:
     return format_money(amount, currency)
 
 
+def _as_aware(parsed):
+    # Our timestamps are UTC; one written without its offset is read as such.
+    if isinstance(parsed, datetime) and parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    return parsed
+
+
 @pass_context
-def _date_filter(context, value, fmt: str = "%b %-d, %Y") -> str:
-    parsed = _as_date_or_datetime(value)
+def _date_filter(context, value, fmt: str | None = None) -> str:
+    """A date as the business's locale writes it; ``fmt``, a strftime pattern, for a pattern of its own."""
+    parsed = _as_aware(_as_date_or_datetime(value))
     if parsed is None:
         return "" if value is None else str(value)
-    if isinstance(parsed, datetime) and parsed.tzinfo is not None:
+    if fmt is None:
+        return format_date(parsed)
+    if isinstance(parsed, datetime):
         parsed = parsed.astimezone(_business_zone(context))
     return parsed.strftime(fmt)
 
 
 @pass_context
-def _datetime_filter(context, value, fmt: str = "%b %-d, %Y at %-I:%M %p %Z") -> str:
+def _datetime_filter(context, value, fmt: str | None = None) -> str:
+    """A moment as the business's locale writes it, in its time zone; ``fmt`` as for ``date``."""
+    parsed = _as_aware(_as_date_or_datetime(value))
+    if fmt is None and isinstance(parsed, datetime):
+        return format_datetime(parsed)
     return _date_filter(context, value, fmt)
 
 

@@ -11,10 +11,11 @@ import logging
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from core.activity import record
 from core.extensions import db, limiter
-from core.models import Invoice, InvoiceView, PayLink, Payment, SavedPaymentMethod
+from core.models import Invoice, InvoiceView, PayLink, Payment
 from core.money.invoicing import find_pay_link
 from core.money.payments.checkout import open_checkout
 from core.money.payments.processor import connected_processor, processor_named
@@ -129,9 +130,9 @@ def receipt(token: str):
     invoice = _live_link(token)[0].invoice
     if invoice.status != "paid":
         return redirect(url_for("paylink.show", token=token))
-    payments = db.session.execute(
-        select(Payment, SavedPaymentMethod)
-        .outerjoin(SavedPaymentMethod, SavedPaymentMethod.id == Payment.saved_method_id)
+    payments = db.session.scalars(
+        select(Payment)
+        .options(joinedload(Payment.saved_method))
         .where(Payment.invoice_id == invoice.id, Payment.status == "succeeded")
         .order_by(Payment.captured_at)
     ).all()

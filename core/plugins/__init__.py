@@ -6,4 +6,5 @@ hooks per business (:mod:`.host`), blueprints with a login realm (:mod:`.bluepri
 
 #: The version of the public plugin API. A plugin declares the version it was built for as ``API_VERSION``
 #: in its module; one built for another major version is not loaded (it is listed as broken, with why).
-API_VERSION = "2.0"
+#: 2.1 added ``background_task`` and ``UTCDateTime``.
+API_VERSION = "2.1"

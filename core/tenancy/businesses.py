@@ -10,11 +10,14 @@ from core.extensions import db
 from core.models import Business
 from core.plugins.settings import set_enabled
 from core.tenancy import business_context
+from core.tenancy.locales import locale_for_timezone
 from core.tenancy.state import business_cache
 
 
 def create_business(slug: str, *, plugins: Iterable[str] = (), **fields) -> Business:
-    """A new business with ``plugins`` switched on; commits."""
+    """A new business with ``plugins`` switched on; commits. Without a ``locale``, money and dates are shown
+    the way the country of its time zone writes them."""
+    fields.setdefault("locale", locale_for_timezone(fields.get("timezone")))
     business = Business(slug=slug, **fields)
     db.session.add(business)
     db.session.flush()

@@ -1,7 +1,17 @@
 """Pytest fixtures for Suprata and its plugins: real database, real SMTP server, real Stripe test server.
 
 Choose the database with ``--db=sqlite`` (default) or ``--db=postgresql`` (a throwaway cluster is started),
-or point ``SUPRATA_TEST_DATABASE_URL`` at an existing empty database.
+or point ``SUPRATA_TEST_DATABASE_URL`` at an existing empty database. Choose how its schema is built with
+``--schema=models`` (default: ``create_all`` from the models, fast) or ``--schema=migrations`` (core's and
+every installed plugin's Alembic branch, upgraded to their heads, so a broken migration fails the run);
+``SUPRATA_TEST_SCHEMA`` sets the default.
+
+Fixtures: ``app``, ``client``, ``db`` (emptied after each test), ``make_business``, ``business``,
+``in_business``, ``register_plugin``, ``pay_invoice`` (the sandbox processor), ``http_server`` (a local
+endpoint that records requests), ``mailbox``, ``stripe_server``, ``twilio_server``, ``redis_server``.
+Helpers that need no set-up are functions: :mod:`core.testing.helpers` (forms, signing in, the command
+line), :mod:`core.testing.records` (customers, invoices, plugin switches and settings),
+:mod:`core.testing.background` (running queued work and the outbox).
 """
 
 from __future__ import annotations
@@ -10,11 +20,16 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import flask_migrate
 import pytest
 from flask import has_app_context
 from sqlalchemy import text
 
+from core.migrations import table_owners
 from core.tenancy import business_context
+from core.testing.http import RecordingServer
+from core.testing.plugins import SANDBOX_PLUGIN, SandboxPayments, pay_through_sandbox
+from core.testing.records import switch_plugin
 
 
 def pytest_addoption(parser):
@@ -23,6 +38,12 @@ def pytest_addoption(parser):
         default=os.environ.get("SUPRATA_TEST_DB", "sqlite"),
         choices=("sqlite", "postgresql"),
         help="database the suite runs on",
+    )
+    parser.addoption(
+        "--schema",
+        default=os.environ.get("SUPRATA_TEST_SCHEMA", "models"),
+        choices=("models", "migrations"),
+        help="build the test database from the models (create_all) or through every branch's migrations",
     )
 
 
@@ -109,15 +130,30 @@ def app_config(database_url, tmp_path_factory, mailbox) -> dict:
     return base_test_config(database_url, tmp_path_factory.mktemp("instance"), mailbox.port)
 
 
+def build_schema(app, how: str = "models") -> None:
+    """Create the tables of an empty database: from the models, or (``"migrations"``) by upgrading core's
+    and every loaded plugin's migration branch to its head. Tables no branch owns (models a test defines
+    for itself) come from the models either way."""
+    from core.extensions import db as _db
+
+    with app.app_context():
+        if how == "migrations":
+            flask_migrate.upgrade(revision="heads")
+            owned = set(table_owners(app))
+            _db.metadata.create_all(_db.engine, tables=[t for t in _db.metadata.sorted_tables
+                                                        if t.name not in owned])
+        else:
+            _db.create_all()
+
+
 @pytest.fixture(scope="session")
-def app(app_config):
+def app(app_config, request):
     """The application, once per session (pytest-flask's live_server needs that); data is reset per test."""
     from core import create_app
     from core.extensions import db as _db
 
     application = create_app(dict(app_config))
-    with application.app_context():
-        _db.create_all()
+    build_schema(application, request.config.getoption("--schema"))
     yield application
     with application.app_context():
         _db.session.remove()
@@ -238,5 +274,31 @@ def twilio_server():
     from core.testing.twilio_server import TwilioTestServer
 
     server = TwilioTestServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def pay_invoice(app, register_plugin):
+    """``pay_invoice(business, invoice_id, decline=None)``: pay what is due through the sandbox processor
+    (switched on for that business), as a customer does from the pay link; returns the payment's id.
+
+    Core's real checkout and ledger run, so ``on_payment_captured`` (or with ``decline="card_declined"``,
+    ``on_payment_failed``) has reached the business's plugins when it returns.
+    """
+    register_plugin(SandboxPayments(), SANDBOX_PLUGIN)
+
+    def pay(business, invoice_id: int, *, decline: str | None = None) -> int:
+        switch_plugin(app, business, SANDBOX_PLUGIN)
+        return pay_through_sandbox(app, business, invoice_id, decline=decline)
+
+    return pay
+
+
+@pytest.fixture
+def http_server():
+    """A :class:`core.testing.http.RecordingServer` on 127.0.0.1 for one test: point a webhook at
+    ``http_server.url``, then read ``http_server.requests`` (or ``wait_for(n)``)."""
+    server = RecordingServer()
     yield server
     server.stop()

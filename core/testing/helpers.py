@@ -1,4 +1,5 @@
-"""Helpers for tests that drive pages the way a browser does: fetch the form, post it with its CSRF token."""
+"""Helpers for tests that act as a person would: post forms with their CSRF token, sign in as staff (with a
+role) or as a customer, run a command line."""
 
 from __future__ import annotations
 
@@ -6,10 +7,13 @@ import re
 
 from core.extensions import db
 from core.identity.passwords import hash_password
-from core.models import StaffUser
-from core.tenancy import business_context
+from core.identity.sessions import COOKIE_NAMES
+from core.identity.tokens import new_token
+from core.models import AuthSession, Customer, CustomerEmail, CustomerUser, StaffUser
+from core.tenancy import business_context, utcnow
 
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+DEFAULT_PASSWORD = "correct horse battery"
 
 
 def csrf_token_from(html: str) -> str:
@@ -26,10 +30,11 @@ def submit_form(client, form_url: str, data: dict, *, post_url: str | None = Non
     return client.post(post_url or form_url, data=payload, **kwargs)
 
 
-def create_staff(app, business, *, email: str = "dana@acme.test", password: str = "correct horse battery",
-                 name: str = "Dana Ortiz") -> StaffUser:
+def create_staff(app, business, *, email: str = "dana@acme.test", password: str = DEFAULT_PASSWORD,
+                 name: str = "Dana Ortiz", role: str = "owner") -> StaffUser:
+    """A staff member of ``business`` with ``role`` (owner, admin, billing or support); returned detached."""
     with app.app_context(), business_context(business.id):
-        user = StaffUser(email=email, name=name, password_hash=hash_password(password))
+        user = StaffUser(email=email, name=name, password_hash=hash_password(password), role=role)
         db.session.add(user)
         db.session.commit()
         db.session.refresh(user)  # loaded before detaching: the commit expired it
@@ -37,7 +42,53 @@ def create_staff(app, business, *, email: str = "dana@acme.test", password: str 
         return user
 
 
-def login_staff(client, business, *, email: str = "dana@acme.test", password: str = "correct horse battery"):
+def login_staff(client, business, *, email: str = "dana@acme.test", password: str = DEFAULT_PASSWORD):
     """Log in through the console's real login form; returns the response of the POST."""
     url = f"/b/{business.slug}/console/login"
     return submit_form(client, url, {"email": email, "password": password})
+
+
+def sign_in(app, client, business, user) -> None:
+    """Leave ``client`` signed in as ``user`` (staff or customer) of ``business``, the way a login page
+    leaves a browser: a server-side session of the user's realm and that realm's cookie."""
+    token, token_hash = new_token()
+    with app.app_context(), business_context(business.id):
+        db.session.add(AuthSession(token_hash=token_hash, realm=user.realm, user_id=user.id))
+        db.session.commit()
+    client.set_cookie(COOKIE_NAMES[user.realm], token, path=f"/b/{business.slug}/")
+
+
+def sign_in_staff(app, client, business, role: str = "owner", *, email: str | None = None,
+                  name: str = "Dana Ortiz") -> StaffUser:
+    """A new staff member of ``business`` with ``role``, and ``client`` signed in as them."""
+    user = create_staff(app, business, email=email or f"{role}@{business.slug}.test", name=name, role=role)
+    sign_in(app, client, business, user)
+    return user
+
+
+def sign_in_customer(app, client, business, customer_id: int | None = None, *,
+                     email: str = "pat@example.com", name: str = "Pat Jones") -> CustomerUser:
+    """A customer login of ``business`` (its email confirmed), and ``client`` signed in with it.
+
+    The login belongs to customer ``customer_id``, or to a new customer ``name`` with ``email`` on file.
+    """
+    with app.app_context(), business_context(business.id):
+        if customer_id is None:
+            customer = Customer(name=name, emails=[CustomerEmail(email=email, is_primary=True)])
+            db.session.add(customer)
+            db.session.flush()
+            customer_id = customer.id
+        user = CustomerUser(customer_id=customer_id, email=email, email_confirmed_at=utcnow())
+        db.session.add(user)
+        db.session.commit()
+        db.session.refresh(user)
+        db.session.expunge(user)
+    sign_in(app, client, business, user)
+    return user
+
+
+def run_cli(app, *args: str, input: str | None = None):  # noqa: A002 - click's own name for it
+    """Run a command line of the app (``run_cli(app, "suprata", "doctor")``, or a command a plugin added in
+    ``register_cli``) as ``flask --app core ...`` would; returns click's ``Result`` (``exit_code``,
+    ``output``)."""
+    return app.test_cli_runner().invoke(args=list(args), input=input)

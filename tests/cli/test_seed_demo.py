@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlalchemy import func, select
 
 from core.extensions import db
@@ -23,6 +24,7 @@ from core.models import (
 from core.models.invoice import INVOICE_KINDS, INVOICE_STATUSES
 from core.money.invoicing import find_pay_link
 from core.plugins.settings import settings_for
+from core.testing.background import run_background_work
 from core.testing.postgres import free_port
 from demo.seed import ACME, HARBOR, PORTAL_PASSWORD, demo_webhook_id, minimal_pdf
 
@@ -127,6 +129,18 @@ def test_webhooks_are_registered_at_the_stripe_test_server(app, db, stripe_serve
     finally:
         for url in urls:
             stripe_server.unregister_webhook(demo_webhook_id(url))
+
+
+def test_the_example_plugin_posts_the_seeded_payments_points_to_the_webhook_catcher(app, db, http_server):
+    if "loyalty" not in app.extensions["suprata"].plugins.plugin_names():
+        pytest.skip("the example plugin is not installed (pip install -e examples/suprata-loyalty)")
+    output = seed(app, "--webhook-catcher", http_server.url + "webhooks")
+    assert f"loyalty points are posted in the background to {http_server.url}webhooks/acme-loyalty" in output
+
+    assert run_background_work(app).tasks > 0
+
+    posted = {request.path for request in http_server.wait_for(2)}
+    assert posted == {"/webhooks/acme-loyalty", "/webhooks/harbor-loyalty"}
 
 
 def test_an_unreachable_stripe_test_server_is_reported_and_seeding_goes_on(app, db):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from core.extensions import db
@@ -73,8 +74,8 @@ def test_create_business_switches_on_the_chosen_plugins(app, db, in_business):
     assert result.exit_code == 0, result.output
     with app.app_context():
         business = db.session.scalar(select(Business).where(Business.slug == "bayside"))
-        created = (business.name, business.timezone, business.currency)
-    assert created == ("Bayside Electric", "America/Chicago", "USD")
+        created = (business.name, business.timezone, business.currency, business.locale)
+    assert created == ("Bayside Electric", "America/Chicago", "USD", "en_US")
     with in_business(business):
         states = db.session.scalars(select(PluginState)).all()
         assert [(s.plugin_name, s.enabled) for s in states] == [("portal", True)]
@@ -88,5 +89,19 @@ def test_create_business_rejects_bad_input(app, db):
     assert "Unknown time zone" in output("x", "--name", "X", "--timezone", "Mars/Base")
     assert "three-letter ISO code" in output("x", "--name", "X", "--currency", "dollars")
     assert "Not installed: nope" in output("x", "--name", "X", "--plugin", "nope")
+    assert "Unknown locale 'fr_US'" in output("x", "--name", "X", "--locale", "fr_US")
     output("taken", "--name", "First")
     assert "exists already" in output("taken", "--name", "Second")
+
+
+@pytest.mark.parametrize(("options", "locale"), [
+    (["--timezone", "America/Toronto"], "en_CA"),
+    (["--timezone", "Europe/Paris"], "fr_FR"),
+    (["--timezone", "UTC"], "en_US"),
+    (["--timezone", "America/Toronto", "--locale", "fr_CA"], "fr_CA"),
+])
+def test_a_new_business_writes_money_and_dates_as_its_country_does(app, db, options, locale):
+    result = invoke(app, "create-business", "north", "--name", "North Plumbing", *options)
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert db.session.scalar(select(Business.locale).where(Business.slug == "north")) == locale

@@ -6,8 +6,11 @@ import pytest
 from sqlalchemy import select
 
 from core.models import NotificationTemplate, OutboxMessage
+from core.notifications import templates
+from core.plugin_api import hookimpl, register_template
 from core.tenancy import business_context
 from core.testing.helpers import csrf_token_from, submit_form
+from core.testing.records import switch_plugin
 
 TEMPLATES = "/b/acme/console/settings/notifications"
 EDIT = f"{TEMPLATES}/invoice_sent"
@@ -152,3 +155,27 @@ def test_another_business_messages_cannot_be_retried(app, db, console, make_busi
     assert "b@example.com" not in console.get("/b/acme/console/outbox").get_data(as_text=True)
     with app.app_context(), business_context(bolt.id):
         assert db.session.get(OutboxMessage, their_id).status == "failed"
+
+
+class Reminders:
+    """A plugin that sends its own message; its template is registered from this module."""
+
+    @hookimpl
+    def on_invoice_sent(self, invoice):
+        pass
+
+
+def test_a_plugins_template_is_listed_only_where_the_plugin_is_on(app, console, acme, make_business,
+                                                                  register_plugin, monkeypatch):
+    monkeypatch.setattr(templates, "_defaults", dict(templates._defaults))
+    register_plugin(Reminders(), "reminders")
+    register_template("reminder_due", subject="Reminder", text="Your visit is {{ when }}.",
+                      description="A visit reminder")
+
+    assert "reminder_due" not in console.get(TEMPLATES).get_data(as_text=True)
+    assert console.get(f"{TEMPLATES}/reminder_due").status_code == 404
+
+    switch_plugin(app, acme, "reminders")
+
+    assert "reminder_due" in console.get(TEMPLATES).get_data(as_text=True)
+    assert console.get(f"{TEMPLATES}/reminder_due").status_code == 200

@@ -31,6 +31,7 @@ def _valid(**fields) -> dict:
         "reply_to": "office@acme.test",
         "timezone": "America/Chicago",
         "currency": "cad",
+        "locale": "en_CA",
         "brand_color": "#AA3300",
         "accent_color": "#112233",
         "theme": "default",
@@ -63,13 +64,9 @@ def test_settings_are_saved_and_used_at_once(app, db, acme, console):
     response = submit_form(console, SETTINGS, _valid())
     assert response.status_code == 302
     saved = _business(app, db, acme)
-    assert (saved.name, saved.timezone, saved.currency, saved.brand_color, saved.invoice_prefix) == (
-        "Acme Plumbing & Heating",
-        "America/Chicago",
-        "CAD",
-        "#aa3300",
-        "AC-",
-    )
+    assert (saved.name, saved.timezone, saved.currency, saved.locale, saved.brand_color,
+            saved.invoice_prefix) == ("Acme Plumbing & Heating", "America/Chicago", "CAD", "en_CA", "#aa3300",
+                                      "AC-")
     assert saved.mail_from == "Acme Billing <billing@acme.test>"
     assert saved.policies == {
         "invite_after_payment": False,
@@ -81,6 +78,17 @@ def test_settings_are_saved_and_used_at_once(app, db, acme, console):
     assert "Acme Plumbing &amp; Heating · Console" in page
     assert 'value="Acme Billing"' in page and 'value="billing@acme.test"' in page
     assert "--brand: #aa3300" in page
+
+
+def test_the_locale_decides_how_money_and_dates_are_written(app, db, acme, console, in_business):
+    page = console.get(SETTINGS).get_data(as_text=True)
+    assert '<option selected value="en_US">English (United States)</option>' in page
+    assert "Amounts and dates are written like this: $1,234.56 · Mar 14, 2026." in page
+
+    assert submit_form(console, SETTINGS, _valid(currency="eur", locale="fr_FR")).status_code == 302
+
+    page = console.get(SETTINGS).get_data(as_text=True)
+    assert "Amounts and dates are written like this: 1\u202f234,56\xa0€ · 14 mars 2026." in page
 
 
 def test_emails_carry_the_sender_and_reply_address_set_here(app, acme, console, mailbox):
@@ -111,6 +119,7 @@ def test_emails_carry_the_sender_and_reply_address_set_here(app, acme, console, 
         ({"invoice_prefix": "INV <1>"}, "Use letters, digits"),
         ({"email": "office at acme"}, "Enter a valid email."),
         ({"theme": "no-such-theme"}, "Not a valid choice."),
+        ({"locale": "xx_YY"}, "Not a valid choice."),
         ({"unknown_signup_policy": "allow"}, "Not a valid choice."),
     ],
 )

@@ -21,7 +21,9 @@ def source_files():
 
 
 def names_in_code() -> set[str]:
-    return {name for path in source_files() for name in re.findall(rf'"({NAME})"', path.read_text())}
+    found = {name for path in source_files() for name in re.findall(rf'"({NAME})"', path.read_text())}
+    # A prefix the code completes ("SUPRATA_OUTBOX" + "_LEASE_SECONDS") is not a setting of its own.
+    return {name for name in found if not any(other.startswith(name + "_") for other in found)}
 
 
 def names_in_readme() -> set[str]:

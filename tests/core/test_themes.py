@@ -2,6 +2,11 @@
 business through Jinja's template cache."""
 
 import pytest
+from jinja2 import FileSystemLoader
+
+from core.testing.helpers import sign_in_staff
+from core.testing.records import issue_invoice
+from core.web import themes
 
 HARBOR_STYLE = '<style id="theme-harbor">'
 DEFAULT_FOOTER = '<footer class="site-footer">'
@@ -43,3 +48,32 @@ def test_error_pages_wear_the_business_theme(two_themes, client):
     page = client.get("/b/harbor/no-such-page")
     assert page.status_code == 404
     assert HARBOR_STYLE in page.get_data(as_text=True)
+
+
+def test_a_theme_restyles_invoice_totals_and_payments_once_for_every_surface(app, client, make_business,
+                                                                             pay_invoice, tmp_path,
+                                                                             monkeypatch):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "invoice_totals.html").write_text(
+        '{% macro invoice_totals(invoice) %}<p class="pinstripe-totals">'
+        '{{ invoice.total|money(invoice.currency) }}</p>{% endmacro %}')
+    (shared / "payments_table.html").write_text(
+        '{% macro payments_table(payments, staff=False) %}<p class="pinstripe-payments">'
+        '{{ payments|length }} {{ "staff" if staff else "customer" }}</p>{% endmacro %}')
+    themes._theme_loaders()  # the bundled themes first, then this one beside them
+    monkeypatch.setitem(themes._loaders, "pinstripe", FileSystemLoader(tmp_path))
+    acme = make_business("acme", theme="pinstripe")
+    invoice = issue_invoice(app, acme)
+    pay_invoice(acme, invoice.id)
+    sign_in_staff(app, client, acme)
+
+    console = client.get(f"/b/acme/console/invoices/{invoice.id}").get_data(as_text=True)
+    pay_link = client.get(f"/b/acme/pay/{invoice.token}").get_data(as_text=True)
+    receipt = client.get(f"/b/acme/pay/{invoice.token}/receipt").get_data(as_text=True)
+
+    for page in (console, pay_link, receipt):
+        assert '<p class="pinstripe-totals">$208.92</p>' in page
+        assert '<div class="totals">' not in page
+    assert '<p class="pinstripe-payments">1 staff</p>' in console
+    assert '<p class="pinstripe-payments">1 customer</p>' in receipt

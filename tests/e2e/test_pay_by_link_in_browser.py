@@ -15,7 +15,7 @@ from core.models import Customer, CustomerEmail, Invoice, SavedPaymentMethod
 from core.notifications.outbox import deliver_due
 from core.tenancy import business_context
 from core.testing.helpers import create_staff
-from core.testing.payments import WEBHOOK_SECRET, connect_stripe
+from plugins.payments_stripe.testing import WEBHOOK_SECRET, connect_stripe
 
 PAY_LINK = re.compile(r"https?://\S+/pay/[A-Za-z0-9_\-]+")
 

@@ -82,3 +82,30 @@ def test_only_stored_messages_can_be_opened(mailbox_server):
     _, base_url, _ = mailbox_server
     assert fetch(base_url + "/m/../../etc/passwd")[0] == 404
     assert fetch(base_url + "/m/1-00000000.eml")[0] == 404
+
+
+def test_webhooks_posted_to_it_are_kept_and_shown_with_their_headers(mailbox_server):
+    _, base_url, directory = mailbox_server
+    request = urllib.request.Request(  # noqa: S310 - a fixed local URL
+        f"{base_url}/webhooks/acme-loyalty", data=b'{"points": 123, "note": "<b>hi</b>"}', method="POST",
+        headers={"Content-Type": "application/json", "X-Loyalty-Signature": "sha256=abc",
+                 "Idempotency-Key": "loyalty-1-7", "Cookie": "not kept"})
+    with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 - a fixed local URL
+        assert response.status == 200
+
+    status, page = fetch(base_url + "/webhooks")
+    assert status == 200
+    assert "acme-loyalty" in page and "&quot;points&quot;: 123" in page
+    assert "&lt;b&gt;hi&lt;/b&gt;" in page  # escaped, never markup
+    assert "sha256=abc" in page and "loyalty-1-7" in page and "not kept" not in page
+    assert len(list((directory / "webhooks").glob("*.json"))) == 1
+    assert fetch(base_url + "/")[1].count("/webhooks") == 1  # linked from the mailbox
+
+
+def test_only_webhooks_with_a_plain_name_are_caught(mailbox_server):
+    _, base_url, _ = mailbox_server
+    request = urllib.request.Request(f"{base_url}/webhooks/../../x", data=b"{}", method="POST")  # noqa: S310
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=5)  # noqa: S310 - a fixed local URL
+    refused.value.close()
+    assert refused.value.code == 404

@@ -130,3 +130,13 @@ def test_plugin_templates_preview_unknown_values_as_placeholders(business, in_bu
     with in_business(business):
         result = preview("ticket_replied", None, "{{ reply }} ({{ amount|money }})")
     assert (result.error, result.subject, result.text) == (None, "Re: [ticket_subject]", "[reply] ([amount])")
+
+
+def test_dates_and_money_in_messages_follow_the_business_locale(make_business, in_business):
+    paris = make_business("paris", name="Plomberie Paris", timezone="Europe/Paris", currency="EUR")
+    with in_business(paris):
+        text = "{{ total|money }} · {{ due_date|date('%d/%m') }}"
+        result = preview("invoice_sent", "{{ due_date|date }}", text)
+    assert result.error is None
+    assert result.subject == "15 juil. 2026"  # the sample's due date, written the French way
+    assert result.text == "245,00\xa0$US · 15/07"  # a strftime pattern of the business's own is kept

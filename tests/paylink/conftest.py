@@ -1,1 +1,1 @@
-from core.testing.payments import hooks, inbox, shop, stripe_api  # noqa: F401  (fixtures)
+from plugins.payments_stripe.testing import hooks, inbox, shop, stripe_api  # noqa: F401  (fixtures)

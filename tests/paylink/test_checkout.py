@@ -12,7 +12,8 @@ from core.money.payments.processor import connected_processor
 from core.money.payments.types import PaymentError
 from core.money.payments.wording import save_card_wording
 from core.testing.helpers import csrf_token_from
-from core.testing.payments import issue_invoice, local_path, pay_now, pay_on_hosted_page
+from core.testing.records import issue_invoice
+from plugins.payments_stripe.testing import local_path, pay_now, pay_on_hosted_page
 
 
 def test_pay_now_opens_the_hosted_page_for_the_amount_due_whatever_the_form_says(

@@ -28,7 +28,7 @@ from core.models import (
     Payment,
 )
 from core.tenancy import utcnow
-from core.testing.payments import issue_invoice
+from core.testing.records import issue_invoice
 
 MANY_VIEWS = 100_000
 FEW_VIEWS = 100

@@ -8,7 +8,8 @@ from core.identity.tokens import hash_token
 from core.models import ActionToken, Business, Customer, CustomerUser, OutboxMessage
 from core.notifications.outbox import deliver_due
 from core.plugin_api import hookimpl
-from core.testing.payments import enable_plugin, issue_invoice, local_path, pay_now, pay_on_hosted_page
+from core.testing.records import issue_invoice, switch_plugin
+from plugins.payments_stripe.testing import local_path, pay_now, pay_on_hosted_page
 
 
 class AcceptsInvitations:
@@ -22,7 +23,7 @@ class AcceptsInvitations:
 @pytest.fixture
 def invitations(app, shop, register_plugin):
     register_plugin(AcceptsInvitations(), "invitations_test")
-    return lambda: enable_plugin(app, shop, "invitations_test")
+    return lambda: switch_plugin(app, shop, "invitations_test")
 
 
 def pay_by_link(app, client, shop):

@@ -8,7 +8,7 @@ from core.extensions import db
 from core.models import Invoice
 from core.money.invoicing import issue_pay_link, revoke_pay_links
 from core.tenancy import utcnow
-from core.testing.payments import issue_invoice
+from core.testing.records import issue_invoice
 
 
 def _mutations(token: str) -> list[str]:

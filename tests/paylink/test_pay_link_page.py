@@ -8,7 +8,7 @@ from core.extensions import db
 from core.models import ActivityEvent, Invoice, InvoiceView
 from core.money.invoicing import issue_pay_link, revoke_pay_links, void_invoice
 from core.tenancy import utcnow
-from core.testing.payments import issue_invoice
+from core.testing.records import issue_invoice
 
 
 def test_the_page_shows_the_invoice_and_nothing_for_staff_only(app, client, shop, in_business):

@@ -7,7 +7,7 @@ from sqlalchemy import event
 
 from core.extensions import db
 from core.models import Invoice, InvoiceView
-from core.testing.payments import issue_invoice
+from core.testing.records import issue_invoice
 
 QUERY_BUDGET = 4
 

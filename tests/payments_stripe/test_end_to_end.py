@@ -15,8 +15,9 @@ from werkzeug.serving import make_server
 from core.extensions import db
 from core.models import Invoice
 from core.testing.helpers import csrf_token_from
-from core.testing.payments import WEBHOOK_SECRET, issue_invoice, pay_on_hosted_page
+from core.testing.records import issue_invoice
 from plugins.payments_stripe.models import StripeEvent
+from plugins.payments_stripe.testing import WEBHOOK_SECRET, pay_on_hosted_page
 
 
 @pytest.fixture

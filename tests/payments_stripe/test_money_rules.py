@@ -9,14 +9,8 @@ from core.extensions import db
 from core.models import AuditEntry, Invoice, OutboxMessage, Payment
 from core.money.invoicing import void_invoice
 from core.money.payments.ledger import record_payment_captured
-from core.testing.payments import (
-    GOOD_CARD,
-    deliver,
-    issue_invoice,
-    local_path,
-    pay_now,
-    pay_on_hosted_page,
-)
+from core.testing.records import issue_invoice
+from plugins.payments_stripe.testing import GOOD_CARD, deliver, local_path, pay_now, pay_on_hosted_page
 
 
 def checkout(client, shop, token):

@@ -6,7 +6,8 @@ from sqlalchemy import select
 from core.extensions import db
 from core.models import AuditEntry, Payment, Refund
 from core.testing.helpers import create_staff, csrf_token_from, login_staff
-from core.testing.payments import deliver, issue_invoice, pay_now, pay_on_hosted_page
+from core.testing.records import issue_invoice
+from plugins.payments_stripe.testing import deliver, pay_now, pay_on_hosted_page
 
 
 @pytest.fixture

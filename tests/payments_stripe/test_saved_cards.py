@@ -12,8 +12,9 @@ from core.money.payments.types import Consent
 from core.money.payments.wording import save_card_wording
 from core.tenancy import business_context, utcnow
 from core.testing.helpers import create_staff, csrf_token_from, login_staff
-from core.testing.payments import GOOD_CARD, deliver, issue_invoice, pay_now, pay_on_hosted_page
+from core.testing.records import issue_invoice
 from plugins.payments_stripe.models import StripeCustomer
+from plugins.payments_stripe.testing import GOOD_CARD, deliver, pay_now, pay_on_hosted_page
 
 
 def paid_checkout(client, shop, inbox, token, fields=None, headers=None):

@@ -28,7 +28,8 @@ def test_the_plugins_page_shows_the_webhook_address_and_tests_the_connection(app
 
     page = client.get("/b/acme/console/plugins").get_data(as_text=True)
     assert "Stripe payments" in page and "<code class=\"small muted\">payments_stripe</code>" in page
-    assert "http://suprata.test/b/acme/stripe/webhook" in page
+    assert "endpoint at <code>http://suprata.test/b/acme/stripe/webhook</code>" in page  # markup, not text
+    assert '<button type="submit" class="secondary">Test connection</button>' in page
     response = client.post("/b/acme/console/stripe/test-connection",
                            data={"csrf_token": csrf_token_from(page)}, follow_redirects=True)
 

@@ -8,8 +8,9 @@ from sqlalchemy import func, select
 from core.extensions import db
 from core.models import ActivityEvent, AuditEntry, Invoice, OutboxMessage, Payment
 from core.notifications.outbox import deliver_due
-from core.testing.payments import deliver, issue_invoice, local_path, pay_now, pay_on_hosted_page
+from core.testing.records import issue_invoice
 from plugins.payments_stripe.models import StripeEvent
+from plugins.payments_stripe.testing import deliver, local_path, pay_now, pay_on_hosted_page
 
 
 def checkout(client, shop, token):
@@ -166,7 +167,7 @@ def test_the_webhook_answers_404_for_a_business_without_the_plugin(app, client, 
 
 def test_another_business_cannot_act_on_our_payments_with_its_own_secret(app, client, shop, make_business,
                                                                          inbox, in_business):
-    from core.testing.payments import connect_stripe
+    from plugins.payments_stripe.testing import connect_stripe
 
     other = make_business("bobs", plugins=["payments_stripe"])
     connect_stripe(app, other)  # the same test secret, as if both used one Stripe account

@@ -32,10 +32,11 @@ from core.tenancy import business_context
 from core.tenancy.businesses import create_business
 from core.testing.fixtures import base_test_config
 from core.testing.helpers import csrf_token_from
-from core.testing.payments import WEBHOOK_SECRET, WebhookInbox, connect_stripe, issue_invoice
 from core.testing.postgres import ThrowawayPostgres, free_port
+from core.testing.records import issue_invoice
 from core.testing.redis_server import ThrowawayRedis, find_redis_server
 from core.testing.stripe_server import StripeTestServer
+from plugins.payments_stripe.testing import WEBHOOK_SECRET, WebhookInbox, connect_stripe
 
 SUPRATA = str(Path(sys.executable).with_name("suprata"))  # the console script, as a deployment runs it
 REPOSITORY = Path(__file__).resolve().parents[2]

@@ -20,8 +20,8 @@ from core.models import Invoice, OutboxMessage, Payment
 from core.notifications.outbox import enqueue
 from core.tenancy import business_context
 from core.testing.helpers import csrf_token_from
-from core.testing.payments import pay_on_hosted_page
 from plugins.payments_stripe.models import StripeEvent
+from plugins.payments_stripe.testing import pay_on_hosted_page
 
 INVITE = {"customer_name": "Jordan Rivera", "invite_url": "http://suprata.test/invite/x"}
 

@@ -7,8 +7,8 @@ import pytest
 import requests
 import stripe
 
-from core.testing.payments import WEBHOOK_SECRET, WebhookInbox
 from core.testing.stripe_server import StripeTestServer
+from plugins.payments_stripe.testing import WEBHOOK_SECRET, WebhookInbox
 
 
 @pytest.fixture(scope="module")

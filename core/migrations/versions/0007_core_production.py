@@ -2,7 +2,7 @@
 periodic runs
 
 Revision ID: 0007_core
-Revises: 0002_core
+Revises: 0005_core
 Create Date: 2026-12-01 00:00:00
 
 """
@@ -12,14 +12,15 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0007_core"
-down_revision = "0002_core"
+down_revision = "0005_core"
 branch_labels = None
 depends_on = None
 
 
 def upgrade():
     with op.batch_alter_table("business") as batch_op:
-        batch_op.add_column(sa.Column("last_invoice_number", sa.Integer(), nullable=False, server_default="0"))
+        batch_op.add_column(sa.Column("last_invoice_number", sa.Integer(), nullable=False,
+                                      server_default="0"))
     # Numbering carries on from the invoices each business has already.
     op.execute("UPDATE business SET last_invoice_number = "
                "(SELECT count(*) FROM invoice WHERE invoice.business_id = business.id)")
@@ -29,7 +30,8 @@ def upgrade():
 
     with op.batch_alter_table("invoice_view") as batch_op:
         batch_op.drop_index("ix_invoice_view_invoice_id")
-        batch_op.create_index("ix_invoice_view_latest", ["invoice_id", "business_id", "viewed_at"], unique=False)
+        batch_op.create_index("ix_invoice_view_latest", ["invoice_id", "business_id", "viewed_at"],
+                              unique=False)
 
     op.create_table(
         "periodic_run",

@@ -4,10 +4,12 @@
 is limited to the current business and new rows are stamped with it.
 """
 
+from datetime import datetime
+
 from sqlalchemy import ForeignKey, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.plugin_api import TenantScoped, db
+from core.plugin_api import TenantScoped, UTCDateTime, db
 
 
 class LoyaltyPoints(TenantScoped, db.Model):
@@ -20,3 +22,5 @@ class LoyaltyPoints(TenantScoped, db.Model):
     invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id", ondelete="CASCADE"))
     payment_id: Mapped[int] = mapped_column(ForeignKey("payment.id", ondelete="CASCADE"))
     points: Mapped[int]
+    # When the business's webhook accepted the news (None: not sent, or no webhook then).
+    announced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

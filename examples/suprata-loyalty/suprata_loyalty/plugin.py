@@ -1,4 +1,7 @@
-"""Loyalty points: customers earn points on every paid invoice and see them on a Rewards portal tab.
+"""Loyalty points: customers earn points for every paid invoice; a webhook can hear of each one.
+
+Customers see their points on a Rewards tab of the portal, staff see every balance on a console page, and
+the business's own systems can be told of each point earned through a webhook, posted in the background.
 
 The hook implementations: what Suprata's plugin host calls. Each accepts only the arguments it uses. The
 first line above and ``TITLE`` are what staff read about the plugin on the console's plugins page.
@@ -11,7 +14,7 @@ from suprata_loyalty import points, settings, views
 
 TITLE = "Loyalty points"
 #: The version of the plugin API this plugin was written for; core refuses another major version.
-API_VERSION = "2.0"
+API_VERSION = "2.1"
 
 
 @hookimpl

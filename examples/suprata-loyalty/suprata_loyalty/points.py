@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from core.plugin_api import Customer, Invoice, Payment, db, to_major
+from suprata_loyalty import webhooks
 from suprata_loyalty.models import LoyaltyPoints
 from suprata_loyalty.settings import points_per_unit
 
@@ -16,7 +17,8 @@ def whole_units(amount: int, currency: str) -> int:
 
 
 def award_points(payment: Payment) -> LoyaltyPoints | None:
-    """Credit the payment's customer for a captured payment, once. Commits; returns the new row, if any."""
+    """Credit the payment's customer for a captured payment, once, and queue the news for the business's
+    webhook in the same transaction. Commits; returns the new row, if any."""
     points = whole_units(payment.amount, payment.currency) * points_per_unit()
     if points <= 0:
         return None
@@ -25,6 +27,8 @@ def award_points(payment: Payment) -> LoyaltyPoints | None:
     row = LoyaltyPoints(customer_id=payment.customer_id, invoice_id=payment.invoice_id, payment_id=payment.id,
                         points=points)
     db.session.add(row)
+    db.session.flush()
+    webhooks.announce(row)
     db.session.commit()
     return row
 
@@ -53,4 +57,15 @@ def balances() -> list:
         .join(LoyaltyPoints, LoyaltyPoints.customer_id == Customer.id)
         .group_by(Customer.id, Customer.name)
         .order_by(total.desc(), Customer.name)
+    ).all()
+
+
+def recent(limit: int = 20) -> list:
+    """The latest points earned, newest first, with the customer, the invoice and the webhook's answer."""
+    return db.session.execute(
+        select(LoyaltyPoints.points, LoyaltyPoints.announced_at, Customer.name, Invoice.number)
+        .join(Customer, Customer.id == LoyaltyPoints.customer_id)
+        .join(Invoice, Invoice.id == LoyaltyPoints.invoice_id)
+        .order_by(LoyaltyPoints.id.desc())
+        .limit(limit)
     ).all()

@@ -25,4 +25,4 @@ def my_points():
 
 @console.get("/")
 def customer_balances():
-    return render_template("loyalty/balances.html", balances=points.balances())
+    return render_template("loyalty/balances.html", balances=points.balances(), recent=points.recent())

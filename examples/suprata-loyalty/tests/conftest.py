@@ -1,26 +1,44 @@
-"""Fixtures of the plugin's own, on top of those core ships (``app``, ``client``, ``db``, ``make_business``,
-``in_business``, ``mailbox``, ...: see ``examples/conftest.py``). The app finds the plugin through its entry
-point, so install it first: ``pip install -e examples/suprata-loyalty``."""
+"""The plugin's own fixtures, on top of those core ships (``app``, ``client``, ``db``, ``make_business``,
+``pay_invoice``, ``http_server``, ...: see ``examples/conftest.py``). The app finds the plugin through its
+entry point, so install it first: ``pip install -e examples/suprata-loyalty``.
+
+Like every test of the plugin, these import nothing from core but ``core.plugin_api`` and ``core.testing``.
+"""
 
 import pytest
+from sqlalchemy import select
+from suprata_loyalty.models import LoyaltyPoints
 
-from core.extensions import db
-from core.identity.sessions import COOKIE_NAMES
-from core.identity.tokens import new_token
-from core.models import AuthSession
-from core.tenancy import business_context
+from core.plugin_api import business_context, db
+from core.testing.records import issue_invoice
 
 
 @pytest.fixture
-def sign_in(app):
-    """``sign_in(client, business, user)``: the client is logged in as ``user`` (staff or customer) the way
-    a login page leaves it: a server-side session of the user's realm and that realm's cookie."""
+def acme(make_business):
+    """A business with the plugin on."""
+    return make_business("acme", plugins=["loyalty"], name="Acme Plumbing")
 
-    def sign_in_(client, business, user):
-        token, token_hash = new_token()
+
+@pytest.fixture
+def paid(app, pay_invoice):
+    """``paid(business, customer_id, amount)``: an invoice of ``amount`` minor units for the customer, paid
+    through core's sandbox processor, so ``on_payment_captured`` has run; returns the payment's id."""
+
+    def pay(business, customer_id: int, amount: int, *, currency: str = "USD") -> int:
+        invoice = issue_invoice(app, business, customer_id=customer_id, currency=currency,
+                                lines=[("Service call", "1", amount, 0)])
+        return pay_invoice(business, invoice.id)
+
+    return pay
+
+
+@pytest.fixture
+def points_of(app):
+    """``points_of(business, customer_id)``: the customer's rows of points, oldest first."""
+
+    def points(business, customer_id: int) -> list[int]:
         with app.app_context(), business_context(business.id):
-            db.session.add(AuthSession(token_hash=token_hash, realm=user.realm, user_id=user.id))
-            db.session.commit()
-        client.set_cookie(COOKIE_NAMES[user.realm], token, path=f"/b/{business.slug}/")
+            query = select(LoyaltyPoints.points).where(LoyaltyPoints.customer_id == customer_id)
+            return list(db.session.scalars(query.order_by(LoyaltyPoints.id)))
 
-    return sign_in_
+    return points
