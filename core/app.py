@@ -23,7 +23,7 @@ from core.paylink import bp as paylink_bp
 from core.plugins.host import PluginHost
 from core.tenancy import enter_business, leave_business
 from core.tenancy.state import BusinessCache, remember_business
-from core.web import errors, helpers
+from core.web import errors, headers, helpers
 from core.web.site import bp as site_bp
 from core.web.themes import DEFAULT_THEME, THEMES_DIR, ThemeKeyedCache, ThemeLoader
 
@@ -120,6 +120,7 @@ def create_app(config: dict | None = None, *, plugins: list[tuple[str, object]] 
     _install_request_hooks(app)
 
     errors.init_app(app)
+    headers.init_app(app)
     helpers.init_app(app)
     notifications.init_app(app)
     queue.init_app(app)
@@ -166,12 +167,7 @@ def _install_request_hooks(app: Flask) -> None:
         if owner is not None and not state.plugins.is_enabled(owner):
             abort(404)
 
-    @app.after_request
-    def security_headers(response):
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        return apply_realm_cookie(response)
+    app.after_request(apply_realm_cookie)
 
     @app.teardown_request
     def leave(_exc):

@@ -21,10 +21,15 @@ from core import doctor, serving
 from core.background.queue import run_worker
 from core.extensions import db, migrate
 from core.identity.passwords import hash_password, password_problem
+from core.identity.roles import DEFAULT_ROLE, ROLES
+from core.identity.staff import StaffRuleError, add_staff_member
 from core.migrations import add_plugin_branches
 from core.models import Business, StaffUser
 from core.tenancy import business_context, businesses
+from core.tenancy.hosts import HostError
 from core.tenancy.locales import locale_choices
+from core.tenancy.state import business_cache
+from core.tenancy.urls import business_base_url
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 
@@ -89,11 +94,13 @@ def init_db() -> None:
               "[default: from the time zone's country].")
 @click.option("--email", help="Contact address shown on customer pages.")
 @click.option("--plugin", "plugins", multiple=True, help="Switch this plugin on (repeatable).")
+@click.option("--host", "hosts", multiple=True,
+              help="A host name customers use for it, e.g. pay.acme.com (repeatable; the first is in links).")
 def create_business(
     slug: str, name: str, timezone: str, currency: str, locale: str | None, email: str | None,
-    plugins: tuple[str, ...]
+    plugins: tuple[str, ...], hosts: tuple[str, ...],
 ) -> None:
-    """Add a business reachable at /b/SLUG/."""
+    """Add a business, served on its host names (and at /b/SLUG/ in development)."""
     if not SLUG.match(slug):
         raise click.ClickException("The slug may hold lower-case letters, digits and dashes (at most 64).")
     if timezone not in zoneinfo.available_timezones():
@@ -112,17 +119,28 @@ def create_business(
     if db.session.scalar(select(Business.id).where(Business.slug == slug)):
         raise click.ClickException(f"A business with the slug {slug!r} exists already.")
     fields = {"locale": locale} if locale else {}
-    businesses.create_business(slug, plugins=plugins, name=name, timezone=timezone, currency=currency.upper(),
-                               email=email, **fields)
-    click.echo(f"Created {name} ({slug}).")
+    try:
+        business = businesses.create_business(slug, plugins=plugins, hosts=hosts, name=name,
+                                              timezone=timezone, currency=currency.upper(), email=email,
+                                              **fields)
+    except HostError as exc:
+        raise click.ClickException(str(exc)) from None
+    with business_context(business.id):
+        address = business_base_url(business_cache().by_id(business.id))
+    click.echo(f"Created {name} ({slug}) at {address}/.")
+    click.echo(f"Next: suprata create-staff --business {slug} --email EMAIL --name NAME "
+               "(the first staff member is the business's owner).")
 
 
 @suprata.command("create-staff")
 @click.option("--business", "slug", required=True, help="Slug of the business.")
 @click.option("--email", required=True)
 @click.option("--name", required=True)
+@click.option("--role", type=click.Choice(list(ROLES)), default=None,
+              help=f"What they may do; the first staff member is the owner, later ones are {DEFAULT_ROLE} "
+                   "unless given another role.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
-def create_staff(slug: str, email: str, name: str, password_stdin: bool) -> None:
+def create_staff(slug: str, email: str, name: str, role: str | None, password_stdin: bool) -> None:
     """Add a staff login to a business; the password is asked twice unless read from stdin."""
     business = business_by_slug(slug)
     email = email.strip().lower()
@@ -133,12 +151,17 @@ def create_staff(slug: str, email: str, name: str, password_stdin: bool) -> None
             password = sys.stdin.readline().rstrip("\r\n")
         else:
             password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-        problem = password_problem(password)
+        problem = password_problem(password, user_inputs=(email, name, business.name))
         if problem:
             raise click.ClickException(problem)
-        db.session.add(StaffUser(email=email, name=name.strip(), password_hash=hash_password(password)))
+        try:
+            member = add_staff_member(email=email, name=name, password_hash=hash_password(password),
+                                      role=role)
+        except StaffRuleError as exc:
+            raise click.ClickException(str(exc)) from None
         db.session.commit()
-    click.echo(f"{name} can now log in to {business.name} as {email}.")
+        role_label = ROLES[member.role].label
+        click.echo(f"{name} can now log in to {business.name} as {email}, with the role {role_label}.")
 
 
 @suprata.command("serve", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})

@@ -17,11 +17,12 @@ from datetime import UTC, datetime
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Flask
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 
 from core.config import DEMO_SECRET_KEY
 from core.extensions import db, migrate
+from core.models import Business, BusinessHost
 from core.observability import backends, metrics
 
 OK, WARNING, ERROR = "ok", "warning", "error"
@@ -46,8 +47,11 @@ def run_checks(app: Flask, *, local_clock: Callable[[], datetime] | None = None)
         database = check_database()
         findings.append(database)
         if database.level != ERROR:
-            findings.append(check_migrations())
+            migrations = check_migrations()
+            findings.append(migrations)
             findings.append(check_clock(local_clock or (lambda: datetime.now(UTC))))
+            if migrations.level != ERROR:
+                findings.append(check_business_hosts(app))
         findings.append(check_mail(app))
         findings.append(check_queue(app))
         findings.append(check_rate_limits(app))
@@ -105,6 +109,22 @@ def check_migrations() -> Finding:
     if pending:
         return Finding(ERROR, "migrations", f"not applied yet: {', '.join(pending)}; run `suprata init-db`")
     return Finding(OK, "migrations", "up to date: " + ", ".join(sorted(applied)))
+
+
+def check_business_hosts(app: Flask) -> Finding:
+    """In production a business is reached only by its host names: one without any cannot be served, and
+    the links it sends (invoices, password resets) lead nowhere."""
+    without = db.session.scalars(
+        select(Business.slug).where(~Business.id.in_(select(BusinessHost.business_id))).order_by(Business.slug)
+    ).all()
+    if not without:
+        return Finding(OK, "host names", "every business has a host name")
+    listed = ", ".join(without)
+    if app.config.get("SUPRATA_PATH_PREFIX_TENANTS"):
+        return Finding(OK, "host names", f"served at /b/<slug>/ without a host name: {listed}")
+    return Finding(ERROR, "host names",
+                   f"no host name, so unreachable and their emailed links fail: {listed}; an owner adds "
+                   "one on the console's Settings > Web addresses page")
 
 
 def database_clock() -> datetime:

@@ -8,7 +8,7 @@ group whose module implements hooks from :mod:`core.plugins.hookspecs`::
 
     from core.plugin_api import hookimpl, PortalTab
 
-    API_VERSION = "2.1"
+    API_VERSION = "2.3"
 
     @hookimpl
     def render_portal_tab(customer, request):
@@ -22,6 +22,7 @@ from core.activity import record as record_activity
 from core.background.schedule import Schedule
 from core.background.tasks import background_task
 from core.extensions import csrf, db, limiter
+from core.identity.roles import requires_permission
 from core.models import (
     ActivityEvent,
     Customer,
@@ -109,6 +110,7 @@ __all__ = [
     "record_payment_failed",
     "record_refund",
     "register_template",
+    "requires_permission",
     "settings_of",
     "staff_blueprint",
     "to_major",

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from core.activity import record
 from core.extensions import db
 from core.identity.passwords import hash_password
+from core.identity.staff import add_staff_member
 from core.models import (
     Agreement,
     AppointmentRequest,
@@ -35,7 +36,6 @@ from core.models import (
     Job,
     Payment,
     Reservation,
-    StaffUser,
 )
 from core.money.invoicing import (
     find_pay_link,
@@ -136,13 +136,15 @@ class DemoBusiness:
     address: str
     invoice_prefix: str
     tax_rate_bp: int
-    staff: tuple[str, str, str]  # (name, email, password)
+    # (name, email, password, role): the first is the owner, the others show what each role may do.
+    staff: tuple[tuple[str, str, str, str], ...]
     customers: tuple[DemoCustomer, ...]
     invoices: tuple[DemoInvoice, ...]
     jobs: tuple[DemoJob, ...]
     agreements: tuple[DemoAgreement, ...]
     reservations: tuple[DemoReservation, ...]
     timeline: tuple[tuple[int, str, str, str], ...]  # (customer, surface, kind, summary)
+    policies: tuple[tuple[str, object], ...] = ()  # what the business changed from the defaults
 
 
 ACME = DemoBusiness(
@@ -157,7 +159,11 @@ ACME = DemoBusiness(
     address="120 Canal Street, New York, NY 10013",
     invoice_prefix="ACME-",
     tax_rate_bp=888,
-    staff=("Dana Ortiz", "dana@acme.test", "demo-pass-acme"),
+    staff=(
+        ("Dana Ortiz", "dana@acme.test", "demo-pass-acme", "owner"),
+        ("Lee Chen", "lee@acme.test", "demo-pass-billing", "billing"),
+        ("Pat Kim", "pat@acme.test", "demo-pass-support", "support"),
+    ),
     customers=(
         DemoCustomer("Maria Garcia", None, "41 Mott Street, New York, NY 10013",
                      (("maria.garcia@example.test", True), ("maria@garcia-family.test", False)),
@@ -242,7 +248,9 @@ HARBOR = DemoBusiness(
     address="2200 Harbor Boulevard, San Pedro, CA 90731",
     invoice_prefix="HVAC-",
     tax_rate_bp=950,
-    staff=("Sam Rivera", "sam@harbor.test", "demo-pass-harbor"),
+    # Harbor's office prefers to call a customer who paid twice before refunding.
+    policies=(("duplicate_payments", "hold"),),
+    staff=(("Sam Rivera", "sam@harbor.test", "demo-pass-harbor", "owner"),),
     customers=(
         DemoCustomer("Emily Nguyen", None, "1450 West 7th Street, San Pedro, CA 90732",
                      (("emily.nguyen@example.test", True),), (("+13105550111", "mobile", True),)),
@@ -373,7 +381,8 @@ def seed_demo(*, reset: bool = False, stripe_test_server: str | None = None,
             business = create_demo_business(demo)
         with business_context(business.id):
             entry = BusinessReport(demo.name, business_base_url(business), created)
-            entry.logins.append(("staff", demo.staff[1], demo.staff[2]))
+            entry.logins.extend((f"staff ({role})", email, password)
+                                for _, email, password, role in demo.staff)
             if portal_has_pages:
                 entry.logins.append(("portal", demo.customers[0].emails[0][0], PORTAL_PASSWORD))
             if created:
@@ -394,6 +403,7 @@ def create_demo_business(demo: DemoBusiness) -> Business:
         accent_color=demo.accent_color, timezone=demo.timezone, currency="USD", email=demo.email,
         phone=demo.phone, address=demo.address, billing_email=demo.email, reply_to=demo.email,
         mail_from=f"{demo.name} <{demo.email}>", invoice_prefix=demo.invoice_prefix,
+        policies=dict(demo.policies),
     )
 
 
@@ -402,8 +412,8 @@ def fill_demo_business(demo: DemoBusiness, webhook_catcher: str | None = None) -
     notes = enable_plugins(demo, webhook_catcher)
     db.session.commit()
     business_cache().forget()
-    name, email, password = demo.staff
-    db.session.add(StaffUser(email=email, name=name, password_hash=hash_password(password)))
+    for name, email, password, role in demo.staff:
+        add_staff_member(email=email, name=name, password_hash=hash_password(password), role=role)
     customers = [add_customer(c) for c in demo.customers]
     db.session.flush()
     first = customers[0]

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 
 from core.extensions import db
 from core.tenancy import business_context, utcnow
@@ -72,18 +72,25 @@ class WorkTable:
         return result.rowcount == 1
 
     def claim_due(self, limit: int, policy: RetryPolicy, now: datetime | None = None) -> list[int]:
-        """Claim up to ``limit`` rows of every business that are due ``now`` (default: now), oldest due first;
-        commits the claims."""
+        """Claim up to ``limit`` rows of every business that are due ``now`` (default: now); commits them.
+
+        Businesses take turns: the oldest due row of every business first, then the second oldest of each,
+        and so on. A business with a long queue, or rows that are slow to work, never holds back another's.
+        """
         now = now or utcnow()
+        model = self.model
+        turn = func.row_number().over(partition_by=model.business_id,
+                                      order_by=(model.next_attempt_at, model.id)).label("turn")
+        due = select(model.id, turn).where(self.due(now)).execution_options(all_businesses=True).subquery()
         candidates = (
-            select(self.model.id)
-            .where(self.due(now))
-            .order_by(self.model.next_attempt_at, self.model.id)
+            select(model.id)
+            .join(due, due.c.id == model.id)
+            .order_by(due.c.turn, model.next_attempt_at, model.id)
             .limit(limit)
             .execution_options(all_businesses=True)
         )
         if db.session.get_bind().dialect.name == "postgresql":
-            candidates = candidates.with_for_update(skip_locked=True)
+            candidates = candidates.with_for_update(skip_locked=True, of=model)
         row_ids = db.session.scalars(candidates).all()
         claimed = [row_id for row_id in row_ids if self.claim(row_id, now, policy)]
         db.session.commit()

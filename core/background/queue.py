@@ -7,8 +7,10 @@
 - ``memory``: in-process only; tests call the task functions directly.
 
 Tasks: ``deliver_message(id)``, queued once an outbox row is committed; ``run_task(id)``, queued once a
-background task's row is committed (:mod:`core.background.tasks`); ``deliver_due`` and ``run_due_tasks``,
-the sweeps of both tables, every minute; and the jobs plugins declare in their
+background task's row is committed (:mod:`core.background.tasks`); ``run_processor_task(id)``, queued once a
+payment processor's task is committed (close a checkout page, refund money paid twice:
+:mod:`core.money.payments.tasks`); ``deliver_due``, ``run_due_tasks`` and ``processor_tasks_due``, the
+sweeps of those tables, every minute; and the jobs plugins declare in their
 ``register_periodic_tasks(schedule)`` hook. Each task runs in an app context of its own, with a request id of
 its own in the logs. Every worker schedules the periodic tasks, and each run is queued by one of them only
 (:func:`core.background.schedule.claim_run`). The worker is :func:`run_worker` (``suprata worker``).
@@ -29,6 +31,7 @@ from core.background.schedule import PeriodicJob, claim_run, collect_schedules
 from core.config import ConfigurationError
 from core.extensions import db
 from core.models import PluginState
+from core.money.payments.task_runner import run_due_processor_tasks, run_processor_task
 from core.notifications.outbox import deliver_due, deliver_one
 from core.observability.backends import safe_url
 from core.observability.logs import enter_request, leave_request, new_request_id
@@ -72,6 +75,12 @@ def sweep_tasks() -> None:
         pass
 
 
+def sweep_processor_tasks() -> None:
+    """Carry out every due payment processor task, in batches."""
+    while run_due_processor_tasks(SWEEP_BATCH) == SWEEP_BATCH:
+        pass
+
+
 def _in_app_context(app: Flask, fn: Callable, *bound) -> Callable:
     """A task body that runs in a fresh app context (and so its own database session) on any thread."""
 
@@ -105,11 +114,13 @@ class TaskQueue:
         self.huey = huey
         self.deliver_message = huey.task(name="deliver_message")(_in_app_context(app, deliver_one))
         self.run_task = huey.task(name="run_task")(_in_app_context(app, tasks.run_one))
-        huey.periodic_task(_claimed_once(app, "deliver_due", crontab()), name="deliver_due")(
-            _in_app_context(app, sweep_outbox))
-        huey.periodic_task(_claimed_once(app, "run_due_tasks", crontab()), name="run_due_tasks")(
-            _in_app_context(app, sweep_tasks))
-        self.periodic_task_names = ["deliver_due", "run_due_tasks"]
+        self.run_processor_task = huey.task(name="run_processor_task")(
+            _in_app_context(app, run_processor_task))
+        self.periodic_task_names = []
+        for name, sweep in (("deliver_due", sweep_outbox), ("run_due_tasks", sweep_tasks),
+                            ("processor_tasks_due", sweep_processor_tasks)):
+            huey.periodic_task(_claimed_once(app, name, crontab()), name=name)(_in_app_context(app, sweep))
+            self.periodic_task_names.append(name)
         for job in jobs:
             name = f"periodic:{job.task_name}"
             huey.periodic_task(_claimed_once(app, name, job.is_due), name=name)(
@@ -122,19 +133,23 @@ class TaskQueue:
 
         Never raises: when the queue cannot be reached the message stays pending and the sweep delivers it.
         """
-        try:
-            self.deliver_message(message_id)
-        except Exception:
-            log.warning("could not queue outbox message %s; the periodic sweep will deliver it", message_id,
-                        exc_info=True)
+        _soon(self.deliver_message, message_id, "outbox message", "deliver")
 
     def run_task_soon(self, task_id: int) -> None:
         """Ask a worker to run a queued background task now; never raises (the sweep runs it later)."""
-        try:
-            self.run_task(task_id)
-        except Exception:
-            log.warning("could not queue background task %s; the periodic sweep will run it", task_id,
-                        exc_info=True)
+        _soon(self.run_task, task_id, "background task", "run")
+
+    def run_processor_task_soon(self, task_id: int) -> None:
+        """Ask a worker to carry out a payment processor task now; never raises (the sweep does it later)."""
+        _soon(self.run_processor_task, task_id, "processor task", "run")
+
+
+def _soon(task, row_id: int, what: str, does: str) -> None:
+    # The row is committed already: a queue that cannot be reached only delays it until the next sweep.
+    try:
+        task(row_id)
+    except Exception:
+        log.warning("could not queue %s %s; the periodic sweep will %s it", what, row_id, does, exc_info=True)
 
 
 def make_huey(url: str) -> Huey:

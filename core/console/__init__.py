@@ -2,11 +2,13 @@
 
 # Importing the modules attaches their routes to the blueprint.
 from core.console import (  # noqa: F401
+    addresses,
     audit,
     auth,
     customers,
     dashboard,
     invoices,
+    menu,
     notifications,
     payments,
     plugins,

@@ -7,6 +7,7 @@ from sqlalchemy import or_, select
 
 from core.console.blueprint import bp
 from core.extensions import db
+from core.identity.roles import requires_permission
 from core.models import AuditEntry
 from core.money.amounts import format_money
 
@@ -22,11 +23,13 @@ ACTION_GROUPS = {
 ACTION_LABELS = {
     "payment.captured": "Payment received",
     "payment.failed": "Payment failed",
-    "payment.unapplied": "Payment kept for a refund",
+    "payment.unapplied": "Payment not applied: refunded or held",
     "payment.charge_saved_method": "Saved card charged",
     "payment.refund_requested": "Refund requested",
     "payment.refunded": "Refunded",
     "payment.refund_failed": "Refund failed",
+    "payment.automatic_refund_failed": "Automatic refund given up: refund by hand",
+    "payment.checkout_not_closed": "Payment page could not be closed",
     "payment_method.saved": "Card saved",
     "payment_method.removed": "Card removed",
     "invoice.created": "Invoice created",
@@ -39,6 +42,7 @@ ACTION_LABELS = {
     "customer.created": "Customer added",
     "customer.updated": "Customer changed",
     "business.settings_changed": "Settings changed",
+    "business.hosts_changed": "Web addresses changed",
     "plugin.enabled": "Plugin turned on",
     "plugin.disabled": "Plugin turned off",
     "plugin.settings_changed": "Plugin settings changed",
@@ -48,6 +52,8 @@ ACTION_LABELS = {
     "staff.password_changed": "Password changed",
     "staff.password_set": "Password set from an emailed link",
     "staff.invited": "Staff member invited",
+    "staff.role_changed": "Staff role changed",
+    "staff.login_locked": "Login locked after failed attempts",
     "staff.deactivated": "Staff member deactivated",
     "staff.reactivated": "Staff member reactivated",
     "notification.retried": "Message sent again",
@@ -81,6 +87,7 @@ def entries_about(target: str, limit: int) -> list[AuditEntry]:
 
 
 @bp.get("/audit")
+@requires_permission("audit")
 def audit_trail():
     """Newest first; narrowed by a group of actions and by the record's name (an invoice number, an email)."""
     group = request.args.get("group", "")

@@ -1,12 +1,16 @@
 """Staff login, logout, password change and password links; every other console page needs a staff login.
 
 A password link (an invitation or a reset) is a single-use, expiring action token sent by email. The
-"forgot" form answers the same whatever the address, so it tells nobody who works here.
+"forgot" form answers the same, in the same time, whatever the address, so it tells nobody who works here:
+it only queues a background task, and the worker looks the address up. After too many failed logins for
+one email the login is locked (:mod:`core.identity.lockout`); the page says until when, the account holder
+is emailed, and a password set from an emailed link ends the lock.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+import math
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from flask import flash, redirect, render_template, request, url_for
@@ -14,11 +18,13 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from core.activity import audit
+from core.background.tasks import background_task
 from core.console.blueprint import bp
 from core.console.forms import ForgotPasswordForm, LoginForm, PasswordChangeForm, SetPasswordForm
 from core.extensions import db, limiter
-from core.identity import tokens
+from core.identity import lockout, tokens
 from core.identity.passwords import hash_password, needs_rehash, verify_password, verify_unknown_user
+from core.identity.roles import requires_permission
 from core.identity.sessions import end_session, revoke_user_sessions, start_session
 from core.models import StaffUser
 from core.notifications.outbox import enqueue
@@ -26,11 +32,11 @@ from core.plugins.blueprints import login_exempt
 from core.tenancy import utcnow
 from core.tenancy.state import current_business
 from core.tenancy.urls import public_url_for
+from core.web.helpers import format_datetime
 
 LOGIN_FAILED = "Email or password is incorrect."
-# Per address and per email: one address cannot guess quickly, many addresses cannot focus on one account.
+# One address cannot guess quickly; many addresses cannot focus on one account either (the lockout).
 LOGIN_LIMIT_PER_IP = "10 per minute"
-LOGIN_LIMIT_PER_EMAIL = "20 per hour"
 FORGOT_LIMIT_PER_IP = "5 per minute"
 FORGOT_LIMIT_PER_EMAIL = "5 per hour"
 
@@ -59,7 +65,6 @@ def _email_key() -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(LOGIN_LIMIT_PER_IP, methods=["POST"])
-@limiter.limit(LOGIN_LIMIT_PER_EMAIL, methods=["POST"], key_func=_email_key)
 @login_exempt
 def login():
     next_path = safe_next(request.args.get("next"))
@@ -68,11 +73,41 @@ def login():
     form = LoginForm()
     if not form.validate_on_submit():
         return render_template("console/login.html", form=form), 400 if form.is_submitted() else 200
+    # Locks apply to any email typed, known or not, so a lock tells nothing about who works here.
+    until = lockout.locked_until("staff", form.email.data)
+    if until is not None:
+        return render_template("console/login.html", form=form, error=locked_message(until)), 429
     user = _authenticate(form.email.data, form.password.data)
     if user is None:
+        until = lockout.record_failure("staff", form.email.data)
+        if until is not None:
+            _tell_account_holder(form.email.data, until)
+            return render_template("console/login.html", form=form, error=locked_message(until)), 429
         return render_template("console/login.html", form=form, error=LOGIN_FAILED), 401
     start_session(user)
     return redirect(request.script_root + next_path if next_path else url_for("console.dashboard"))
+
+
+def locked_message(until: datetime) -> str:
+    """What the login page says while a login is locked: how long the lock really lasts, and the way out."""
+    minutes = max(1, math.ceil((until - utcnow()).total_seconds() / 60))
+    duration = f"about {minutes} minute{'s' if minutes != 1 else ''}"
+    return (f"Too many failed attempts: logging in to this account is locked until {format_datetime(until)} "
+            f"({duration}). To log in now, choose a new password with “Forgot your password?”: the emailed "
+            "link also ends the lock.")
+
+
+def _tell_account_holder(email: str, until: datetime) -> None:
+    """Email the staff member (if there is one with this email) that their login was just locked."""
+    user = db.session.scalar(select(StaffUser).where(func.lower(StaffUser.email) == email.strip().lower()))
+    if user is None or not user.active:
+        return
+    enqueue("staff_login_locked", to=user.email, context={
+        "staff_name": user.name, "attempts": lockout.LOCK_AFTER.amount, "locked_until": until.isoformat(),
+        "forgot_password_url": public_url_for("console.forgot_password"),
+    })
+    audit("staff.login_locked", f"staff {user.email}", actor="system")
+    db.session.commit()
 
 
 def _authenticate(email: str, password: str) -> StaffUser | None:
@@ -90,6 +125,7 @@ def _authenticate(email: str, password: str) -> StaffUser | None:
 
 
 @bp.post("/logout")
+@requires_permission("console")
 def logout():
     end_session("staff")
     flash("You are logged out.", "success")
@@ -98,11 +134,12 @@ def logout():
 
 @bp.route("/password", methods=["GET", "POST"])
 @limiter.limit(LOGIN_LIMIT_PER_IP, methods=["POST"])
+@requires_permission("console")
 def change_password():
     """Change one's own password: every other session ends, this one continues under a new token."""
-    form = PasswordChangeForm()
+    user = current_user._get_current_object()
+    form = PasswordChangeForm(user_inputs=(user.email, user.name, current_business().name))
     if form.validate_on_submit():
-        user = current_user._get_current_object()
         if verify_password(user.password_hash, form.current_password.data):
             user.password_hash = hash_password(form.new_password.data)
             user.password_changed_at = utcnow()
@@ -126,16 +163,21 @@ def change_password():
 @limiter.limit(FORGOT_LIMIT_PER_EMAIL, methods=["POST"], key_func=_email_key)
 @login_exempt
 def forgot_password():
-    """Email a password link to an active staff member; the same answer for any address."""
+    """Email a password link to an active staff member; the same answer, in the same time, for any address."""
     form = ForgotPasswordForm()
     if not form.validate_on_submit():
         return render_template("console/forgot_password.html", form=form), 400 if form.is_submitted() else 200
-    email = form.email.data.strip().lower()
+    send_reset_if_on_staff.enqueue(form.email.data.strip().lower())
+    db.session.commit()
+    return render_template("console/forgot_password.html", form=None, sent_to=form.email.data.strip())
+
+
+@background_task
+def send_reset_if_on_staff(email: str) -> None:
+    """In the worker: email a reset link if ``email`` belongs to an active staff member, else nothing."""
     user = db.session.scalar(select(StaffUser).where(func.lower(StaffUser.email) == email))
     if user is not None and user.active:
         send_password_link(user, "reset")
-        db.session.commit()
-    return render_template("console/forgot_password.html", form=None, sent_to=form.email.data.strip())
 
 
 def send_password_link(user: StaffUser, reason: str, *, invited_by: str | None = None) -> None:
@@ -164,7 +206,7 @@ def set_password(token: str):
     user = _linked_staff(link)
     if user is None:
         return _private(render_template("console/set_password.html", form=None), 404)
-    form = SetPasswordForm()
+    form = SetPasswordForm(user_inputs=(user.email, user.name, current_business().name))
     if not form.validate_on_submit():
         status = 400 if form.is_submitted() else 200
         return _private(render_template("console/set_password.html", form=form, user=user), status)
@@ -175,6 +217,7 @@ def set_password(token: str):
     revoke_user_sessions(user)
     audit("staff.password_set", f"staff {user.email}", actor=user.name)
     db.session.commit()
+    lockout.end_lock("staff", user.email)  # reading the mailbox proves who they are
     flash("Your password is set. Log in with it.", "success")
     return redirect(url_for("console.login"))
 

@@ -13,6 +13,7 @@ from core.activity import audit
 from core.console.blueprint import bp
 from core.console.forms import CustomerForm
 from core.extensions import db
+from core.identity.roles import requires_permission
 from core.models import (
     ActivityEvent,
     Agreement,
@@ -54,6 +55,7 @@ def search_condition(query: str):
 
 
 @bp.get("/customers")
+@requires_permission("customers")
 def customers():
     query = (request.args.get("q") or "").strip()[:200]
     statement = (
@@ -68,6 +70,7 @@ def customers():
 
 
 @bp.route("/customers/new", methods=["GET", "POST"])
+@requires_permission("customers")
 def new_customer():
     form = CustomerForm()
     if form.validate_on_submit():
@@ -83,6 +86,7 @@ def new_customer():
 
 
 @bp.route("/customers/<int:customer_id>/edit", methods=["GET", "POST"])
+@requires_permission("customers")
 def edit_customer(customer_id: int):
     customer = db.get_or_404(Customer, customer_id)
     if request.method == "GET":
@@ -170,6 +174,7 @@ def _sync_phones(customer: Customer, form: CustomerForm) -> None:
 
 
 @bp.get("/customers/<int:customer_id>")
+@requires_permission("customers")
 def customer(customer_id: int):
     """Everything about one customer, newest first, in a fixed number of queries."""
     record = db.session.scalar(
@@ -219,6 +224,7 @@ def customer(customer_id: int):
 
 
 @bp.get("/customers/<int:customer_id>/agreements/<int:agreement_id>/document")
+@requires_permission("customers")
 def agreement_document(customer_id: int, agreement_id: int):
     agreement = db.session.scalar(
         select(Agreement).where(Agreement.id == agreement_id, Agreement.customer_id == customer_id)

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from core.console.blueprint import bp
 from core.extensions import db
+from core.identity.roles import requires_permission
 from core.models import ActivityEvent, Customer, Invoice, OutboxMessage, Payment, PluginError
 from core.tenancy import utcnow
 
@@ -22,6 +23,7 @@ FAILED_CHARGES_WINDOW = timedelta(days=30)
 
 
 @bp.get("/")
+@requires_permission("console")
 def dashboard():
     open_count, amount_due = db.session.execute(
         select(func.count(Invoice.id), func.coalesce(func.sum(Invoice.total - Invoice.amount_paid), 0)).where(

@@ -37,6 +37,7 @@ from wtforms.validators import (
 
 from core.extensions import db
 from core.identity.passwords import MAX_LENGTH, password_problem
+from core.identity.roles import DEFAULT_ROLE, ROLES
 from core.models import INVOICE_KINDS, CustomerEmail, CustomerPhone, InvoiceLine
 from core.money.amounts import LARGEST_AMOUNT, parse_decimal, to_minor_units
 from core.tenancy import utcnow
@@ -55,14 +56,20 @@ class LoginForm(FlaskForm):
 
 
 class SetPasswordForm(FlaskForm):
+    """A new password, typed twice; ``user_inputs`` (the account's email, name, business) are guessable."""
+
     new_password = PasswordField("New password", validators=[DataRequired()])
     confirm_password = PasswordField(
         "New password again",
         validators=[DataRequired(), EqualTo("new_password", message="The two passwords are not the same.")],
     )
 
+    def __init__(self, *args, user_inputs: tuple[str | None, ...] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user_inputs = user_inputs
+
     def validate_new_password(self, field):
-        problem = password_problem(field.data)
+        problem = password_problem(field.data, self.user_inputs)
         if problem:
             raise ValidationError(problem)
 
@@ -75,9 +82,13 @@ class ForgotPasswordForm(FlaskForm):
     email = StringField("Email", validators=[DataRequired(), Length(max=255)])
 
 
+ROLE_CHOICES = {role.name: f"{role.label}: {role.summary}" for role in ROLES.values()}
+
+
 class StaffInviteForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
     email = EmailField("Email", validators=[DataRequired(), Length(max=255), VALID_EMAIL])
+    role = SelectField("Role", choices=ROLE_CHOICES, default=DEFAULT_ROLE)
 
 
 # -- customers ----------------------------------------------------------------------------------------------
@@ -310,6 +321,15 @@ def sniff_image(data: bytes) -> str | None:
     return None
 
 
+class HostsForm(FlaskForm):
+    hosts = TextAreaField(
+        "Host names, one a line",
+        validators=[Length(max=6000)],
+        description="The first is the one in every link the business sends out (invoices, password links). "
+                    "Point each name's DNS at this installation first.",
+    )
+
+
 class SettingsForm(FlaskForm):
     name = StringField("Business name", validators=[DataRequired(), Length(max=200)])
     email = EmailField("Contact email", validators=[Optional(), Length(max=255), VALID_EMAIL])
@@ -359,6 +379,11 @@ class SettingsForm(FlaskForm):
         choices={"reject": "Reject it", "queue": "Queue it for staff approval"},
     )
     verify_public_tickets = BooleanField("Public help requests must confirm their email first")
+    duplicate_payments = SelectField(
+        "Money paid twice for one invoice (or for a cancelled one)",
+        choices={"refund": "Refund it to the customer automatically", "hold": "Hold it for us to refund"},
+        description="Either way the billing inbox is told and the audit trail records it.",
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -390,7 +415,9 @@ class SettingsForm(FlaskForm):
 class TemplateForm(FlaskForm):
     subject = StringField("Subject", validators=[Optional(), Length(max=500)])
     text = TextAreaField("Plain-text body", validators=[DataRequired(), Length(max=50000)])
+    text_after = TextAreaField("Plain text below the link", validators=[Optional(), Length(max=50000)])
     html = TextAreaField("HTML body (optional)", validators=[Optional(), Length(max=100000)])
+    html_after = TextAreaField("HTML below the link", validators=[Optional(), Length(max=100000)])
     preview = SubmitField("Preview")
     save = SubmitField("Save")
 

@@ -12,6 +12,7 @@ from core.console.blueprint import bp
 from core.console.customers import search_condition
 from core.console.forms import InvoiceForm, PayLinkForm, VoidForm
 from core.extensions import db
+from core.identity.roles import requires_permission
 from core.models import Business, Customer, Invoice, InvoiceView, Payment, SavedPaymentMethod
 from core.models.invoice import INVOICE_STATUSES
 from core.money.amounts import to_major_text
@@ -32,6 +33,7 @@ HISTORY_SHOWN = 20
 
 
 @bp.get("/invoices")
+@requires_permission("invoices.view")
 def invoices():
     status = request.args.get("status", "")
     statement = (
@@ -48,6 +50,7 @@ def invoices():
 
 
 @bp.route("/invoices/new", methods=["GET", "POST"])
+@requires_permission("invoices.manage")
 def new_invoice():
     """Without a customer: pick one (searchable). With one: the draft form."""
     customer_id = request.args.get("customer", type=int)
@@ -91,6 +94,7 @@ def _create_draft(customer: Customer, form: InvoiceForm) -> Invoice:
 
 
 @bp.route("/invoices/<int:invoice_id>/edit", methods=["GET", "POST"])
+@requires_permission("invoices.manage")
 def edit_invoice(invoice_id: int):
     invoice = _invoice_or_404(invoice_id)
     if invoice.status != "draft":
@@ -164,6 +168,7 @@ def _invoice_or_404(invoice_id: int) -> Invoice:
 
 
 @bp.get("/invoices/<int:invoice_id>")
+@requires_permission("invoices.view")
 def invoice(invoice_id: int):
     record = _invoice_or_404(invoice_id)
     return render_template(
@@ -192,6 +197,7 @@ def invoice(invoice_id: int):
 
 
 @bp.post("/invoices/<int:invoice_id>/send")
+@requires_permission("invoices.manage")
 def send(invoice_id: int):
     invoice = _invoice_or_404(invoice_id)
     try:
@@ -206,6 +212,7 @@ def send(invoice_id: int):
 
 
 @bp.post("/invoices/<int:invoice_id>/links")
+@requires_permission("invoices.manage")
 def new_pay_link(invoice_id: int):
     invoice = _invoice_or_404(invoice_id)
     form = PayLinkForm(timezone=current_business().timezone)
@@ -228,6 +235,7 @@ def _flash_new_link(message: str, token: str) -> None:
 
 
 @bp.post("/invoices/<int:invoice_id>/links/revoke")
+@requires_permission("invoices.manage")
 def revoke_links(invoice_id: int):
     invoice = _invoice_or_404(invoice_id)
     count = revoke_pay_links(invoice)
@@ -238,6 +246,7 @@ def revoke_links(invoice_id: int):
 
 
 @bp.route("/invoices/<int:invoice_id>/void", methods=["GET", "POST"])
+@requires_permission("invoices.manage")
 def void(invoice_id: int):
     invoice = _invoice_or_404(invoice_id)
     form = VoidForm()

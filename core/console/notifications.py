@@ -9,9 +9,12 @@ from core.activity import audit
 from core.console.blueprint import bp
 from core.console.forms import TemplateForm
 from core.extensions import db
+from core.identity.roles import requires_permission
 from core.models import NotificationTemplate, OutboxMessage
 from core.notifications.outbox import OutboxStateError, retry
 from core.notifications.templates import (
+    TemplateDefault,
+    Wording,
     defaults_for_business,
     get_default,
     offered_to_business,
@@ -19,6 +22,7 @@ from core.notifications.templates import (
     validate,
     variables,
 )
+from core.web.headers import allow_inline_styles
 
 PER_PAGE = 25
 # What staff must act on: given up (failed), or still waiting for a delivery attempt (pending).
@@ -26,6 +30,7 @@ OUTBOX_SHOWN = ("failed", "pending")
 
 
 @bp.get("/settings/notifications")
+@requires_permission("templates")
 def notification_templates():
     custom = {row.key: row for row in db.session.scalars(select(NotificationTemplate))}
     return render_template("console/notifications/templates.html", defaults=defaults_for_business(),
@@ -43,6 +48,7 @@ def _custom(key: str) -> NotificationTemplate | None:
 
 
 @bp.route("/settings/notifications/<key>", methods=["GET", "POST"])
+@requires_permission("templates")
 def edit_notification_template(key: str):
     """Edit one message; "Preview" renders the draft with sample values below the form, saving nothing."""
     default = _default_or_404(key)
@@ -53,13 +59,15 @@ def edit_notification_template(key: str):
         form = TemplateForm()
     rendered = None
     if form.validate_on_submit():
-        subject, text, html = form.subject.data or None, form.text.data, form.html.data or None
+        wording = _wording_of(form, default)
         if form.preview.data:
-            rendered = preview(key, subject, text, html)
+            rendered = preview(key, wording)
+            if rendered.html:
+                allow_inline_styles()  # the email's own markup, shown in a sandboxed frame
         else:
-            problems = validate(subject, text, html, key=key)
+            problems = validate(wording, key=key)
             if not problems:
-                _save(key, custom, subject, text, html)
+                _save(key, custom, wording)
                 flash("The template is saved.", "success")
                 return redirect(url_for("console.notification_templates"))
             form.form_errors.extend(problems)
@@ -76,26 +84,36 @@ def edit_notification_template(key: str):
     return page, status
 
 
-def _editor_data(default, custom: NotificationTemplate | None) -> dict:
+def _editor_data(default: TemplateDefault, custom: NotificationTemplate | None) -> dict:
     """The business's own wording if it has one (a blank subject means the default one), else the default."""
     if custom is None:
-        return {"subject": default.subject, "text": default.text, "html": default.html}
-    return {"subject": custom.subject, "text": custom.body_text, "html": custom.body_html}
+        return {"subject": default.subject, "text": default.text, "html": default.html,
+                "text_after": default.text_after, "html_after": default.html_after}
+    return {"subject": custom.subject, "text": custom.body_text, "html": custom.body_html,
+            "text_after": custom.body_text_after, "html_after": custom.body_html_after}
 
 
-def _save(
-    key: str, custom: NotificationTemplate | None, subject: str | None, text: str, html: str | None
-) -> None:
+def _wording_of(form: TemplateForm, default: TemplateDefault) -> Wording:
+    """The draft in the form; the pieces below the link only for a message that carries one."""
+    around_link = default.access_link is not None
+    return Wording(subject=form.subject.data or "", text=form.text.data, html=form.html.data or None,
+                   text_after=(form.text_after.data or "") if around_link else "",
+                   html_after=(form.html_after.data or None) if around_link else None)
+
+
+def _save(key: str, custom: NotificationTemplate | None, wording: Wording) -> None:
     if custom is None:
         custom = NotificationTemplate(key=key)
         db.session.add(custom)
-    custom.subject, custom.body_text, custom.body_html = subject, text, html
+    custom.subject, custom.body_text, custom.body_html = wording.subject or None, wording.text, wording.html
+    custom.body_text_after, custom.body_html_after = wording.text_after or None, wording.html_after
     custom.last_error = custom.last_error_at = None
     audit("template.changed", f"template {key}")
     db.session.commit()
 
 
 @bp.post("/settings/notifications/<key>/reset")
+@requires_permission("templates")
 def reset_notification_template(key: str):
     _default_or_404(key)
     custom = _custom(key)
@@ -108,6 +126,7 @@ def reset_notification_template(key: str):
 
 
 @bp.get("/outbox")
+@requires_permission("templates")
 def outbox_page():
     page = db.paginate(
         select(OutboxMessage)
@@ -120,6 +139,7 @@ def outbox_page():
 
 
 @bp.post("/outbox/<int:message_id>/retry")
+@requires_permission("templates")
 def retry_notification(message_id: int):
     try:
         message = retry(message_id)

@@ -6,15 +6,14 @@ and writes the audit trail.
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
 
 from core.console.blueprint import bp
 from core.extensions import db, limiter
+from core.identity.roles import requires_permission
 from core.models import Invoice, Payment, SavedPaymentMethod
-from core.money.amounts import currency_digits, format_money, parse_decimal
+from core.money.amounts import format_money, to_minor_units
 from core.money.payments.commands import charge_saved_method, refund_payment
 from core.money.payments.types import PaymentError
 
@@ -24,6 +23,7 @@ MONEY_ACTION_LIMIT = "20 per minute"
 
 @bp.post("/invoices/<int:invoice_id>/payments/<int:payment_id>/refund")
 @limiter.limit(MONEY_ACTION_LIMIT)
+@requires_permission("payments")
 def refund(invoice_id: int, payment_id: int):
     """Refund the amount typed (blank: everything not refunded yet) through the payment's processor."""
     payment = db.session.get(Payment, payment_id)
@@ -31,7 +31,8 @@ def refund(invoice_id: int, payment_id: int):
         abort(404)
     remaining = payment.amount - payment.amount_refunded
     try:
-        amount = _minor_units(request.form.get("amount", ""), payment.currency) or remaining
+        amount = _minor_units(request.form.get("amount", ""), payment.currency)
+        amount = remaining if amount is None else amount
         refund_payment(payment, amount, reason=(request.form.get("reason") or "").strip()[:255],
                        staff_user_id=current_user.id)
     except (ValueError, PaymentError) as exc:
@@ -44,6 +45,7 @@ def refund(invoice_id: int, payment_id: int):
 
 @bp.post("/invoices/<int:invoice_id>/charge-saved-method")
 @limiter.limit(MONEY_ACTION_LIMIT)
+@requires_permission("payments")
 def charge_saved(invoice_id: int):
     """Charge the invoice's amount due to one of the customer's saved cards, off-session."""
     invoice = db.session.get(Invoice, invoice_id)
@@ -68,7 +70,4 @@ def charge_saved(invoice_id: int):
 
 def _minor_units(text: str, currency: str) -> int | None:
     """"12.50" -> 1250 (in the currency's minor units); None when nothing was typed."""
-    if not text.strip():
-        return None
-    places = currency_digits(currency)
-    return int(parse_decimal(text, places=places) * Decimal(10) ** places)
+    return to_minor_units(text, currency) if text.strip() else None

@@ -14,6 +14,7 @@ from core.background.tasks import TaskStateError, retry
 from core.console.blueprint import bp
 from core.console.forms import plugin_settings_form, setting_field_name
 from core.extensions import db
+from core.identity.roles import can, requires_permission
 from core.models import PluginError, QueuedTask
 from core.plugins.settings import declared_settings, save_settings, set_enabled, settings_for
 from core.tenancy import utcnow
@@ -35,6 +36,7 @@ class PluginCard:
     errors_in_process: int
     recent_errors: list
     declared: list
+    locked: list = field(default_factory=list)  # secret settings the member may not change: (label, is set)
     tasks_waiting: int = 0
     failed_tasks: list = field(default_factory=list)  # the plugin's background tasks that gave up
     form: object = None
@@ -45,6 +47,11 @@ def _host():
     return current_app.extensions["suprata"].plugins
 
 
+def _editable(declared: list) -> list:
+    """The settings the member may change: secrets (API keys) are for owners only."""
+    return declared if can("plugin_keys") else [s for s in declared if s.kind != "secret"]
+
+
 def _loaded_or_404(name: str) -> str:
     if name not in _host().plugin_names():
         abort(404)
@@ -52,6 +59,7 @@ def _loaded_or_404(name: str) -> str:
 
 
 @bp.get("/plugins")
+@requires_permission("plugins")
 def plugins():
     return _page()
 
@@ -77,11 +85,12 @@ def _page(posted_for: str | None = None, posted_form=None):
     }
     cards = []
     for name in host.plugin_names():
-        declared = declared_settings(name)
+        declared = _editable(declared_settings(name))
+        values = settings_for(name)
         if name == posted_for:
             form = posted_form
         elif declared:
-            form = plugin_settings_form(name, declared, settings_for(name))
+            form = plugin_settings_form(name, declared, values)
         else:
             form = None
         cards.append(
@@ -99,6 +108,8 @@ def _page(posted_for: str | None = None, posted_form=None):
                     .limit(RECENT_ERRORS_SHOWN)
                 ).all(),
                 declared=declared,
+                locked=[(s.label, bool(values.get(s.name))) for s in declared_settings(name)
+                        if s not in declared],
                 tasks_waiting=task_counts.get((name, "pending"), 0) + task_counts.get((name, "running"), 0),
                 failed_tasks=db.session.scalars(
                     select(QueuedTask)
@@ -121,6 +132,7 @@ def _plugin_markup(contribution) -> Markup | None:
 
 
 @bp.post("/plugins/<name>/switch")
+@requires_permission("plugins")
 def switch_plugin(name: str):
     name = _loaded_or_404(name)
     enabled = request.form.get("enabled") == "on"
@@ -133,13 +145,15 @@ def switch_plugin(name: str):
 
 
 @bp.post("/plugins/<name>/settings")
+@requires_permission("plugins")
 def plugin_settings(name: str):
     name = _loaded_or_404(name)
-    declared = declared_settings(name)
+    declared = _editable(declared_settings(name))
     form = plugin_settings_form(name, declared, settings_for(name), formdata=request.form)
     if not form.validate_on_submit():
         return _page(posted_for=name, posted_form=form)
-    errors = save_settings(name, {s.name: form[setting_field_name(s.name)].data for s in declared})
+    errors = save_settings(name, {s.name: form[setting_field_name(s.name)].data for s in declared},
+                           only={s.name for s in declared})
     if errors:
         db.session.rollback()
         for setting_name, message in errors.items():
@@ -153,6 +167,7 @@ def plugin_settings(name: str):
 
 
 @bp.post("/plugins/<name>/tasks/<int:task_id>/retry")
+@requires_permission("plugins")
 def retry_plugin_task(name: str, task_id: int):
     """Run a plugin's failed background task again, with a fresh set of attempts."""
     name = _loaded_or_404(name)

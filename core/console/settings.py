@@ -11,12 +11,14 @@ from core.activity import audit
 from core.console.blueprint import bp
 from core.console.forms import SettingsForm
 from core.extensions import db
+from core.identity.roles import requires_permission
 from core.models import Business
 from core.money.amounts import format_money
 from core.tenancy.state import business_cache, current_business
 from core.web.helpers import format_date
 
 POLICY_FIELDS = (
+    "duplicate_payments",
     "invite_after_payment",
     "self_registration",
     "unknown_signup_policy",
@@ -40,6 +42,7 @@ PLAIN_FIELDS = (
 
 
 @bp.route("/settings", methods=["GET", "POST"])
+@requires_permission("settings")
 def settings():
     business = db.session.get(Business, current_business().id)
     form = SettingsForm(data=_form_data(business)) if request.method == "GET" else SettingsForm()

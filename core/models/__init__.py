@@ -2,12 +2,12 @@
 
 from core.models.activity import ActivityEvent, AuditEntry
 from core.models.background import QueuedTask
-from core.models.business import Business
+from core.models.business import Business, BusinessHost
 from core.models.customer import Customer, CustomerEmail, CustomerPhone
 from core.models.identity import ActionToken, AuthSession, CustomerUser, StaffUser
 from core.models.invoice import INVOICE_KINDS, Invoice, InvoiceLine, InvoiceView, PayLink
 from core.models.notification import NotificationTemplate, OutboxMessage
-from core.models.payment import Payment, Refund, SavedPaymentMethod
+from core.models.payment import Payment, ProcessorTask, Refund, SavedPaymentMethod
 from core.models.plugin_state import PluginError, PluginState
 from core.models.schedule import PeriodicRun
 from core.models.work import Agreement, AppointmentRequest, Job, Reservation
@@ -21,6 +21,7 @@ __all__ = [
     "AuditEntry",
     "AuthSession",
     "Business",
+    "BusinessHost",
     "Customer",
     "CustomerEmail",
     "CustomerPhone",
@@ -36,6 +37,7 @@ __all__ = [
     "PeriodicRun",
     "PluginError",
     "PluginState",
+    "ProcessorTask",
     "QueuedTask",
     "Refund",
     "Reservation",

@@ -1,9 +1,9 @@
-"""The business (tenant): branding, contact details and policies."""
+"""The business (tenant): branding, contact details, policies, and the host names it is served on."""
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Integer, LargeBinary, String
-from sqlalchemy.orm import Mapped, deferred, mapped_column
+from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String
+from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from core.extensions import db
 from core.models.types import UTCDateTime
@@ -18,6 +18,9 @@ DEFAULT_POLICIES = {
     "self_registration": True,
     # Public help-site tickets must confirm their email before entering the queue.
     "verify_public_tickets": True,
+    # Money that arrives for an invoice already paid or voided (a customer who paid twice): "refund" it
+    # automatically, or "hold" it for staff to refund.
+    "duplicate_payments": "refund",
 }
 
 
@@ -27,9 +30,6 @@ class Business(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    # Host name customers use for this business (e.g. pay.acme-plumbing.com); optional in development.
-    host: Mapped[str | None] = mapped_column(String(255), unique=True)
-    public_url: Mapped[str | None] = mapped_column(String(500))
     theme: Mapped[str] = mapped_column(String(64), default="default")
     brand_color: Mapped[str] = mapped_column(String(7), default="#1f6feb")
     accent_color: Mapped[str] = mapped_column(String(7), default="#0b3d91")
@@ -51,5 +51,27 @@ class Business(db.Model):
     policies: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    # The host names customers use for it (pay.acme-plumbing.com); the first is in every link sent out.
+    hosts: Mapped[list["BusinessHost"]] = relationship(
+        order_by="BusinessHost.position", cascade="all, delete-orphan", passive_deletes=True
+    )
+
     def policy(self, name: str):
         return (self.policies or {}).get(name, DEFAULT_POLICIES[name])
+
+    @property
+    def primary_host(self) -> str | None:
+        """The host name used in links (as on ``BusinessInfo``), or None."""
+        return self.hosts[0].name if self.hosts else None
+
+
+class BusinessHost(db.Model):
+    """One host name a business is served on. Not tenant-scoped: a request is matched to its business by
+    this table before any business is selected. A name belongs to one business only."""
+
+    __tablename__ = "business_host"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    business_id: Mapped[int] = mapped_column(ForeignKey("business.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(253), unique=True)
+    position: Mapped[int] = mapped_column(default=0)  # 0 is the primary host, used in links

@@ -37,7 +37,8 @@ class StaffUser(_Login, TenantScoped, db.Model):
     email: Mapped[str] = mapped_column(String(255))
     name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[str] = mapped_column(String(32), default="admin")
+    # What the member may do in the console (core.identity.roles); a business's first member is its owner.
+    role: Mapped[str] = mapped_column(String(32), default="support")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -2,11 +2,11 @@
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.extensions import db
-from core.models.types import UTCDateTime
+from core.models.types import SealedJSON, SealedText, UTCDateTime
 from core.tenancy import TenantScoped, utcnow
 
 # pending: waiting for (another) delivery attempt; sending: claimed by a worker until lease_until;
@@ -24,7 +24,8 @@ class OutboxMessage(TenantScoped, db.Model):
     customer_id: Mapped[int | None] = mapped_column(
         ForeignKey("customer.id", ondelete="SET NULL"), index=True
     )
-    context: Mapped[dict] = mapped_column(JSON, default=dict)
+    # The variables and the rendered text may hold live links (pay links, password links): sealed at rest.
+    context: Mapped[dict] = mapped_column(SealedJSON, default=dict)
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
@@ -33,7 +34,7 @@ class OutboxMessage(TenantScoped, db.Model):
     # Set when the business's template failed and the default was used instead.
     template_error: Mapped[str | None] = mapped_column(Text)
     subject: Mapped[str | None] = mapped_column(String(500))  # as rendered on the last attempt
-    body_text: Mapped[str | None] = mapped_column(Text)
+    body_text: Mapped[str | None] = mapped_column(SealedText)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     provider_ref: Mapped[str | None] = mapped_column(String(255))
@@ -50,6 +51,9 @@ class NotificationTemplate(TenantScoped, db.Model):
     subject: Mapped[str | None] = mapped_column(String(500))
     body_text: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str | None] = mapped_column(Text)
+    # Below the account-access link, in messages that carry one (core places the link between the two).
+    body_text_after: Mapped[str | None] = mapped_column(Text)
+    body_html_after: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     last_error: Mapped[str | None] = mapped_column(Text)
     last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

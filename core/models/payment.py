@@ -10,9 +10,10 @@ from core.models.invoice import Invoice
 from core.models.types import UTCDateTime
 from core.tenancy import TenantScoped, utcnow
 
-# unapplied: money received that could not be applied to its invoice (see core.money.payments.ledger);
-# staff refund it.
-PAYMENT_STATUSES = ("pending", "succeeded", "failed", "canceled", "unapplied")
+# expiring: its checkout page is being closed at the processor (the invoice was paid, voided or changed, or a
+# newer page replaces it); unapplied: money received that could not be applied to its invoice (see
+# core.money.payments.ledger), refunded automatically or held for staff.
+PAYMENT_STATUSES = ("pending", "expiring", "succeeded", "failed", "canceled", "unapplied")
 # Where a payment was started, as staff read it.
 PAYMENT_SOURCES = {"pay_link": "Pay link", "portal": "Customer portal", "staff": "Staff",
                    "autopay": "Autopay"}
@@ -28,8 +29,11 @@ class Payment(TenantScoped, db.Model):
     processor: Mapped[str] = mapped_column(String(32))
     # The processor's id for the money movement (a Stripe PaymentIntent), once known.
     processor_ref: Mapped[str | None] = mapped_column(String(255))
-    # The processor's id for the attempt that started it (a Stripe Checkout Session), if any.
+    # The processor's id for the attempt that started it (a Stripe Checkout Session), if any, its hosted page
+    # (given again to a second Pay Now while it is open) and when that page stops taking payments.
     checkout_ref: Mapped[str | None] = mapped_column(String(255), index=True)
+    checkout_url: Mapped[str | None] = mapped_column(Text)
+    checkout_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     amount: Mapped[int] = mapped_column(Integer)
     currency: Mapped[str] = mapped_column(String(3))
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
@@ -89,3 +93,28 @@ class SavedPaymentMethod(TenantScoped, db.Model):
     consent_user_agent: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     detached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# close_checkout: close a payment's checkout page at its processor; refund: refund money that arrived twice.
+PROCESSOR_TASK_ACTIONS = ("close_checkout", "refund")
+
+
+class ProcessorTask(TenantScoped, db.Model):
+    """Something a payment's processor must still do after a commit, kept until it is done: written in the
+    transaction of the event that needs it, then carried out and retried by the worker
+    (:mod:`core.money.payments.tasks`). pending: to do (again at ``next_attempt_at``); running: claimed by a
+    worker until ``lease_until``; done; failed: given up after its last attempt, told to staff."""
+
+    __tablename__ = "processor_task"
+    __table_args__ = (UniqueConstraint("payment_id", "action"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payment.id", ondelete="CASCADE"), index=True)
+    action: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

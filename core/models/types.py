@@ -1,9 +1,12 @@
 """Column types shared by the models."""
 
+import json
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, Text
 from sqlalchemy.types import TypeDecorator
+
+from core.crypto import seal, unseal
 
 
 class UTCDateTime(TypeDecorator):
@@ -23,3 +26,36 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class SealedText(TypeDecorator):
+    """Text encrypted at rest (:mod:`core.crypto`), for values that hold live links or secrets.
+
+    A value stored before sealing is read back as it is; one that cannot be decrypted (the secret key
+    changed) reads as None.
+    """
+
+    impl = Text
+    cache_ok = True
+    purpose = "stored text"
+
+    def process_bind_param(self, value: str | None, dialect):
+        return None if value is None else seal(value, self.purpose)
+
+    def process_result_value(self, value: str | None, dialect):
+        return unseal(value, self.purpose)
+
+
+class SealedJSON(TypeDecorator):
+    """A JSON value encrypted at rest; reads as None when it cannot be decrypted."""
+
+    impl = Text
+    cache_ok = True
+    purpose = "stored values"
+
+    def process_bind_param(self, value, dialect):
+        return seal(json.dumps(value), self.purpose)
+
+    def process_result_value(self, value: str | None, dialect):
+        plain = unseal(value, self.purpose)
+        return None if plain is None else json.loads(plain)

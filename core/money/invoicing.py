@@ -16,6 +16,7 @@ from core.database import lock_row
 from core.extensions import db
 from core.identity.tokens import hash_token, new_token
 from core.models import Business, Invoice, InvoiceView, PayLink
+from core.money.payments.tasks import close_checkouts
 from core.notifications.outbox import enqueue
 from core.plugins.events import emit_after_commit
 from core.tenancy import require_business_id, utcnow
@@ -141,6 +142,12 @@ def send_invoice(invoice: Invoice, *, expires_at: datetime | None = None, resend
 
 
 def void_invoice(invoice: Invoice, reason: str = "") -> None:
+    """Cancel an unpaid invoice: its pay links stop working and every checkout page of it is closed.
+
+    Locks the invoice's row (read fresh), as taking a payment does, so a Pay Now at the same moment either
+    sees the invoice void or has its page closed.
+    """
+    invoice = lock_row(Invoice, invoice.id)
     if invoice.status == "paid":
         raise InvoiceStateError("A paid invoice can't be voided; refund the payment instead.")
     if invoice.status == "void":
@@ -148,6 +155,7 @@ def void_invoice(invoice: Invoice, reason: str = "") -> None:
     invoice.status = "void"
     invoice.voided_at = utcnow()
     revoke_pay_links(invoice)
+    close_checkouts(invoice)
     record(invoice.customer_id, surface="console", kind="invoice.voided",
            summary=f"Invoice {invoice.number} voided", invoice_id=invoice.id)
     audit("invoice.voided", f"invoice {invoice.number}", reason=reason)

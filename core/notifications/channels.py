@@ -55,7 +55,11 @@ class Channel(ABC):
 
     @abstractmethod
     def deliver(self, delivery: Delivery, rendered: RenderedMessage) -> str | None:
-        """Send one message; return the provider's id, or raise :class:`DeliveryError`."""
+        """Send one message; return the provider's id, or raise :class:`DeliveryError`.
+
+        Give every network call a timeout: the worker delivers one message after another, and a delivery that
+        hangs would make every business's next message wait for it.
+        """
 
 
 _core_channels: dict[str, Channel] = {}

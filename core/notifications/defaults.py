@@ -69,25 +69,27 @@ on {{ paid_at|datetime }}.</p>
     )
     register_default(
         "portal_invitation",
-        description="To a customer invited to create a portal account. Variables: customer_name, invite_url.",
+        description="To a customer invited to create a portal account. Variables: customer_name; the "
+                    "invitation link is placed by Suprata.",
         subject="Create your {{ business.name }} account",
         text="""Hello {{ customer_name }},
 
 {{ business.name }} invites you to its customer portal, where you can see your invoices, jobs and
 agreements and manage how you pay.
-
-Choose your password here (the link works once and expires):
-{{ invite_url }}
+""",
+        text_after="""The link works once and expires.
 
 {{ business.name }}
 """,
         html="""<p>Hello {{ customer_name }},</p>
 <p>{{ business.name }} invites you to its customer portal, where you can see your invoices, jobs and
 agreements and manage how you pay.</p>
-<p><a href="{{ invite_url }}" class="button">Create your account</a></p>
-<p>The link works once and expires.</p>
+""",
+        html_after="""<p>The link works once and expires.</p>
 <p>{{ business.name }}</p>
 """,
+        access_link="invite_url",
+        access_label="Create your account",
         sample={"customer_name": "Jordan Rivera", "invite_url": "https://portal.example.com/invite/sample-token"},
     )
     register_default(
@@ -143,6 +145,31 @@ The customer has no email address on file: contact them.
                 "customer_told": True},
     )
     register_default(
+        "payment_unapplied_staff",
+        description="To the business's billing inbox when money arrived that could not be applied to its "
+                    "invoice (most often: paid twice), and what happens to it. Variables: invoice_number, "
+                    "customer_name, amount, currency, problem, handling (refunding, held or refund_failed), "
+                    "error (or none), invoice_url.",
+        subject="{% if handling == 'refunding' %}Refunding{% else %}To refund{% endif %}: "
+                "{{ amount|money }} from {{ customer_name }} (invoice {{ invoice_number }})",
+        text="""A payment of {{ amount|money }} from {{ customer_name }} {{ problem }} {{ invoice_number }}.
+
+{% if handling == "refunding" -%}
+It is being refunded to the customer automatically; nothing is kept.
+{%- elif handling == "refund_failed" -%}
+It could not be refunded automatically ({{ error }}). Refund it from the invoice page.
+{%- else -%}
+It is held for you: refund it from the invoice page.
+{%- endif %}
+
+{{ invoice_url }}
+""",
+        sample={"invoice_number": "INV-0042", "customer_name": "Jordan Rivera", "amount": 24500,
+                "currency": "USD", "problem": "arrived for an invoice that was already paid",
+                "handling": "refunding", "error": None,
+                "invoice_url": "https://suprata.example.com/b/acme/console/invoices/42"},
+    )
+    register_default(
         "staff_password_changed",
         description="To a staff member whose console password changed. Variables: staff_name, changed_at.",
         subject="Your {{ business.name }} console password was changed",
@@ -157,47 +184,68 @@ If you did not do this, reset your password now and tell your administrator.
     )
     register_default(
         "staff_invitation",
-        description="To a new staff member: the link to choose a password. "
-                    "Variables: staff_name, invited_by, set_password_url, expires_at.",
+        description="To a new staff member: the link to choose a password, placed by Suprata. "
+                    "Variables: staff_name, invited_by, expires_at.",
         subject="{{ invited_by }} invited you to the {{ business.name }} console",
         text="""Hello {{ staff_name }},
 
-{{ invited_by }} added you to the {{ business.name }} staff console. Choose your password here:
-{{ set_password_url }}
-
-The link works once, until {{ expires_at|datetime }}. If it has expired, use "Forgot your password?"
-on the login page.
+{{ invited_by }} added you to the {{ business.name }} staff console.
+""",
+        text_after="""The link works once, until {{ expires_at|datetime }}. If it has expired, use
+"Forgot your password?" on the login page.
 """,
         html="""<p>Hello {{ staff_name }},</p>
 <p>{{ invited_by }} added you to the {{ business.name }} staff console.</p>
-<p><a href="{{ set_password_url }}" class="button">Choose your password</a></p>
-<p>The link works once, until {{ expires_at|datetime }}. If it has expired, use “Forgot your password?”
-on the login page.</p>
 """,
+        html_after="""<p>The link works once, until {{ expires_at|datetime }}. If it has expired, use
+“Forgot your password?” on the login page.</p>
+""",
+        access_link="set_password_url",
+        access_label="Choose your password",
         sample={"staff_name": "Sam Lee", "invited_by": "Dana Ortiz",
                 "set_password_url": "https://suprata.example.com/b/acme/console/set-password/sample-token",
                 "expires_at": "2026-07-09T15:04:00+00:00"},
     )
     register_default(
         "staff_password_reset",
-        description="To a staff member who asked for a new password. "
-                    "Variables: staff_name, set_password_url, expires_at.",
+        description="To a staff member who asked for a new password: the link to choose one, placed by "
+                    "Suprata. Variables: staff_name, expires_at.",
         subject="Set a new password for the {{ business.name }} console",
         text="""Hello {{ staff_name }},
 
-Someone asked for a new password for your {{ business.name }} console account. Choose one here:
-{{ set_password_url }}
-
-The link works once, until {{ expires_at|datetime }}. If you did not ask, ignore this email: your
-password stays as it is.
+Someone asked for a new password for your {{ business.name }} console account.
+""",
+        text_after="""The link works once, until {{ expires_at|datetime }}. If you did not ask, ignore this
+email: your password stays as it is.
 """,
         html="""<p>Hello {{ staff_name }},</p>
 <p>Someone asked for a new password for your {{ business.name }} console account.</p>
-<p><a href="{{ set_password_url }}" class="button">Choose a new password</a></p>
-<p>The link works once, until {{ expires_at|datetime }}. If you did not ask, ignore this email: your
-password stays as it is.</p>
 """,
+        html_after="""<p>The link works once, until {{ expires_at|datetime }}. If you did not ask, ignore this
+email: your password stays as it is.</p>
+""",
+        access_link="set_password_url",
+        access_label="Choose a new password",
         sample={"staff_name": "Sam Lee",
                 "set_password_url": "https://suprata.example.com/b/acme/console/set-password/sample-token",
                 "expires_at": "2026-07-02T16:04:00+00:00"},
+    )
+    register_default(
+        "staff_login_locked",
+        description="To a staff member whose account was locked after too many failed logins. "
+                    "Variables: staff_name, attempts, locked_until, forgot_password_url.",
+        subject="Your {{ business.name }} console login is locked",
+        text="""Hello {{ staff_name }},
+
+Someone typed a wrong password for your {{ business.name }} console account {{ attempts }} times, so
+logging in to it is locked until {{ locked_until|datetime }}.
+
+If that was you, you can log in now: choose a new password with "Forgot your password?", which also
+ends the lock:
+{{ forgot_password_url }}
+
+If it was not you, your password held. Tell your administrator, and consider choosing a new password.
+""",
+        sample={"staff_name": "Sam Lee", "attempts": 20, "locked_until": "2026-07-02T16:04:00+00:00",
+                "forgot_password_url": "https://suprata.example.com/b/acme/console/forgot-password"},
     )

@@ -107,7 +107,9 @@ def _policy() -> RetryPolicy:
 def deliver_due(limit: int = 100, *, now: datetime | None = None) -> int:
     """Claim and deliver up to ``limit`` due messages of every business; returns how many were attempted.
 
-    ``now`` delivers what is due at that moment instead (tests use it to let a backoff pass).
+    Businesses take turns (see :meth:`~core.background.leases.WorkTable.claim_due`), so one business's long
+    or slow queue never holds back another's password reset. ``now`` delivers what is due at that moment
+    instead (tests use it to let a backoff pass).
     """
     return MESSAGES.work_due(limit, _policy(), _deliver, now)
 
@@ -166,6 +168,9 @@ def _attempt(message: OutboxMessage) -> None:
         if channel is None:
             raise DeliveryError(f"No {message.channel!r} channel is available to this business: "
                                 "switch on the plugin that provides it.")
+        if message.context is None:
+            raise DeliveryError("The message's variables cannot be decrypted: this worker's secret key is "
+                                "not the one of the web process that queued it (SUPRATA_SECRET_KEY).")
         rendered, message.template_error = render(message.template_key, message.context)
         message.subject, message.body_text = rendered.subject[:500], rendered.text
         delivery = Delivery(message_id=message.id, business_id=message.business_id, channel=message.channel,

@@ -110,7 +110,7 @@ def return_page(token: str):
     payment = db.session.get(Payment, request.args.get("payment", type=int) or 0)
     if payment is None or payment.invoice_id != invoice.id:
         return redirect(url_for("paylink.show", token=token))
-    if payment.status == "pending":
+    if payment.status in ("pending", "expiring"):
         try:
             processor_named(payment.processor).refresh_payment(payment)
             db.session.commit()

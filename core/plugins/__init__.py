@@ -6,5 +6,7 @@ hooks per business (:mod:`.host`), blueprints with a login realm (:mod:`.bluepri
 
 #: The version of the public plugin API. A plugin declares the version it was built for as ``API_VERSION``
 #: in its module; one built for another major version is not loaded (it is listed as broken, with why).
-#: 2.1 added ``background_task`` and ``UTCDateTime``.
-API_VERSION = "2.1"
+#: 2.1 added ``background_task`` and ``UTCDateTime``; 2.2 added ``PaymentProcessor.expire_checkout``
+#: (required), ``CheckoutRedirect.expires_at`` and the account-access link arguments of ``register_template``.
+#: 2.3 added staff roles: ``requires_permission`` and ``staff_blueprint(..., permission=...)``.
+API_VERSION = "2.3"

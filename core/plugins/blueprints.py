@@ -5,12 +5,18 @@ a staff cookie never authenticates a customer page and the reverse. Staff and cu
 every route they serve, so a view cannot forget: without a login of that realm for this business the
 visitor is sent to that realm's sign-in page and brought back. A view that must stay open (a sign-in form,
 a public page inside a customer blueprint) says so with :func:`login_exempt`.
+
+Staff routes also need a permission of the member's role (:mod:`core.identity.roles`): declared on the view
+with ``requires_permission`` or for the whole blueprint with ``staff_blueprint(..., permission=...)``, and
+checked here, before the view runs.
 """
 
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, redirect, request, url_for
 from flask_login import current_user
+
+from core.identity.roles import check_permission, refuse_unless_permitted
 
 # The sign-in page of each realm; core serves both.
 LOGIN_ENDPOINTS = {"staff": "console.login", "customer": "account.login"}
@@ -28,6 +34,8 @@ def _guard(realm: str):
         if view is None or getattr(view, "login_exempt", False):
             return None
         if current_user.is_authenticated and current_user.realm == realm:
+            if realm == "staff":
+                refuse_unless_permitted(current_app, request.endpoint)
             return None
         login = LOGIN_ENDPOINTS[realm]
         if login not in current_app.view_functions:
@@ -42,10 +50,13 @@ def _current_path() -> str:
     return request.path + (f"?{query}" if query else "")
 
 
-def staff_blueprint(name: str, import_name: str, **kwargs) -> Blueprint:
-    """A blueprint of the staff console: every route needs a staff login of the current business."""
+def staff_blueprint(name: str, import_name: str, *, permission: str | None = None, **kwargs) -> Blueprint:
+    """A blueprint of the staff console: every route needs a staff login of the current business and a
+    permission of the member's role: ``permission`` for all its views, unless a view declares its own with
+    ``requires_permission``."""
     bp = Blueprint(name, import_name, **kwargs)
     bp.realm = "staff"
+    bp.staff_permission = check_permission(permission) if permission else None
     bp.before_request(_guard("staff"))
     return bp
 

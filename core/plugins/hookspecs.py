@@ -162,7 +162,8 @@ def render_console_menu(staff_user):
     """The staff console builds its side menu.
 
     Called on every console page, for the logged-in staff member. Appears in ``console/base.html``, below
-    core's own entries, ordered by ``order`` then ``title``.
+    core's own entries, ordered by ``order`` then ``title``. An item whose ``url`` opens a route of this app
+    that the member's role may not open (see ``requires_permission``) is left out.
 
     :param core.models.StaffUser staff_user: the logged-in staff member.
     :return: a :class:`core.plugin_api.MenuItem`, a list of them, or ``None``. Not ``firstresult``.

@@ -1,58 +1,21 @@
 """Per-business plugin settings: declared by plugins, stored in ``PluginState.settings``, secrets encrypted.
 
-Secret settings (API keys) are encrypted at rest with a key derived from ``SECRET_KEY`` (Fernet from the
-``cryptography`` package), so a database dump alone does not reveal a business's Stripe or Twilio keys.
+Secret settings (API keys) are encrypted at rest (:mod:`core.crypto`), so a database dump alone does not
+reveal a business's Stripe or Twilio keys.
 """
 
 from __future__ import annotations
 
-import base64
-import functools
-
-from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
 from sqlalchemy import select
 
+from core.crypto import seal, unseal
 from core.extensions import db
 from core.models import PluginState
 from core.tenancy.state import current_business
 
-SECRET_PREFIX = "enc:"  # noqa: S105 - a marker, not a secret
-
-
-def _fernet() -> Fernet:
-    return _fernet_for(current_app.config["SECRET_KEY"])
-
-
-@functools.lru_cache(maxsize=4)
-def _fernet_for(secret_key: str) -> Fernet:
-    # Derived once per secret key: pages that check "is Stripe connected?" must not pay for HKDF each time.
-    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"suprata plugin settings").derive(
-        secret_key.encode()
-    )
-    return Fernet(base64.urlsafe_b64encode(key))
-
-
-def encrypt_secret(value: str) -> str:
-    return SECRET_PREFIX + _fernet().encrypt(value.encode()).decode()
-
-
-def decrypt_secret(value: str | None) -> str | None:
-    if not value or not value.startswith(SECRET_PREFIX):
-        return value
-    return _decrypt(current_app.config["SECRET_KEY"], value[len(SECRET_PREFIX):])
-
-
-@functools.lru_cache(maxsize=1024)
-def _decrypt(secret_key: str, token: str) -> str | None:
-    # Pages that check "is Stripe connected?" read the keys on every request; a stored value never changes
-    # (saving a setting encrypts it anew), so each is decrypted once per process.
-    try:
-        return _fernet_for(secret_key).decrypt(token.encode()).decode()
-    except InvalidToken:
-        return None  # the secret key changed: the business must enter the secret again
+# Secrets already stored were sealed under this label: changing it would make them unreadable.
+SECRET_PURPOSE = "plugin settings"  # noqa: S105 - a key derivation label, not a secret
 
 
 def declared_settings(plugin_name: str) -> list:
@@ -67,7 +30,7 @@ def settings_for(plugin_name: str) -> dict:
     values = {}
     for setting in declared_settings(plugin_name):
         raw = stored.get(setting.name, setting.default)
-        values[setting.name] = decrypt_secret(raw) if setting.kind == "secret" else raw
+        values[setting.name] = unseal(raw, SECRET_PURPOSE) if setting.kind == "secret" else raw
     return values
 
 
@@ -93,15 +56,18 @@ def set_enabled(plugin_name: str, enabled: bool) -> None:
     get_state(plugin_name).enabled = enabled
 
 
-def save_settings(plugin_name: str, form_values: dict) -> dict[str, str]:
+def save_settings(plugin_name: str, form_values: dict, *, only: set[str] | None = None) -> dict[str, str]:
     """Validate and store submitted settings; returns field errors (empty when saved).
 
-    A blank secret keeps the stored one, so keys are never echoed back into a form.
+    A blank secret keeps the stored one, so keys are never echoed back into a form. ``only`` limits the
+    change to those settings (what the member may edit); the others keep their stored values.
     """
     errors: dict[str, str] = {}
     state = get_state(plugin_name)
     new = dict(state.settings or {})
     for setting in declared_settings(plugin_name):
+        if only is not None and setting.name not in only:
+            continue
         raw = form_values.get(setting.name)
         if setting.kind == "bool":
             value = raw in (True, "y", "on", "true", "1")
@@ -131,7 +97,7 @@ def save_settings(plugin_name: str, form_values: dict) -> dict[str, str]:
             except ValueError as exc:
                 errors[setting.name] = str(exc)
                 continue
-        new[setting.name] = encrypt_secret(value) if setting.kind == "secret" else value
+        new[setting.name] = seal(value, SECRET_PURPOSE) if setting.kind == "secret" else value
     if not errors:
         state.settings = new
     return errors

@@ -10,17 +10,25 @@ from core.extensions import db
 from core.models import Business
 from core.plugins.settings import set_enabled
 from core.tenancy import business_context
+from core.tenancy.hosts import HostError, set_hosts
 from core.tenancy.locales import locale_for_timezone
 from core.tenancy.state import business_cache
 
 
-def create_business(slug: str, *, plugins: Iterable[str] = (), **fields) -> Business:
-    """A new business with ``plugins`` switched on; commits. Without a ``locale``, money and dates are shown
-    the way the country of its time zone writes them."""
+def create_business(slug: str, *, plugins: Iterable[str] = (), hosts: Iterable[str] = (),
+                    **fields) -> Business:
+    """A new business with ``plugins`` switched on, served on ``hosts`` (the first primary); commits.
+    Without a ``locale``, money and dates are shown the way the country of its time zone writes them.
+    HostError (nothing created) when a host name is invalid or taken."""
     fields.setdefault("locale", locale_for_timezone(fields.get("timezone")))
     business = Business(slug=slug, **fields)
     db.session.add(business)
     db.session.flush()
+    try:
+        set_hosts(business.id, hosts)
+    except HostError:
+        db.session.rollback()
+        raise
     with business_context(business.id):
         for name in plugins:
             set_enabled(name, True)

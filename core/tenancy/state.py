@@ -15,9 +15,10 @@ from flask import current_app, g, has_app_context
 from sqlalchemy import select
 
 from core.extensions import db
-from core.models import Business, PluginState
+from core.models import Business, BusinessHost, PluginState
 from core.models.business import DEFAULT_POLICIES
 from core.tenancy import business_context, current_business_id
+from core.tenancy.hosts import hosts_of
 
 
 @dataclass(frozen=True)
@@ -27,8 +28,7 @@ class BusinessInfo:
     id: int
     slug: str
     name: str
-    host: str | None
-    public_url: str | None
+    hosts: tuple[str, ...]  # the host names it is served on, the primary (used in links) first
     theme: str
     brand_color: str
     accent_color: str
@@ -49,16 +49,20 @@ class BusinessInfo:
     def policy(self, name: str):
         return self.policies.get(name, DEFAULT_POLICIES[name])
 
+    @property
+    def primary_host(self) -> str | None:
+        return self.hosts[0] if self.hosts else None
+
 
 def _snapshot(business: Business) -> BusinessInfo:
     with business_context(business.id):
         states = db.session.scalars(select(PluginState)).all()
+    hosts = hosts_of(business.id)
     return BusinessInfo(
         id=business.id,
         slug=business.slug,
         name=business.name,
-        host=business.host,
-        public_url=business.public_url,
+        hosts=tuple(hosts),
         theme=business.theme or "default",
         brand_color=business.brand_color,
         accent_color=business.accent_color,
@@ -105,10 +109,13 @@ class BusinessCache:
         return self._get(("slug", slug), Business.slug == slug)
 
     def by_host(self, host: str) -> BusinessInfo | None:
-        return self._get(("host", host), Business.host == host)
+        host = host.lower()
+        return self._get(("host", host), Business.id.in_(
+            select(BusinessHost.business_id).where(BusinessHost.name == host).scalar_subquery()))
 
     def forget(self, business_id: int | None = None) -> None:
-        """Drop cached entries (this process only; others expire within the TTL)."""
+        """Drop cached entries (this process only; others expire within the TTL): the business's, and every
+        "no such business" answer, since a name or host it has just taken may be among them."""
         if has_app_context():
             g.pop(_MEMO, None)
         with self._lock:
@@ -116,7 +123,7 @@ class BusinessCache:
                 self._entries.clear()
             else:
                 self._entries = {
-                    k: v for k, v in self._entries.items() if v[1] is None or v[1].id != business_id
+                    k: v for k, v in self._entries.items() if v[1] is not None and v[1].id != business_id
                 }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import current_app
 
 from core.tenancy import require_business_id
@@ -9,10 +11,15 @@ from core.tenancy.state import current_business
 
 
 def business_base_url(business) -> str:
-    """The address customers use for a business: its own public URL, or the installation's plus /b/<slug>."""
-    if business.public_url:
-        return business.public_url.rstrip("/")
-    return current_app.config["SUPRATA_PUBLIC_URL"].rstrip("/") + f"/b/{business.slug}"
+    """The address customers use for a business: its primary host name, with the scheme (and port) of the
+    installation's public URL; without a host name, the installation's address plus /b/<slug>, which only
+    development serves."""
+    installation = current_app.config["SUPRATA_PUBLIC_URL"].rstrip("/")
+    host = business.primary_host
+    if host is None:
+        return installation + f"/b/{business.slug}"
+    parts = urlsplit(installation)
+    return f"{parts.scheme}://{host}" + (f":{parts.port}" if parts.port else "")
 
 
 def public_url_for(endpoint: str, **values) -> str:

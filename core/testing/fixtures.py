@@ -161,7 +161,8 @@ def app(app_config, request):
 
 
 def wipe_database(app) -> None:
-    """Delete every row of every table (schema stays), and forget what processes cached about it."""
+    """Delete every row of every table (schema stays), forget what processes cached about it, and drop the
+    tasks waiting in the in-memory queue (they name rows that are gone)."""
     from core.extensions import db as _db
     from core.extensions import limiter
 
@@ -176,6 +177,8 @@ def wipe_database(app) -> None:
                 for table in tables:
                     conn.execute(table.delete())
         app.extensions["suprata"].businesses.forget()
+        if app.config["SUPRATA_QUEUE_URL"] == "memory":
+            app.extensions["suprata"].queue.huey.flush()
         limiter.reset()
 
 

@@ -7,6 +7,7 @@ import re
 
 from core.extensions import db
 from core.identity.passwords import hash_password
+from core.identity.roles import declared_permission
 from core.identity.sessions import COOKIE_NAMES
 from core.identity.tokens import new_token
 from core.models import AuthSession, Customer, CustomerEmail, CustomerUser, StaffUser
@@ -32,7 +33,11 @@ def submit_form(client, form_url: str, data: dict, *, post_url: str | None = Non
 
 def create_staff(app, business, *, email: str = "dana@acme.test", password: str = DEFAULT_PASSWORD,
                  name: str = "Dana Ortiz", role: str = "owner") -> StaffUser:
-    """A staff member of ``business`` with ``role`` (owner, admin, billing or support); returned detached."""
+    """A staff member of ``business`` with ``role`` (owner, admin, billing or support); returned detached.
+
+    Any role, even for the business's first member, so a test can be a lone support member; the tools people
+    use (``suprata create-staff``, the Staff page) make the first member the owner instead.
+    """
     with app.app_context(), business_context(business.id):
         user = StaffUser(email=email, name=name, password_hash=hash_password(password), role=role)
         db.session.add(user)
@@ -92,3 +97,24 @@ def run_cli(app, *args: str, input: str | None = None):  # noqa: A002 - click's 
     ``register_cli``) as ``flask --app core ...`` would; returns click's ``Result`` (``exit_code``,
     ``output``)."""
     return app.test_cli_runner().invoke(args=list(args), input=input)
+
+
+def staff_routes_without_a_role_decision(app) -> list[str]:
+    """Every staff-realm route (core's and every plugin's) that neither declares a permission nor is open to
+    visitors (``login_exempt``): each is a route no role decision was made for. A plugin's tests call this
+    with an app that loads the plugin and assert the list is empty."""
+    realms = app.extensions["suprata"].blueprint_realms
+    undecided = []
+    for rule in app.url_map.iter_rules():
+        if realms.get(rule.endpoint.rpartition(".")[0]) != "staff":
+            continue
+        view = app.view_functions[rule.endpoint]
+        if not getattr(view, "login_exempt", False) and declared_permission(app, rule.endpoint) is None:
+            undecided.append(f"{rule.endpoint} ({rule.rule})")
+    return sorted(undecided)
+
+
+def without_nonces(html: str) -> str:
+    """A page with its Content-Security-Policy nonces blanked: each response has its own, so two answers
+    meant to be the same are compared without them."""
+    return re.sub(r'nonce="[^"]*"', 'nonce=""', html)

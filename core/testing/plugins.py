@@ -32,6 +32,9 @@ class SandboxProcessor(PaymentProcessor):
     def create_checkout(self, payment, *, save_card, success_url, cancel_url) -> CheckoutRedirect:
         return CheckoutRedirect(url=success_url, checkout_ref=f"sandbox_checkout_{payment.id}")
 
+    def expire_checkout(self, payment) -> None:
+        """Nothing to close: the sandbox's page is never shown, and any payment on it is already reported."""
+
     def refresh_payment(self, payment) -> None:
         """Nothing to ask: the sandbox reported the outcome when the test decided it."""
 

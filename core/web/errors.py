@@ -16,6 +16,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException
 
 from core.extensions import db
+from core.identity.roles import NotPermitted
 
 log = logging.getLogger("suprata")
 
@@ -54,6 +55,10 @@ def init_app(app) -> None:
             400, "Your form expired",
             "For your security the form timed out. Go back, reload the page and try again.",
         )
+
+    @app.errorhandler(NotPermitted)
+    def not_permitted(exc: NotPermitted):
+        return render_error(403, message=exc.description)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

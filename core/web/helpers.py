@@ -16,6 +16,7 @@ from babel.dates import format_time as babel_time
 from flask import current_app
 from markupsafe import Markup, escape
 
+from core.identity.roles import can, can_open
 from core.money.amounts import business_locale, format_money
 from core.tenancy.state import current_business
 
@@ -74,7 +75,7 @@ def nl2br(text: str | None) -> Markup:
 
 def init_app(app) -> None:
     app.jinja_env.filters.update(money=format_money, datetime=format_datetime, date=format_date, nl2br=nl2br)
-    app.jinja_env.globals.update(hook_slot=hook_slot)
+    app.jinja_env.globals.update(hook_slot=hook_slot, can=can, can_open=can_open)
 
     @app.context_processor
     def business_context():

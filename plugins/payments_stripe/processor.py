@@ -8,7 +8,7 @@ double click, a retried request) returns the first result instead of charging or
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import stripe
 from sqlalchemy import select
@@ -81,7 +81,20 @@ class StripeProcessor(PaymentProcessor):
             params["customer_email"] = invoice.customer.primary_email
         session = self._call(self.client.v1.checkout.sessions.create, params=params,
                              options={"idempotency_key": f"{_key_prefix()}-checkout-{payment.id}"})
-        return CheckoutRedirect(url=session.url, checkout_ref=session.id)
+        return CheckoutRedirect(url=session.url, checkout_ref=session.id,
+                                expires_at=datetime.fromtimestamp(session.expires_at, UTC))
+
+    def expire_checkout(self, payment: Payment) -> None:
+        try:
+            self.client.v1.checkout.sessions.expire(payment.checkout_ref)
+        except stripe.InvalidRequestError as exc:
+            # Stripe expires only open sessions: this one expired already, or was paid. Record which.
+            session, intent = self.fetch_checkout_session(payment.checkout_ref)
+            if session.status == "open":
+                raise ProcessorError(_message(exc)) from exc
+            self.record_checkout_session(session, intent)
+        except stripe.StripeError as exc:
+            raise ProcessorError(_message(exc)) from exc
 
     def charge_saved_method(self, payment: Payment, method: SavedPaymentMethod) -> None:
         card = self._call(self.client.v1.payment_methods.retrieve, method.processor_ref)

@@ -20,10 +20,12 @@ import pytest
 import requests
 import stripe
 
+from core.plugin_api import CardDetails, Consent, business_context, db, record_card_saved, utcnow
 from core.testing.helpers import submit_form
 from core.testing.http import ReceivedRequest, RecordingServer
 from core.testing.plugins import HookRecorder
 from core.testing.records import save_plugin_settings, switch_plugin
+from plugins.payments_stripe.processor import NAME
 
 PLUGIN = "payments_stripe"
 # Known to the local test server only.
@@ -107,6 +109,21 @@ def pay_on_hosted_page(hosted_url: str, card: str = GOOD_CARD) -> requests.Respo
     """What the customer does on Stripe's page: submit a card. Not redirected, so tests see where it leads."""
     card_fields = {"card_number": card, "exp_month": "12", "exp_year": "2034", "cvc": "123"}
     return requests.post(f"{hosted_url}/pay", data=card_fields, allow_redirects=False, timeout=10)
+
+
+def keep_card(app, business, stripe_api, customer_id: int, number: str = GOOD_CARD) -> int:
+    """A card the customer saved earlier, with consent, as Stripe and Suprata hold it; returns its row id."""
+    stripe_customer = stripe_api.v1.customers.create(params={"email": "pat@example.com"})
+    card = stripe_api.v1.payment_methods.create(params={
+        "type": "card", "card": {"number": number, "exp_month": 12, "exp_year": 2034, "cvc": "123"}})
+    stripe_api.v1.payment_methods.attach(card.id, params={"customer": stripe_customer.id})
+    consent = Consent(at=utcnow(), text=f"Save this card for future payments to {business.name}.",
+                      ip="203.0.113.9", user_agent="x")
+    with app.app_context(), business_context(business.id):
+        method = record_card_saved(NAME, customer_id, CardDetails(card.id, "visa", number[-4:], 12, 2034),
+                                   consent)
+        db.session.commit()
+        return method.id
 
 
 @pytest.fixture(scope="session")

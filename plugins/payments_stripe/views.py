@@ -22,8 +22,9 @@ from plugins.payments_stripe.settings import client_for, current_config
 log = logging.getLogger("suprata.payments_stripe")
 
 public = public_blueprint("payments_stripe_public", __name__)
+# Testing the saved keys belongs with switching plugins and their settings.
 staff = staff_blueprint("payments_stripe", __name__, url_prefix="/console/stripe",
-                        template_folder="templates")
+                        template_folder="templates", permission="plugins")
 
 # Seconds a signed event stays acceptable; older deliveries are replays and are refused. From the app config
 # or the environment (Stripe's default, 300, otherwise).

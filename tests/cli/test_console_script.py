@@ -26,7 +26,7 @@ def test_console_script_migrates_and_adds_a_business(tmp_path, mailbox):
     assert suprata("init-db").returncode == 0
     created = suprata("create-business", "bayside", "--name", "Bayside Electric")
     assert created.returncode == 0, created.stderr
-    assert "Created Bayside Electric (bayside)." in created.stdout
+    assert "Created Bayside Electric (bayside) at http://127.0.0.1:5000/b/bayside/." in created.stdout
     doctor = suprata("doctor")
     assert "ok       migrations: up to date" in doctor.stdout
     assert "clock offset against the database server" in doctor.stdout

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from core import doctor
+import pytest
+
+from core import create_app, doctor
 from core.config import DEMO_SECRET_KEY
+from core.extensions import db as _db
+from core.testing.fixtures import base_test_config
 from core.testing.postgres import free_port
 
 
@@ -77,3 +81,27 @@ def test_a_broken_plugin_is_reported(fresh_app):
     finding = findings_by_check(fresh_app)["plugin half_installed"]
     assert finding.level == doctor.ERROR
     assert "ModuleNotFoundError" in finding.message
+
+
+@pytest.fixture
+def production_fresh_app(empty_database_url, tmp_path, mailbox):
+    config = dict(base_test_config(empty_database_url, tmp_path, mailbox.port), SUPRATA_ENV="production",
+                  SUPRATA_PATH_PREFIX_TENANTS=False, SUPRATA_PUBLIC_URL="https://suprata.example.com")
+    application = create_app(config)
+    assert application.test_cli_runner().invoke(args=["suprata", "init-db"]).exit_code == 0
+    yield application
+    with application.app_context():
+        _db.session.remove()
+        _db.engine.dispose()
+
+
+def test_doctor_reports_a_business_without_a_host_name_in_production(production_fresh_app):
+    runner = production_fresh_app.test_cli_runner()
+    runner.invoke(args=["suprata", "create-business", "acme", "--name", "Acme", "--host", "pay.acme.test"])
+    assert {f.check: f for f in doctor.run_checks(production_fresh_app)}["host names"].level == doctor.OK
+    runner.invoke(args=["suprata", "create-business", "bolt", "--name", "Bolt"])
+
+    result = run_doctor(production_fresh_app)
+
+    assert result.exit_code != 0
+    assert "host names: no host name, so unreachable and their emailed links fail: bolt" in result.output

@@ -87,11 +87,14 @@ def test_logins_printed_by_the_seed_work(app, db, in_business):
     output = seed(app)
     businesses = demo_businesses(app)
     for demo in (ACME, HARBOR):
-        name, email, password = demo.staff
-        assert f"staff login: {email} / {password}" in output
+        assert demo.staff[0][3] == "owner"  # a business's first staff member is its owner
+        for name, email, password, role in demo.staff:
+            assert f"staff ({role}) login: {email} / {password}" in output
+            with in_business(businesses[demo.slug]):
+                staff = db.session.scalar(select(StaffUser).where(StaffUser.email == email))
+                assert staff.name == name and staff.role == role
+                assert verify_password(staff.password_hash, password)
         with in_business(businesses[demo.slug]):
-            staff = db.session.scalar(select(StaffUser).where(StaffUser.email == email))
-            assert staff.name == name and verify_password(staff.password_hash, password)
             portal = db.session.scalar(select(CustomerUser))
             portal_has_pages = "portal" in app.extensions["suprata"].plugins.blueprint_owner.values()
             assert (f"portal login: {portal.email} / {PORTAL_PASSWORD}" in output) == portal_has_pages

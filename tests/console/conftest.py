@@ -106,7 +106,7 @@ class ProbePlugin:
     """Probe: a staff page, a console menu item and settings of every kind, for the console's tests."""
 
     def __init__(self):
-        self.bp = staff_blueprint("probe", __name__, url_prefix="/probe")
+        self.bp = staff_blueprint("probe", __name__, url_prefix="/probe", permission="customers")
         self.bp.add_url_rule("/", "page", lambda: "probe page")
 
     @hookimpl

@@ -25,6 +25,8 @@ PAGES = [
     "/invoices/{invoice}/void",
     "/plugins",
     "/settings",
+    "/settings/addresses",
+    "/staff",
     "/settings/notifications",
     "/settings/notifications/invoice_sent",
     "/outbox",

@@ -38,6 +38,7 @@ def _valid(**fields) -> dict:
         "invoice_prefix": "AC-",
         "unknown_signup_policy": "queue",
         "self_registration": "y",
+        "duplicate_payments": "hold",
         **fields,
     }
 
@@ -69,6 +70,7 @@ def test_settings_are_saved_and_used_at_once(app, db, acme, console):
                                       "AC-")
     assert saved.mail_from == "Acme Billing <billing@acme.test>"
     assert saved.policies == {
+        "duplicate_payments": "hold",
         "invite_after_payment": False,
         "self_registration": True,
         "unknown_signup_policy": "queue",
@@ -121,6 +123,7 @@ def test_emails_carry_the_sender_and_reply_address_set_here(app, acme, console, 
         ({"theme": "no-such-theme"}, "Not a valid choice."),
         ({"locale": "xx_YY"}, "Not a valid choice."),
         ({"unknown_signup_policy": "allow"}, "Not a valid choice."),
+        ({"duplicate_payments": "keep"}, "Not a valid choice."),
     ],
 )
 def test_invalid_settings_are_shown_on_the_form(app, db, acme, console, fields, message):

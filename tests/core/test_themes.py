@@ -8,7 +8,7 @@ from core.testing.helpers import sign_in_staff
 from core.testing.records import issue_invoice
 from core.web import themes
 
-HARBOR_STYLE = '<style id="theme-harbor">'
+HARBOR_STYLE = '<style id="theme-harbor" nonce="'
 DEFAULT_FOOTER = '<footer class="site-footer">'
 
 

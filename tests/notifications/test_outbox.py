@@ -5,9 +5,10 @@ from datetime import timedelta
 from email.utils import parseaddr
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from core.models import ActivityEvent, Customer, OutboxMessage
+from core.notifications import outbox
 from core.notifications.outbox import OutboxStateError, deliver_due, deliver_one, enqueue, retry
 from core.notifications.templates import UnknownTemplate
 from core.plugin_api import Channel, hookimpl
@@ -204,6 +205,54 @@ def test_a_message_left_sending_by_a_crashed_worker_is_delivered_once(app, db, b
     assert len(mailbox.wait_for(1)) == 1
     assert outbox_row(business, message_id).status == "sent"
     assert len(mailbox.messages) == 1
+
+
+def test_a_copy_sent_again_after_a_crash_between_smtp_and_commit_keeps_its_message_id(
+        app, db, business, in_business, invite, mailbox, outbox_row, monkeypatch):
+    with in_business(business):
+        message_id = invite()
+
+    def crash_after_sending(message):
+        real_attempt(message)
+        raise KeyboardInterrupt("worker killed after the SMTP server accepted, before the commit")
+
+    real_attempt = outbox._attempt
+    monkeypatch.setattr(outbox, "_attempt", crash_after_sending)
+    with pytest.raises(KeyboardInterrupt), app.app_context():
+        deliver_due()
+    monkeypatch.undo()
+    assert outbox_row(business, message_id).status == "sending"  # nothing of the attempt was committed
+
+    change_row(app, db, business, message_id, lease_until=utcnow() - timedelta(seconds=1))
+    assert sweep(app) == 1
+
+    first, second = mailbox.wait_for(2)
+    assert first["Message-ID"] == second["Message-ID"]
+    assert first["Message-ID"].startswith(f"<outbox-{business.id}-{message_id}@")
+    assert outbox_row(business, message_id).status == "sent"
+
+
+def test_a_waiting_message_keeps_its_links_sealed_at_rest(app, db, business, in_business, invite, mailbox,
+                                                          outbox_row, closed_port, monkeypatch):
+    link = "http://suprata.test/invite/live-token-3b7f0e"
+    with in_business(business):
+        message_id = invite(name="Jordan Rivera")
+        change_row(app, db, business, message_id, context={**INVITE_CONTEXT, "invite_url": link})
+    monkeypatch.setitem(app.config, "MAIL_PORT", closed_port)
+    assert sweep(app) == 1  # rendered, then SMTP was down: the message waits with its text
+
+    with app.app_context(), db.engine.connect() as connection:
+        stored = connection.execute(
+            text("SELECT context, body_text FROM outbox_message WHERE id = :id"), {"id": message_id}).one()
+    assert all(value.startswith("enc:") and "live-token" not in value and "Jordan" not in value
+               for value in stored)
+    waiting = outbox_row(business, message_id)
+    assert waiting.status == "pending" and waiting.context["invite_url"] == link and link in waiting.body_text
+
+    monkeypatch.undo()
+    change_row(app, db, business, message_id, next_attempt_at=utcnow())
+    assert sweep(app) == 1
+    assert link in mailbox.text_of(mailbox.wait_for(1)[0])
 
 
 def test_concurrent_sweeps_deliver_each_message_once(app, db, business, in_business, invite, mailbox):

@@ -92,7 +92,7 @@ def test_a_periodic_job_runs_once_per_business_that_has_its_plugin_on(other_app,
     make_business("off")
     huey = application.extensions["suprata"].queue.huey
 
-    sweeps = ["deliver_due", "run_due_tasks"]
+    sweeps = ["deliver_due", "run_due_tasks", "processor_tasks_due"]
     assert [t.name for t in huey.read_periodic(datetime(2026, 1, 1, 12, 3))] == sweeps
     [task] = [t for t in huey.read_periodic(datetime(2026, 1, 1, 12, 5)) if t.name == "periodic:ticker.tick"]
     huey.execute(task)

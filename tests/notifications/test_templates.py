@@ -6,11 +6,18 @@ from sqlalchemy import select
 from core.models import NotificationTemplate, OutboxMessage
 from core.notifications import templates
 from core.notifications.outbox import deliver_due, enqueue
-from core.notifications.templates import all_defaults, preview, sample_context, validate, variables
+from core.notifications.templates import (
+    Wording,
+    all_defaults,
+    preview,
+    sample_context,
+    validate,
+    variables,
+)
 from core.plugin_api import register_template
 
 CORE_KEYS = ["invoice_sent", "payment_receipt", "portal_invitation", "payment_failed", "payment_failed_staff",
-             "staff_password_changed", "staff_invitation", "staff_password_reset"]
+             "payment_unapplied_staff", "staff_password_changed", "staff_invitation", "staff_password_reset"]
 
 
 def save_template(db, key, *, subject=None, text, html=None) -> None:
@@ -33,7 +40,7 @@ def test_every_core_template_renders_its_sample_in_the_business_layout(key, busi
     assert key in {d.key for d in all_defaults()}
     default = templates.get_default(key)
     with in_business(business):
-        result = preview(key, default.subject, default.text, default.html)
+        result = preview(key, default.wording)
     assert result.error is None
     assert result.subject and result.text.strip()
     assert "Acme Plumbing" in result.html and "<!doctype html>" in result.html
@@ -52,12 +59,15 @@ def test_money_and_dates_are_shown_in_the_business_currency_and_time_zone(app, d
 
 def test_a_business_template_replaces_the_default(app, db, business, in_business, mailbox):
     with in_business(business):
-        save_template(db, "portal_invitation", subject="Welcome, {{ customer_name }}",
-                      text="Hi {{ customer_name }}, join {{ business.name }}:\n{{ invite_url }}")
-        send(app, db, "portal_invitation", {"customer_name": "Jordan", "invite_url": "http://suprata.test/i/1"})
+        save_template(db, "payment_receipt", subject="Thanks for invoice {{ invoice_number }}",
+                      text="Thanks from {{ business.name }}! Your receipt:\n{{ receipt_url }}")
+        send(app, db, "payment_receipt", {"invoice_number": "INV-0007", "amount": 100, "currency": "USD",
+                                          "paid_at": "2026-07-02T15:04:00+00:00",
+                                          "receipt_url": "http://suprata.test/i/1"})
     [email] = mailbox.wait_for(1)
-    assert email["Subject"] == "Welcome, Jordan"
-    assert mailbox.text_of(email).splitlines() == ["Hi Jordan, join Acme Plumbing:", "http://suprata.test/i/1"]
+    assert email["Subject"] == "Thanks for invoice INV-0007"
+    assert mailbox.text_of(email).splitlines() == ["Thanks from Acme Plumbing! Your receipt:",
+                                                   "http://suprata.test/i/1"]
     # without an HTML version of its own, the HTML part is made from the text, links clickable
     assert '<a href="http://suprata.test/i/1">http://suprata.test/i/1</a>' in mailbox.html_of(email)
 
@@ -95,8 +105,9 @@ def test_a_broken_business_template_falls_back_to_the_default_and_is_reported(
 
 def test_preview_renders_a_draft_with_sample_values(business, in_business):
     with in_business(business):
-        result = preview("invoice_sent", "Bill {{ invoice_number }}",
-                         "Pay {{ amount_due|money }} by {{ due_date|date }}", "<p>{{ customer_name }}</p>")
+        result = preview("invoice_sent", Wording("Bill {{ invoice_number }}",
+                                                 "Pay {{ amount_due|money }} by {{ due_date|date }}",
+                                                 "<p>{{ customer_name }}</p>"))
     assert result.error is None
     assert result.subject == "Bill INV-0042"
     assert result.text == "Pay $245.00 by Jul 15, 2026"
@@ -105,19 +116,19 @@ def test_preview_renders_a_draft_with_sample_values(business, in_business):
 
 def test_preview_reports_the_first_error_with_its_line(business, in_business):
     with in_business(business):
-        result = preview("invoice_sent", "Bill", "Line one\n{{ nope }}", None)
-        sandboxed = preview("invoice_sent", "Bill", "ok", "<p>\n\n{{ ''.__class__ }}</p>")
+        result = preview("invoice_sent", Wording("Bill", "Line one\n{{ nope }}"))
+        sandboxed = preview("invoice_sent", Wording("Bill", "ok", "<p>\n\n{{ ''.__class__ }}</p>"))
     assert result.error == "Text, line 2: 'nope' is undefined"
     assert sandboxed.error.startswith("HTML, line 3: access to attribute '__class__'")
 
 
 def test_validate_reports_syntax_and_unknown_variables_per_part():
-    assert validate("Invoice {{ invoice_number }}", "Pay here: {{ pay_url }}", "<p>{{ total|money }}</p>",
-                    key="invoice_sent") == []
-    assert validate("Hi {{", "ok", None) == ["Subject, line 1: unexpected 'end of template'"]
-    [problem] = validate("Hi", "{{ pay_link }}", None, key="invoice_sent")
+    draft = Wording("Invoice {{ invoice_number }}", "Pay here: {{ pay_url }}", "<p>{{ total|money }}</p>")
+    assert validate(draft, key="invoice_sent") == []
+    assert validate(Wording("Hi {{", "ok")) == ["Subject, line 1: unexpected 'end of template'"]
+    [problem] = validate(Wording("Hi", "{{ pay_link }}"), key="invoice_sent")
     assert problem.startswith("Text: unknown variable pay_link; available: amount_due, business, currency")
-    assert validate("Hi", "   ", None) == ["The text version can't be empty."]
+    assert validate(Wording("Hi", "   ")) == ["The text version can't be empty."]
 
 
 def test_plugin_templates_preview_unknown_values_as_placeholders(business, in_business, monkeypatch):
@@ -128,7 +139,7 @@ def test_plugin_templates_preview_unknown_values_as_placeholders(business, in_bu
     assert variables("ticket_replied") == ["amount", "reply", "ticket_subject"]
     assert sample_context("ticket_replied")["reply"] == "[reply]"
     with in_business(business):
-        result = preview("ticket_replied", None, "{{ reply }} ({{ amount|money }})")
+        result = preview("ticket_replied", Wording("", "{{ reply }} ({{ amount|money }})"))
     assert (result.error, result.subject, result.text) == (None, "Re: [ticket_subject]", "[reply] ([amount])")
 
 
@@ -136,7 +147,7 @@ def test_dates_and_money_in_messages_follow_the_business_locale(make_business, i
     paris = make_business("paris", name="Plomberie Paris", timezone="Europe/Paris", currency="EUR")
     with in_business(paris):
         text = "{{ total|money }} · {{ due_date|date('%d/%m') }}"
-        result = preview("invoice_sent", "{{ due_date|date }}", text)
+        result = preview("invoice_sent", Wording("{{ due_date|date }}", text))
     assert result.error is None
     assert result.subject == "15 juil. 2026"  # the sample's due date, written the French way
     assert result.text == "245,00\xa0$US · 15/07"  # a strftime pattern of the business's own is kept

@@ -14,9 +14,10 @@ WORKER = ("from core import create_app; from core.background.queue import run_wo
 
 
 def test_a_worker_process_delivers_what_the_web_process_queued(
-        database_url, tmp_path, db, business, other_app, invite, mailbox):
+        app, database_url, tmp_path, db, business, other_app, invite, mailbox):
     queue_url = f"sqlite:///{tmp_path}/queue/queue.db"
     environment = {**os.environ, "SUPRATA_DATABASE_URL": database_url, "SUPRATA_QUEUE_URL": queue_url,
+                   "SUPRATA_SECRET_KEY": app.config["SECRET_KEY"],
                    "SUPRATA_MAIL_PORT": str(mailbox.port), "SUPRATA_INSTANCE_DIR": str(tmp_path)}
     worker = subprocess.Popen([sys.executable, "-c", WORKER], env=environment, cwd=REPOSITORY,  # noqa: S603
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

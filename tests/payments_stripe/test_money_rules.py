@@ -55,27 +55,8 @@ def test_a_capture_of_another_amount_or_currency_is_set_aside_for_staff(
     assert "Payment received" in page and "refund" in page
 
 
-def test_paying_twice_in_two_tabs_keeps_the_second_payment_for_a_refund(app, client, shop, inbox, hooks,
-                                                                        in_business):
-    invoice_id, token = issue_invoice(app, shop)
-    first_session, first_page = checkout(client, shop, token)
-    second_session, second_page = checkout(client, shop, token)
-
-    pay_on_hosted_page(first_page)
-    pay_on_hosted_page(second_page)
-    for session_id in (first_session, second_session):
-        deliver(client, shop, inbox.wait_for("checkout.session.completed", session_id))
-
-    with in_business(shop):
-        invoice = db.session.get(Invoice, invoice_id)
-        payments = db.session.scalars(select(Payment).order_by(Payment.id)).all()
-        assert (invoice.status, invoice.amount_paid) == ("paid", 20892)
-        assert [(p.status, p.details.get("problem")) for p in payments] == [
-            ("succeeded", None), ("unapplied", "invoice_already_paid")]
-    assert len(hooks.named("on_payment_captured")) == 1
-
-
-def test_money_for_an_invoice_voided_meanwhile_is_kept_for_a_refund(app, client, shop, inbox, in_business):
+def test_money_for_an_invoice_voided_meanwhile_is_set_aside_from_the_webhook(app, client, shop, inbox,
+                                                                             in_business):
     invoice_id, token = issue_invoice(app, shop)
     session_id, hosted_page = checkout(client, shop, token)
     with in_business(shop):
@@ -89,6 +70,7 @@ def test_money_for_an_invoice_voided_meanwhile_is_kept_for_a_refund(app, client,
         assert db.session.get(Invoice, invoice_id).status == "void"
         payment = db.session.scalar(select(Payment))
         assert (payment.status, payment.details["problem"]) == ("unapplied", "invoice_void")
+        assert payment.details["handling"] == "refunding"
 
 
 def test_the_webhook_and_the_return_page_confirming_at_once_apply_the_payment_once(

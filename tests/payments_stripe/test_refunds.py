@@ -74,6 +74,20 @@ def test_more_than_what_is_left_cannot_be_refunded(app, shop, stripe_api, paid, 
         assert db.session.scalar(select(Refund)) is None
 
 
+@pytest.mark.parametrize("amount", ["0.00", "0"])
+def test_a_refund_of_nothing_is_refused_and_refunds_nothing(app, shop, stripe_api, paid, staff, in_business,
+                                                            amount):
+    invoice_id, payment_id, intent_id = paid
+
+    page = refund(staff, invoice_id, payment_id, amount)
+
+    assert "Enter an amount above zero to refund, or leave it blank to refund everything left." in page
+    assert stripe_api.v1.refunds.list(params={"payment_intent": intent_id}).data == []
+    with in_business(shop):
+        assert db.session.scalar(select(Refund)) is None
+        assert db.session.get(Payment, payment_id).amount_refunded == 0
+
+
 def test_a_refund_made_in_stripe_itself_is_recorded_from_its_webhook(
         app, client, shop, stripe_api, inbox, paid, in_business):
     _, payment_id, intent_id = paid

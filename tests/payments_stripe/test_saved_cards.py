@@ -7,14 +7,13 @@ from sqlalchemy import func, select
 
 from core.extensions import db
 from core.models import AuditEntry, Customer, Invoice, OutboxMessage, Payment, SavedPaymentMethod
-from core.money.payments.saved_methods import detach_payment_method, save_payment_method
-from core.money.payments.types import Consent
+from core.money.payments.saved_methods import detach_payment_method
 from core.money.payments.wording import save_card_wording
-from core.tenancy import business_context, utcnow
+from core.tenancy import utcnow
 from core.testing.helpers import create_staff, csrf_token_from, login_staff
 from core.testing.records import issue_invoice
 from plugins.payments_stripe.models import StripeCustomer
-from plugins.payments_stripe.testing import GOOD_CARD, deliver, pay_now, pay_on_hosted_page
+from plugins.payments_stripe.testing import GOOD_CARD, deliver, keep_card, pay_now, pay_on_hosted_page
 
 
 def paid_checkout(client, shop, inbox, token, fields=None, headers=None):
@@ -61,20 +60,6 @@ def test_without_consent_nothing_is_kept_at_stripe_or_here(app, client, shop, st
     with in_business(shop):
         assert db.session.scalar(select(func.count(SavedPaymentMethod.id))) == 0
         assert db.session.scalar(select(func.count(StripeCustomer.id))) == 0
-
-
-def keep_card(app, shop, stripe_api, customer_id, number):
-    """A card the customer saved earlier (with consent), as Stripe and Suprata hold it."""
-    stripe_customer = stripe_api.v1.customers.create(params={"email": "pat@example.com"})
-    card = stripe_api.v1.payment_methods.create(params={
-        "type": "card", "card": {"number": number, "exp_month": 12, "exp_year": 2034, "cvc": "123"}})
-    stripe_api.v1.payment_methods.attach(card.id, params={"customer": stripe_customer.id})
-    consent = Consent(at=utcnow(), text=save_card_wording("Acme Plumbing"), ip="203.0.113.9", user_agent="x")
-    with app.app_context(), business_context(shop.id):
-        method = save_payment_method(db.session.get(Customer, customer_id), "stripe", card.id, "visa",
-                                     number[-4:], 12, 2034, consent)
-        db.session.commit()
-        return method.id
 
 
 @pytest.fixture

@@ -99,7 +99,7 @@ def test_plugin_settings_are_saved_through_their_validation(app, acme):
 def test_run_cli_runs_a_command_of_the_app(app, db):
     result = run_cli(app, "suprata", "create-business", "bolt", "--name", "Bolt Electric")
     assert result.exit_code == 0, result.output
-    assert "Created Bolt Electric (bolt)." in result.output
+    assert "Created Bolt Electric (bolt) at http://suprata.test/b/bolt/." in result.output
 
 
 def test_the_http_server_records_requests_and_fails_when_told(http_server):

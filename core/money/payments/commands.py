@@ -16,7 +16,14 @@ from core.models import Invoice, Payment, Refund, SavedPaymentMethod
 from core.money.amounts import format_money
 from core.money.payments.ledger import record_refund, refunds_of
 from core.money.payments.processor import processor_named
-from core.money.payments.types import CAPTURED_STATUSES, Consent, PaymentError, ProcessorError
+from core.money.payments.tasks import CLOSE_CHECKOUT, schedule
+from core.money.payments.types import (
+    CAPTURED_STATUSES,
+    CheckoutRedirect,
+    Consent,
+    PaymentError,
+    ProcessorError,
+)
 from core.money.payments.wording import card_label
 
 
@@ -32,15 +39,19 @@ def check_payable(invoice: Invoice) -> None:
         raise PaymentError("There is nothing left to pay on this invoice.")
 
 
-def start_payment(invoice: Invoice, processor, *, source: str, save_card: Consent | None) -> Payment:
-    """A pending payment of the invoice's amount due, computed here on the server.
+def start_payment(invoice: Invoice, processor, *, source: str, save_card: Consent | None,
+                  returns_to: str | None = None) -> Payment:
+    """A pending payment of the invoice's amount due, computed here on the server, for a checkout page.
 
     ``save_card`` is the customer's consent to keep the card, or None when the box was not ticked; it is
-    stored on the payment so the card is kept only if this payment succeeds.
+    stored on the payment so the card is kept only if this payment succeeds. ``returns_to`` tells which page
+    the checkout goes back to (a digest: :mod:`.checkout` reuses a page only for the same one).
     """
     invoice = lock_row(Invoice, invoice.id)
-    return _new_payment(invoice, processor.name, source=source,
-                        details={"consent": save_card.as_dict()} if save_card else {})
+    details = {"consent": save_card.as_dict()} if save_card else {}
+    if returns_to:
+        details["returns_to"] = returns_to
+    return _new_payment(invoice, processor.name, source=source, details=details)
 
 
 def _new_payment(invoice: Invoice, processor_name: str, *, source: str, **columns) -> Payment:
@@ -53,9 +64,19 @@ def _new_payment(invoice: Invoice, processor_name: str, *, source: str, **column
     return payment
 
 
-def record_checkout_started(payment: Payment, checkout_ref: str) -> None:
-    """Remember the processor's id for the hosted page opened for ``payment``."""
-    payment.checkout_ref = checkout_ref
+def record_checkout_started(payment: Payment, hosted: CheckoutRedirect) -> bool:
+    """Remember the hosted page opened for ``payment``; False when the payment was closed while the page was
+    being opened (its invoice paid, voided or changed meanwhile): that page is then owed a close as well."""
+    lock_row(Invoice, payment.invoice_id)
+    payment = lock_row(Payment, payment.id)
+    payment.checkout_ref, payment.checkout_url = hosted.checkout_ref, hosted.url
+    payment.checkout_expires_at = hosted.expires_at
+    if payment.status == "pending":
+        return True
+    if payment.status in ("expiring", "canceled"):
+        payment.status = "expiring"
+        schedule(payment, CLOSE_CHECKOUT)
+    return False
 
 
 def cancel_payment(payment: Payment) -> None:
@@ -102,35 +123,39 @@ def charge_saved_method(invoice: Invoice, method: SavedPaymentMethod, *, source:
     return db.session.get(Payment, payment.id)
 
 
-def refund_payment(payment: Payment, amount: int, *, reason: str = "", staff_user_id: int | None = None
-                   ) -> Refund:
+def refund_payment(payment: Payment, amount: int, *, reason: str = "", staff_user_id: int | None = None,
+                   actor: str | None = None) -> Refund:
     """Refund ``amount`` (minor units) of a captured payment through its processor; commits.
 
     The refund is written (pending) and committed before the processor is asked, under a lock on the
     payment, so two clicks can never refund more than was paid; the processor call carries an idempotency
-    key derived from the refund's id.
+    key derived from the refund's id. ``actor`` names who asked in the audit trail when no staff member did.
     """
+    if amount <= 0:
+        raise PaymentError("Enter an amount above zero to refund, or leave it blank to refund everything "
+                           "left.")
     payment = lock_row(Payment, payment.id)
     if payment.status not in CAPTURED_STATUSES:
         raise PaymentError("Only a completed payment can be refunded.")
     in_flight = sum(r.amount for r in refunds_of(payment) if r.status == "pending")
     refundable = payment.amount - payment.amount_refunded - in_flight
-    if amount <= 0 or amount > refundable:
+    if amount > refundable:
         raise PaymentError(f"You can refund at most {format_money(max(refundable, 0), payment.currency)}.")
     processor = processor_named(payment.processor)
     refund = Refund(payment_id=payment.id, amount=amount, reason=reason or None, staff_user_id=staff_user_id)
     db.session.add(refund)
     db.session.flush()
     invoice = db.session.get(Invoice, payment.invoice_id)
-    audit("payment.refund_requested", f"invoice {invoice.number}", amount=amount, currency=payment.currency,
-          reason=reason)
+    audit("payment.refund_requested", f"invoice {invoice.number}", actor=actor, amount=amount,
+          currency=payment.currency, reason=reason)
     db.session.commit()
     try:
         refund_ref = processor.refund(payment, amount, f"suprata-{payment.business_id}-refund-{refund.id}")
     except ProcessorError as exc:
         refund = db.session.get(Refund, refund.id)
         refund.status = "failed"
-        audit("payment.refund_failed", f"invoice {invoice.number}", amount=amount, error=str(exc))
+        audit("payment.refund_failed", f"invoice {invoice.number}", actor=actor, amount=amount,
+              error=str(exc))
         db.session.commit()
         raise PaymentError(f"The refund did not go through: {exc}") from exc
     refund = record_refund(payment.processor, payment.processor_ref, refund_ref=refund_ref, amount=amount,

@@ -1,4 +1,5 @@
-"""The emails that follow money events: the receipt, notices of a failed charge, the portal invitation.
+"""The emails that follow money events: the receipt, notices of a failed charge or of money that could not be
+applied, the portal invitation.
 
 Each is queued in the outbox in the caller's transaction, so it goes out only if the event is committed.
 """
@@ -14,7 +15,7 @@ from core.extensions import db
 from core.identity.tokens import issue, revoke_all
 from core.models import CustomerUser, Invoice, Payment
 from core.money.invoicing import issue_pay_link
-from core.money.payments.wording import decline_in_words
+from core.money.payments.wording import PROBLEMS, decline_in_words
 from core.notifications.outbox import enqueue
 from core.tenancy.state import current_business
 from core.tenancy.urls import public_url_for
@@ -62,6 +63,20 @@ def queue_failure_notices(payment: Payment, invoice: Invoice, code: str) -> None
         enqueue("payment_failed_staff", to=billing_inbox,
                 context={**money, "customer_name": invoice.customer.name, "customer_told": bool(recipient),
                          "invoice_url": public_url_for("console.invoice", invoice_id=invoice.id)})
+
+
+def queue_unapplied_notice(payment: Payment, invoice: Invoice, *, handling: str, error: str | None = None
+                           ) -> None:
+    """Tell the billing inbox about money that could not be applied to its invoice, and what happens to it:
+    ``handling`` is "refunding" (automatically), "held" (for staff) or "refund_failed" (with ``error``)."""
+    billing_inbox = current_business().billing_email
+    if not billing_inbox:
+        return
+    enqueue("payment_unapplied_staff", to=billing_inbox,
+            context={"invoice_number": invoice.number, "customer_name": invoice.customer.name,
+                     "amount": payment.amount, "currency": payment.currency,
+                     "problem": PROBLEMS[payment.details["problem"]], "handling": handling, "error": error,
+                     "invoice_url": public_url_for("console.invoice", invoice_id=invoice.id)})
 
 
 def invite_to_portal(invoice: Invoice) -> None:

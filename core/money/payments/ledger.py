@@ -5,7 +5,9 @@ Processors report from a verified webhook or a server-side re-fetch, never from 
 webhooks, a webhook racing the return page): it locks the invoice row first, then the payment, and re-reads
 both under the lock. Captured money is never lost: when it cannot be applied to its invoice (amount or
 currency differ from what we asked for, the invoice is void or already paid) the payment is kept as
-``unapplied`` and flagged for staff.
+``unapplied``, the billing inbox is told, and money paid twice (for an invoice already paid or voided) is
+refunded automatically unless the business holds it for staff. Money applied to an invoice changes what is
+due, so every other checkout page of that invoice is closed (:mod:`.tasks`).
 
 Every function works in the caller's transaction; hooks fire after the commit.
 """
@@ -23,11 +25,13 @@ from core.models import Invoice, Payment, Refund, SavedPaymentMethod
 from core.money.amounts import format_money
 from core.money.payments import emails
 from core.money.payments.saved_methods import save_payment_method
+from core.money.payments.tasks import REFUND, close_checkouts, schedule
 from core.money.payments.types import CAPTURED_STATUSES, CardDetails, Consent
-from core.money.payments.wording import actor_of, card_label, surface_of
+from core.money.payments.wording import PROBLEMS, actor_of, card_label, surface_of
 from core.observability.metrics import count_failed_charge
 from core.plugins.events import after_commit, emit_after_commit
 from core.tenancy import utcnow
+from core.tenancy.state import current_business
 
 log = logging.getLogger("suprata.payments")
 
@@ -70,6 +74,7 @@ def record_payment_captured(processor_name: str, processor_ref: str, *, amount: 
     if invoice.amount_due == 0:
         invoice.status = "paid"
         invoice.paid_at = now
+    close_checkouts(invoice, keep=payment)
     kept = _keep_consented_card(payment, invoice, saved_method)
     money = format_money(amount, currency)
     record(invoice.customer_id, surface=surface_of(payment), kind="payment.captured",
@@ -124,12 +129,14 @@ def record_payment_failed(processor_name: str, processor_ref: str | None, *, cod
 
 
 def record_checkout_expired(processor_name: str, checkout_ref: str) -> Payment | None:
-    """The hosted page for a payment closed unpaid: the pending payment is canceled."""
-    payment = find_payment(processor_name, None, checkout_ref, None)
-    if payment is not None:
-        payment = lock_row(Payment, payment.id)
-        if payment.status == "pending":
-            payment.status = "canceled"
+    """The hosted page for a payment closed unpaid: the payment, open or being closed, is canceled."""
+    found = find_payment(processor_name, None, checkout_ref, None)
+    if found is None:
+        return None
+    lock_row(Invoice, found.invoice_id)
+    payment = lock_row(Payment, found.id)
+    if payment.status in ("pending", "expiring"):
+        payment.status = "canceled"
     return payment
 
 
@@ -214,28 +221,31 @@ def _why_not_applicable(payment: Payment, invoice: Invoice, amount: int, currenc
     return None
 
 
-PROBLEMS = {
-    "currency_mismatch": "was in a different currency than the invoice",
-    "amount_mismatch": "was not the amount we asked for",
-    "invoice_void": "arrived for a cancelled invoice",
-    "invoice_already_paid": "arrived for an invoice that was already paid",
-}
+# Money paid twice: the business may have it refunded automatically (its "duplicate_payments" policy).
+PAID_TWICE = ("invoice_already_paid", "invoice_void")
 
 
 def _set_aside(payment: Payment, invoice: Invoice, problem: str, *, amount: int, currency: str) -> None:
-    """Money we received but cannot apply: keep it visible to staff for a refund, never drop it."""
+    """Money we received but cannot apply: kept visible to staff, the billing inbox told, and money paid twice
+    refunded automatically unless the business holds it for staff. Never dropped, never kept silently."""
+    refund = problem in PAID_TWICE and current_business().policy("duplicate_payments") == "refund"
+    handling = "refunding" if refund else "held"
     payment.status = "unapplied"
-    payment.details = {**payment.details, "problem": problem,
+    payment.details = {**payment.details, "problem": problem, "handling": handling,
                        "expected": {"amount": payment.amount, "currency": payment.currency}}
     # From here the payment says what was received: refunds are bounded by it.
     payment.amount, payment.currency = amount, currency.upper()
     money = format_money(amount, currency.upper())
+    outcome = "it is being refunded" if handling == "refunding" else "it needs a refund"
     record(invoice.customer_id, surface="system", kind="payment.unapplied",
-           summary=f"A payment of {money} {PROBLEMS[problem]} {invoice.number}; it needs a refund",
+           summary=f"A payment of {money} {PROBLEMS[problem]} {invoice.number}; {outcome}",
            invoice_id=invoice.id, payment_id=payment.id)
     audit("payment.unapplied", f"invoice {invoice.number}", actor=actor_of(payment), problem=problem,
-          amount=amount, currency=currency.upper(), processor_ref=payment.processor_ref)
-    log.warning("payment %s for invoice %s set aside: %s", payment.id, invoice.number, problem)
+          handling=handling, amount=amount, currency=currency.upper(), processor_ref=payment.processor_ref)
+    if refund:
+        schedule(payment, REFUND)
+    emails.queue_unapplied_notice(payment, invoice, handling=handling)
+    log.warning("payment %s for invoice %s set aside (%s): %s", payment.id, invoice.number, handling, problem)
 
 
 def _keep_consented_card(payment: Payment, invoice: Invoice, card: CardDetails | None

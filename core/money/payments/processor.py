@@ -45,6 +45,17 @@ class PaymentProcessor(ABC):
         """
 
     @abstractmethod
+    def expire_checkout(self, payment: Payment) -> None:
+        """Close the hosted page opened for ``payment`` (its ``checkout_ref``), so it can take no money.
+
+        Core calls this when the invoice was paid, voided or changed, or a newer page replaces this one, and
+        again until it returns. Return once the processor says the page is closed, or was closed or paid
+        already; if it was paid, report the capture through ``record_payment_captured`` first (core refunds
+        or holds money that arrives twice). Raise ``ProcessorError`` when the processor refuses or cannot be
+        reached: core tries again later, and opens no other page for the invoice meanwhile.
+        """
+
+    @abstractmethod
     def refresh_payment(self, payment: Payment) -> None:
         """Re-fetch the processor's object for ``payment`` server-side and record what it says."""
 

@@ -48,7 +48,9 @@ class CardDetails:
 
 @dataclass
 class CheckoutRedirect:
-    """Where to send the customer to pay, and the processor's id for that attempt."""
+    """Where to send the customer to pay, the processor's id for that attempt, and when the processor stops
+    taking payment on that page (None: the processor does not say)."""
 
     url: str
     checkout_ref: str
+    expires_at: datetime | None = None

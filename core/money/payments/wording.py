@@ -15,6 +15,14 @@ DECLINE_REASONS = {
 }
 DEFAULT_DECLINE_REASON = "the card was declined"
 
+# Why money received could not be applied to its invoice, as the end of "A payment of $10.00 ..." + number.
+PROBLEMS = {
+    "currency_mismatch": "was in a different currency than the invoice",
+    "amount_mismatch": "was not the amount we asked for",
+    "invoice_void": "arrived for a cancelled invoice",
+    "invoice_already_paid": "arrived for an invoice that was already paid",
+}
+
 
 def save_card_wording(business_name: str) -> str:
     """The exact consent wording shown next to the "save this card" box (and recorded with the consent)."""

@@ -2,7 +2,8 @@
 
 The blueprints come from ``customer_blueprint`` and ``staff_blueprint``, so core knows their login realm
 (a staff login never opens the customer page, and the other way round; each blueprint requires its login on
-every route) and which plugin owns them (they answer 404 for a business that switched the plugin off).
+every route, and the staff one a permission of the member's role) and which plugin owns them (they answer
+404 for a business that switched the plugin off).
 """
 
 from flask import render_template
@@ -12,8 +13,10 @@ from core.plugin_api import customer_blueprint, staff_blueprint
 from suprata_loyalty import points
 
 portal = customer_blueprint("loyalty", __name__, url_prefix="/loyalty", template_folder="templates")
+# Every route of a staff blueprint declares what a role needs to open it; customers' balances are
+# customer records, so the roles that see customers see them.
 console = staff_blueprint("loyalty_console", __name__, url_prefix="/console/loyalty",
-                          template_folder="templates")
+                          template_folder="templates", permission="customers")
 
 
 @portal.get("/")

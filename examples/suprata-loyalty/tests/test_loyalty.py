@@ -9,7 +9,12 @@ from suprata_loyalty.models import LoyaltyPoints
 from suprata_loyalty.points import whole_units
 
 from core.plugin_api import Payment, PortalTab, business_context, call_hook, db
-from core.testing.helpers import sign_in_customer, sign_in_staff, submit_form
+from core.testing.helpers import (
+    sign_in_customer,
+    sign_in_staff,
+    staff_routes_without_a_role_decision,
+    submit_form,
+)
 from core.testing.records import create_customer, switch_plugin
 
 PLUGINS = "/b/acme/console/plugins"
@@ -127,6 +132,13 @@ def test_render_console_menu_leads_staff_to_every_customers_balance(app, client,
     page = client.get("/b/acme/console/loyalty/")
     assert page.status_code == 200
     assert "<tr><td>Ann Lee</td><td>42</td></tr>" in page.get_data(as_text=True)
+
+
+def test_every_staff_page_says_which_roles_may_open_it(app, client, acme, ann):
+    assert staff_routes_without_a_role_decision(app) == []
+    sign_in_staff(app, client, acme, "admin")
+    assert client.get("/b/acme/console/loyalty/").status_code == 403  # balances are customer records
+    assert "Loyalty points</a>" not in client.get("/b/acme/console/").get_data(as_text=True)
 
 
 def test_the_console_page_needs_a_staff_login(app, client, acme, ann):
