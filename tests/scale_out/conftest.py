@@ -27,6 +27,7 @@ from aiosmtpd.controller import Controller
 from core import create_app
 from core.extensions import db
 from core.identity.passwords import hash_password
+from core.identity.roles import OWNER
 from core.models import StaffUser
 from core.tenancy import business_context
 from core.tenancy.businesses import create_business
@@ -225,7 +226,7 @@ def _seed(app, stack: Stack) -> None:
         db.session.refresh(business)
         db.session.expunge(business)
         with business_context(business.id):
-            db.session.add(StaffUser(email=STAFF_EMAIL, name="Dana Ortiz",
+            db.session.add(StaffUser(email=STAFF_EMAIL, name="Dana Ortiz", role=OWNER,
                                      password_hash=hash_password(STAFF_PASSWORD)))
             db.session.commit()
     connect_stripe(app, business)
