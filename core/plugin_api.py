@@ -54,6 +54,7 @@ from core.notifications.events import customer_choices, notify_event, save_custo
 from core.notifications.outbox import enqueue as notify
 from core.notifications.templates import register_template
 from core.phones import PhoneNumberError, normalise_phone
+from core.observability.metrics import observe_webhook_lag
 from core.plugins import API_VERSION
 from core.plugins.blueprints import customer_blueprint, login_exempt, public_blueprint, staff_blueprint
 from core.plugins.contributions import MenuItem, PortalTab, Setting
@@ -111,6 +112,7 @@ __all__ = [
     "normalise_phone",
     "notify",
     "notify_event",
+    "observe_webhook_lag",
     "public_blueprint",
     "public_url",
     "record_activity",

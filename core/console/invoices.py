@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from core.activity import audit
@@ -32,8 +31,6 @@ from core.tenancy.urls import public_url_for
 PER_PAGE = 25
 VIEWS_SHOWN = 50
 HISTORY_SHOWN = 20
-# Two people numbering invoices at the same moment collide on the unique number; the loser tries again.
-NUMBERING_ATTEMPTS = 3
 
 
 @bp.get("/invoices")
@@ -84,22 +81,14 @@ def _pick_customer():
 
 def _create_draft(customer: Customer, form: InvoiceForm) -> Invoice:
     prefix = db.session.get(Business, current_business().id).invoice_prefix
-    for attempt in range(1, NUMBERING_ATTEMPTS + 1):
-        invoice = Invoice(
-            customer_id=customer.id,
-            currency=current_business().currency,
-            status="draft",
-            number=next_invoice_number(prefix),
-        )
-        _fill(invoice, form)
-        db.session.add(invoice)
-        try:
-            db.session.flush()
-            break
-        except IntegrityError:
-            db.session.rollback()
-            if attempt == NUMBERING_ATTEMPTS:
-                raise
+    invoice = Invoice(
+        customer_id=customer.id,
+        currency=current_business().currency,
+        status="draft",
+        number=next_invoice_number(prefix),
+    )
+    _fill(invoice, form)
+    db.session.add(invoice)
     audit("invoice.created", f"invoice {invoice.number}")
     db.session.commit()
     return invoice

@@ -17,6 +17,7 @@ from core.models.notification import (
 )
 from core.models.payment import Payment, ProcessorTask, Refund, SavedPaymentMethod
 from core.models.plugin_state import PluginError, PluginState
+from core.models.schedule import PeriodicRun
 from core.models.work import Agreement, AppointmentRequest, Job, Reservation
 
 __all__ = [
@@ -47,6 +48,7 @@ __all__ = [
     "OutboxMessage",
     "PayLink",
     "Payment",
+    "PeriodicRun",
     "PluginError",
     "PluginState",
     "ProcessorTask",

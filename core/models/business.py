@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, LargeBinary, String
+from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from core.extensions import db
@@ -55,6 +55,8 @@ class Business(db.Model):
     # Money and dates on every page and email follow this CLDR locale ("en_US", "fr_CA").
     locale: Mapped[str] = mapped_column(String(16), default="en_US")
     invoice_prefix: Mapped[str] = mapped_column(String(16), default="INV-")
+    # The number of the business's latest invoice, taken under a row lock (core.money.invoicing).
+    last_invoice_number: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     policies: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -15,12 +15,12 @@ from core.activity import audit, record
 from core.database import lock_row
 from core.extensions import db
 from core.identity.tokens import hash_token, new_token
-from core.models import Invoice, InvoiceView, PayLink
+from core.models import Business, Invoice, InvoiceView, PayLink
 from core.money.autopay.rules import plan_first_charge
 from core.money.payments.tasks import close_checkouts
 from core.notifications.events import notify_event
 from core.plugins.events import emit_after_commit
-from core.tenancy import utcnow
+from core.tenancy import require_business_id, utcnow
 from core.tenancy.urls import public_url_for
 
 
@@ -29,10 +29,17 @@ class InvoiceStateError(ValueError):
 
 
 def next_invoice_number(prefix: str) -> str:
-    count = db.session.scalar(select(func.count(Invoice.id))) or 0
-    number = count + 1
+    """The current business's next invoice number, ``prefix`` then at least four digits.
+
+    The business's counter row stays locked until the caller's transaction ends, so concurrent creations
+    take turns instead of colliding on the same number; a number already taken (typed in, imported) is
+    skipped.
+    """
+    business = lock_row(Business, require_business_id())
+    number = business.last_invoice_number + 1
     while db.session.scalar(select(Invoice.id).where(Invoice.number == f"{prefix}{number:04d}")):
         number += 1
+    business.last_invoice_number = number
     return f"{prefix}{number:04d}"
 
 
@@ -54,8 +61,9 @@ def revoke_pay_links(invoice: Invoice) -> int:
 
 
 def find_pay_link(token: str, *, with_last_view: bool = False) -> tuple[PayLink, datetime | None] | None:
-    """The live pay link for a token, with its invoice, customer and lines loaded (and, if asked, when the
-    invoice was last viewed), in one query. Unknown, mutated, revoked and expired tokens all give None."""
+    """The live pay link for a token, with its invoice and customer loaded (and, if asked, when the invoice
+    was last viewed), in one query; the lines load when first read. Unknown, mutated, revoked and expired
+    tokens all give None."""
     statement = _link_with_invoice(with_last_view)
     row = db.session.execute(statement, {"token_hash": hash_token(token)}).unique().first()
     if row is None or not pay_link_is_live(row[0]):
@@ -77,7 +85,7 @@ def _link_with_invoice(with_last_view: bool):
     return (
         select(*columns)
         .where(PayLink.token_hash == bindparam("token_hash"))
-        .options(joinedload(PayLink.invoice).options(joinedload(Invoice.customer), joinedload(Invoice.lines)))
+        .options(joinedload(PayLink.invoice).joinedload(Invoice.customer))
     )
 
 

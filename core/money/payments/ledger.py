@@ -29,7 +29,8 @@ from core.money.payments.saved_methods import save_payment_method
 from core.money.payments.tasks import REFUND, close_checkouts, schedule
 from core.money.payments.types import CAPTURED_STATUSES, CardDetails, Consent
 from core.money.payments.wording import PROBLEMS, actor_of, card_label, surface_of
-from core.plugins.events import emit_after_commit
+from core.observability.metrics import count_failed_charge
+from core.plugins.events import after_commit, emit_after_commit
 from core.tenancy import utcnow
 from core.tenancy.state import current_business
 
@@ -131,6 +132,7 @@ def record_payment_failed(processor_name: str, processor_ref: str | None, *, cod
     if payment.saved_method_id is not None and payment.source != "autopay":
         emails.queue_failure_notices(payment, invoice, reason)
     emit_after_commit("on_payment_failed", payment=payment, invoice=invoice, reason=reason)
+    after_commit(lambda: count_failed_charge(processor_name))
     return payment
 
 
