@@ -53,8 +53,8 @@ from core.notifications.channels import Channel, Delivery, DeliveryError, Render
 from core.notifications.events import customer_choices, notify_event, save_customer_choice
 from core.notifications.outbox import enqueue as notify
 from core.notifications.templates import register_template
-from core.phones import PhoneNumberError, normalise_phone
 from core.observability.metrics import observe_webhook_lag
+from core.phones import PhoneNumberError, normalise_phone
 from core.plugins import API_VERSION
 from core.plugins.blueprints import customer_blueprint, login_exempt, public_blueprint, staff_blueprint
 from core.plugins.contributions import MenuItem, PortalTab, Setting

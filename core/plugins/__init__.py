@@ -13,5 +13,5 @@ hooks per business (:mod:`.host`), blueprints with a login realm (:mod:`.bluepri
 #: ``autopay_consent_wording``, ``why_autopay_not_allowed``, ``AutopayError``),
 #: ``PaymentProcessor.update_card_endpoint``, ``Consent.staff_user_id`` and ``record_payment_captured``'s
 #: ``live``; 2.5 ``render_customer_record``, ``notify_event``, the customer's channel choices and phone
-#: numbers, and text-message templates.
-API_VERSION = "2.5"
+#: numbers, and text-message templates; 2.6 ``observe_webhook_lag``.
+API_VERSION = "2.6"

@@ -8,7 +8,7 @@ from plugins.payments_stripe.processor import StripeProcessor
 from plugins.payments_stripe.settings import SETTINGS
 
 TITLE = "Stripe payments"
-API_VERSION = "2.0"
+API_VERSION = "2.6"
 
 
 @hookimpl

@@ -2,7 +2,7 @@
 periodic runs
 
 Revision ID: 0007_core
-Revises: 0004_core
+Revises: 0008_core
 Create Date: 2026-12-01 00:00:00
 
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0007_core"
-down_revision = "0004_core"
+down_revision = "0008_core"
 branch_labels = None
 depends_on = None
 
