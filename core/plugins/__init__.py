@@ -8,7 +8,11 @@ hooks per business (:mod:`.host`), blueprints with a login realm (:mod:`.bluepri
 #: in its module; one built for another major version is not loaded (it is listed as broken, with why).
 #: 2.1 added ``background_task`` and ``UTCDateTime``; 2.2 added ``PaymentProcessor.expire_checkout``
 #: (required), ``CheckoutRedirect.expires_at`` and the account-access link arguments of ``register_template``.
-#: 2.3 added staff roles: ``requires_permission`` and ``staff_blueprint(..., permission=...)``.
-#: 2.4 added the customer login, tokens, checkout and documents that customer pages need (see the guide's
-#: "API versions").
-API_VERSION = "2.4"
+#: 2.3 added staff roles: ``requires_permission`` and ``staff_blueprint(..., permission=...)``;
+#: 2.4 autopay for a customer page (``switch_autopay_on``, ``switch_autopay_off``,
+#: ``autopay_consent_wording``, ``why_autopay_not_allowed``, ``AutopayError``),
+#: ``PaymentProcessor.update_card_endpoint``, ``Consent.staff_user_id`` and ``record_payment_captured``'s
+#: ``live``; 2.5 ``render_customer_record``, ``notify_event``, the customer's channel choices and phone
+#: numbers, and text-message templates; 2.6 ``observe_webhook_lag``; 2.7 the customer login, tokens,
+#: checkout and documents that customer pages need (see the guide's "API versions").
+API_VERSION = "2.7"
