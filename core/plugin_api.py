@@ -64,6 +64,11 @@ from core.models import (
 from core.models.customer import search_condition as customer_search
 from core.models.types import UTCDateTime
 from core.money.amounts import currency_digits, format_money, to_major
+from core.money.autopay.enrolment import AutopayError
+from core.money.autopay.enrolment import consent_wording as autopay_consent_wording
+from core.money.autopay.enrolment import switch_off as switch_autopay_off
+from core.money.autopay.enrolment import switch_on as switch_autopay_on
+from core.money.autopay.enrolment import why_not_allowed as why_autopay_not_allowed
 from core.money.documents import invoice_pdf, receipt_payments, receipt_pdf
 from core.money.invoicing import InvoiceStateError
 from core.money.payments.checkout import check_returning_payment, open_checkout
@@ -85,8 +90,11 @@ from core.money.payments.types import CardDetails, CheckoutRedirect, Consent, Pa
 from core.money.payments.wording import card_label, save_card_wording
 from core.money.reservations import balance_invoice
 from core.notifications.channels import Channel, Delivery, DeliveryError, RenderedMessage
+from core.notifications.events import customer_choices, notify_event, save_customer_choice
 from core.notifications.outbox import enqueue as notify
 from core.notifications.templates import register_template
+from core.observability.metrics import observe_webhook_lag
+from core.phones import PhoneNumberError, normalise_phone
 from core.plugins import API_VERSION
 from core.plugins.blueprints import customer_blueprint, login_exempt, public_blueprint, staff_blueprint
 from core.plugins.contributions import MenuItem, PortalTab, Setting
@@ -105,6 +113,7 @@ __all__ = [
     "ActivityEvent",
     "Agreement",
     "AppointmentRequest",
+    "AutopayError",
     "Blueprint",
     "CardDetails",
     "Channel",
@@ -126,6 +135,7 @@ __all__ = [
     "Payment",
     "PaymentError",
     "PaymentProcessor",
+    "PhoneNumberError",
     "PortalTab",
     "ProcessorError",
     "RenderedMessage",
@@ -142,6 +152,7 @@ __all__ = [
     "VALID_EMAIL",
     "accept_invitation",
     "balance_invoice",
+    "autopay_consent_wording",
     "background_task",
     "business_context",
     "call_hook",
@@ -155,6 +166,7 @@ __all__ = [
     "current_business_id",
     "customer_blueprint",
     "customer_search",
+    "customer_choices",
     "db",
     "detach_payment_method",
     "emit_after_commit",
@@ -176,6 +188,9 @@ __all__ = [
     "open_login",
     "peek_token",
     "private",
+    "normalise_phone",
+    "notify_event",
+    "observe_webhook_lag",
     "public_blueprint",
     "public_url",
     "receipt_payments",
@@ -196,11 +211,15 @@ __all__ = [
     "send_invitation",
     "send_password_reset",
     "requires_permission",
+    "save_customer_choice",
     "settings_of",
     "sign_in",
     "sso_client",
     "sso_issuer",
     "staff_blueprint",
+    "switch_autopay_off",
+    "switch_autopay_on",
     "to_major",
     "utcnow",
+    "why_autopay_not_allowed",
 ]

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+import stripe
 from flask import current_app
 from sqlalchemy import select
 
@@ -46,11 +47,16 @@ from core.money.invoicing import (
     void_invoice,
 )
 from core.money.payments.ledger import record_payment_captured
+from core.money.payments.types import CardDetails, Consent
+from core.money.payments.wording import save_card_wording
+from core.notifications.mail_auth import generate_key
 from core.plugins.settings import save_settings, set_enabled
 from core.tenancy import business_context, utcnow
 from core.tenancy.businesses import create_business, delete_business
 from core.tenancy.state import business_cache
 from core.tenancy.urls import business_base_url, public_url_for
+from core.testing.twilio_server import ACCOUNT_SID as TWILIO_TEST_ACCOUNT
+from core.testing.twilio_server import AUTH_TOKEN as TWILIO_TEST_TOKEN
 from core.web.themes import THEMES_DIR
 
 MANUAL_PROCESSOR = "manual"  # payments staff record by hand (cash, cheque)
@@ -66,6 +72,10 @@ DEMO_STRIPE_SETTINGS = {
     "test_secret_key": "sk_test_suprata_demo",
     "webhook_secret": "whsec_suprata_demo",  # noqa: S105 - known to the local test server only
 }
+
+
+# The local Twilio test server's own account: the app reaches it through SUPRATA_TWILIO_API_BASE.
+DEMO_TWILIO_SETTINGS = {"mode": "test", "account_sid": TWILIO_TEST_ACCOUNT, "auth_token": TWILIO_TEST_TOKEN}
 
 
 # -- what the demo businesses hold ------------------------------------------------------------------------
@@ -103,6 +113,9 @@ class DemoJob:
     hours: int
     cost: int | None = None
     request: tuple[str, str] | None = None  # (preferred window, customer's notes) of its appointment request
+    # Starts this many hours after seeding instead (then starts_in_days and start_hour are ignored): soon
+    # enough for the worker to send its reminder within minutes.
+    starts_in_hours: int | None = None
 
 
 @dataclass(frozen=True)
@@ -136,6 +149,7 @@ class DemoBusiness:
     phone: str
     address: str
     invoice_prefix: str
+    sms_sender: str  # the business's Twilio number in the demo
     tax_rate_bp: int
     # (name, email, password, role): the first is the owner, the others show what each role may do.
     staff: tuple[tuple[str, str, str, str], ...]
@@ -149,6 +163,9 @@ class DemoBusiness:
     # (name, email, phone, note) of someone waiting in the portal's approval queue (a business that queues
     # sign-ups with addresses not on file: policy unknown_signup_policy = "queue").
     applicant: tuple[str, str, str, str] | None = None
+    # Customers who paid a first invoice by card through Stripe and saved it, ready for autopay: (customer,
+    # the test card the saved card answers as from then on: 4242... keeps paying, 4000000000009995 declines).
+    card_holders: tuple[tuple[int, str], ...] = ()
 
 
 ACME = DemoBusiness(
@@ -162,6 +179,7 @@ ACME = DemoBusiness(
     phone="+1 212 555 0100",
     address="120 Canal Street, New York, NY 10013",
     invoice_prefix="ACME-",
+    sms_sender="+12125550100",
     tax_rate_bp=888,
     staff=(
         ("Dana Ortiz", "dana@acme.test", "demo-pass-acme", "owner"),
@@ -213,6 +231,8 @@ ACME = DemoBusiness(
     ),
     jobs=(
         DemoJob(0, "Kitchen sink drain repair", "Slow drain, replaced P-trap.", "done", -3, 10, 2, 6800),
+        DemoJob(0, "Water heater check", "Annual flush and anode check.", "scheduled", 0, 0, 1, 4000,
+                starts_in_hours=3),
         DemoJob(1, "Quarterly grease trap service", "Pump and clean the 50 gal trap.", "scheduled",
                 5, 7, 3, 15000),
         DemoJob(4, "Leaking shower valve", "Customer reports a steady drip.", "requested", 2, 9, 2,
@@ -238,6 +258,7 @@ ACME = DemoBusiness(
         (4, "portal", "appointment.requested", "Requested an appointment: leaking shower valve"),
         (1, "sms", "sms.reminder", "Appointment reminder sent for the grease trap service"),
     ),
+    card_holders=((6, "4242424242424242"), (5, "4000000000009995")),
 )
 
 HARBOR = DemoBusiness(
@@ -251,6 +272,7 @@ HARBOR = DemoBusiness(
     phone="+1 310 555 0140",
     address="2200 Harbor Boulevard, San Pedro, CA 90731",
     invoice_prefix="HVAC-",
+    sms_sender="+13105550140",
     tax_rate_bp=950,
     # Harbor's office prefers to call a customer who paid twice before refunding, and approves portal
     # sign-ups with addresses not on file itself.
@@ -301,6 +323,8 @@ HARBOR = DemoBusiness(
     jobs=(
         DemoJob(0, "AC not cooling", "Replaced the run capacitor; system cooling again.", "done",
                 -2, 14, 2, 5500),
+        DemoJob(0, "Thermostat replacement", "Swap the old thermostat for a smart one.", "scheduled", 0, 0, 1,
+                3500, starts_in_hours=4),
         DemoJob(1, "Monthly server room check", "Inspect both split units, clean filters.", "scheduled",
                 4, 8, 2, 9000),
         DemoJob(7, "Furnace makes a rattling noise", "Customer says it started last week.", "requested",
@@ -368,7 +392,8 @@ class SeedReport:
 
 
 def seed_demo(*, reset: bool = False, stripe_test_server: str | None = None,
-              webhook_catcher: str | None = None, help_site_host: str | None = None) -> SeedReport:
+              webhook_catcher: str | None = None, twilio_test_server: str | None = None,
+              help_site_host: str | None = None) -> SeedReport:
     """Create the demo businesses that do not exist yet (all of them again with ``reset``); commits.
 
     With ``stripe_test_server`` (the local Stripe test server's address), each business's webhook endpoint
@@ -400,13 +425,16 @@ def seed_demo(*, reset: bool = False, stripe_test_server: str | None = None,
                 entry.logins.append(("portal", demo.customers[0].emails[0][0], PORTAL_PASSWORD))
                 entry.notes.append(portal_note(demo))
             if created:
-                entry.notes.extend(fill_demo_business(demo, webhook_catcher))
+                entry.notes.extend(fill_demo_business(demo, webhook_catcher,
+                                                      stripe_test_server if stripe_loaded else None))
             entry.pay_links.extend(showcase_pay_links())
             if help_site_host and "helpdesk" in host.plugin_names():
                 entry.help_site = place_help_site(entry.base_url, help_site_host) + "/help/"
             db.session.commit()
             if stripe_test_server and stripe_loaded:
                 entry.notes.append(register_stripe_webhook(stripe_test_server))
+            if twilio_test_server and "sms_twilio" in host.plugin_names():
+                entry.notes.append(register_twilio_number(twilio_test_server, demo.sms_sender))
         business_cache().forget(business.id)
         report.businesses.append(entry)
     return report
@@ -446,13 +474,18 @@ def portal_note(demo: DemoBusiness) -> str:
     return note
 
 
-def fill_demo_business(demo: DemoBusiness, webhook_catcher: str | None = None) -> list[str]:
-    """Everything inside one (new, current) business; returns notes for the report."""
+def fill_demo_business(demo: DemoBusiness, webhook_catcher: str | None = None,
+                       stripe_test_server: str | None = None) -> list[str]:
+    """Everything inside one (new, current) business; returns notes for the report. With the Stripe test
+    server, the business's card holders paid a first invoice by card there and saved the card."""
     notes = enable_plugins(demo, webhook_catcher)
     db.session.commit()
     business_cache().forget()
     for name, email, password, role in demo.staff:
         add_staff_member(email=email, name=name, password_hash=hash_password(password), role=role)
+    key = generate_key()  # before any email is queued, so every demo email is signed
+    notes.append(f"emails from {key.domain} are DKIM-signed (selector {key.selector}; its DNS record is on "
+                 "the console's Email authentication page)")
     customers = [add_customer(c) for c in demo.customers]
     db.session.flush()
     first = customers[0]
@@ -471,6 +504,14 @@ def fill_demo_business(demo: DemoBusiness, webhook_catcher: str | None = None) -
         record(customers[index].id, surface=surface, kind=kind, summary=summary)
     if demo.applicant and "portal" in current_app.extensions["suprata"].plugins.plugin_names():
         add_applicant(*demo.applicant)
+    if stripe_test_server:
+        for index, behaves_as in demo.card_holders:
+            try:
+                with db.session.begin_nested():
+                    pay_first_invoice_by_card(demo, customers[index], stripe_test_server, behaves_as)
+            except (stripe.StripeError, OSError) as exc:
+                notes.append(f"{customers[index].name} has no saved card: the Stripe test server did not "
+                             f"answer ({exc})")
     if "helpdesk" in current_app.extensions["suprata"].plugins.plugin_names():
         db.session.flush()
         notes.append(add_help_site(demo, customers))
@@ -556,7 +597,8 @@ def enable_plugins(demo: DemoBusiness, webhook_catcher: str | None = None) -> li
             set_enabled(name, True)
         else:
             notes.append(f"plugin {name} is not installed or did not load; left out")
-    settings = {"payments_stripe": DEMO_STRIPE_SETTINGS}
+    settings = {"payments_stripe": DEMO_STRIPE_SETTINGS,
+                "sms_twilio": {**DEMO_TWILIO_SETTINGS, "sender": demo.sms_sender}}
     if LOYALTY_PLUGIN in loaded:
         set_enabled(LOYALTY_PLUGIN, True)
         if webhook_catcher:
@@ -613,6 +655,40 @@ def add_invoice(demo: DemoBusiness, customer: Customer, spec: DemoInvoice) -> In
     return invoice
 
 
+def pay_first_invoice_by_card(demo: DemoBusiness, customer: Customer, server: str, behaves_as: str) -> None:
+    """The customer paid a first invoice with a Visa at the Stripe test server, ticking "save this card": a
+    manual payment through the processor, so staff may switch autopay on. From then on the saved card answers
+    as the test card ``behaves_as`` (one that declines, for the demo of a failed automatic charge)."""
+    invoice = add_invoice(demo, customer, DemoInvoice(0, "one_off", "open", 45,
+                                                      (("First visit and inspection", "1", 9500, None),)))
+    api = stripe.StripeClient(DEMO_STRIPE_SETTINGS["test_secret_key"], base_addresses={"api": server},
+                              max_network_retries=0)
+    stripe_customer = api.v1.customers.create(params={"name": customer.name, "email": customer.primary_email})
+    card = api.v1.payment_methods.create(params={"type": "card", "card": {
+        "number": "4242424242424242", "exp_month": 12, "exp_year": date.today().year + 3, "cvc": "123"}})
+    api.v1.payment_methods.attach(card.id, params={"customer": stripe_customer.id})
+    consent = Consent(at=utcnow(), text=save_card_wording(demo.name), ip="203.0.113.20", user_agent="demo")
+    payment = Payment(invoice_id=invoice.id, customer_id=customer.id, processor="stripe",
+                      amount=invoice.amount_due, currency=invoice.currency, source="pay_link",
+                      details={"consent": consent.as_dict()})
+    db.session.add(payment)
+    db.session.flush()
+    intent = api.v1.payment_intents.create(params={
+        "amount": payment.amount, "currency": payment.currency.lower(), "customer": stripe_customer.id,
+        "payment_method": card.id, "confirm": True, "off_session": True,
+        "metadata": {"suprata_business_id": str(payment.business_id), "suprata_invoice_id": str(invoice.id),
+                     "suprata_payment_id": str(payment.id)}})
+    record_payment_captured("stripe", intent.id, amount=intent.amount, currency=intent.currency,
+                            payment_id=payment.id, live=False,
+                            saved_method=CardDetails(card.id, "visa", "4242", card.card.exp_month,
+                                                     card.card.exp_year))
+    if behaves_as != "4242424242424242":
+        data = urllib.parse.urlencode({"behaves_as": behaves_as}).encode()
+        request = urllib.request.Request(f"{server}/_config/payment_methods/{card.id}", data=data,  # noqa: S310
+                                         method="POST")
+        urllib.request.urlopen(request, timeout=10).close()  # noqa: S310 - the demo's own test server
+
+
 def record_check_payment(invoice: Invoice) -> None:
     """Staff took a cheque: recorded through core's payment rules, so the receipt goes out as for a card."""
     payment = Payment(invoice_id=invoice.id, customer_id=invoice.customer_id, processor=MANUAL_PROCESSOR,
@@ -635,6 +711,9 @@ def add_earlier_view(invoice: Invoice, token: str, *, days_ago: int) -> None:
 def add_job(customer: Customer, spec: DemoJob, zone: zoneinfo.ZoneInfo) -> None:
     day = date.today() + timedelta(days=spec.starts_in_days)
     start = datetime(day.year, day.month, day.day, spec.start_hour, tzinfo=zone).astimezone(UTC)
+    if spec.starts_in_hours is not None:
+        start = utcnow().replace(minute=0, second=0, microsecond=0) + timedelta(hours=spec.starts_in_hours)
+        day = start.astimezone(zone).date()
     job = Job(customer_id=customer.id, title=spec.title, description=spec.description, status=spec.status,
               scheduled_start=None if spec.status == "requested" else start,
               scheduled_end=None if spec.status == "requested" else start + timedelta(hours=spec.hours),
@@ -693,6 +772,21 @@ def register_stripe_webhook(server: str) -> str:
     except OSError as exc:
         return f"Stripe test server {server} did not take the webhook for {url}: {exc}"
     return f"Stripe test events go to {url}"
+
+
+def register_twilio_number(server: str, number: str) -> str:
+    """Have the Twilio test server pass texts to the business's number on to its inbound webhook; a note."""
+    url = public_url_for("sms_twilio_public.inbound")
+    if not server.startswith(("http://", "https://")):
+        return f"{server} is not an http:// address; no Twilio number registered"
+    fields = urllib.parse.urlencode({"number": number, "url": url}).encode()
+    request = urllib.request.Request(f"{server.rstrip('/')}/_config/numbers", data=fields)  # noqa: S310
+    try:
+        with urllib.request.urlopen(request, timeout=10):  # noqa: S310 - the operator's own test server
+            pass
+    except OSError as exc:
+        return f"Twilio test server {server} did not take the number {number}: {exc}"
+    return f"texts to {number} (STOP, START, HELP) go to {url}"
 
 
 def showcase_pay_links() -> list[tuple[str, str]]:

@@ -7,19 +7,21 @@ from io import BytesIO
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from core.account.invitations import INVITATION_PURPOSE, invitation_page, send_invitation
 from core.account.logins import login_of_customer
-from core.activity import audit
+from core.activity import audit, record
 from core.console.blueprint import bp
 from core.console.forms import CustomerForm
 from core.extensions import db
 from core.identity.roles import requires_permission
 from core.models import (
+    INVOICE_KINDS,
     ActionToken,
     ActivityEvent,
     Agreement,
+    AutopayConsent,
     Customer,
     CustomerEmail,
     CustomerPhone,
@@ -31,6 +33,10 @@ from core.models import (
     SavedPaymentMethod,
 )
 from core.models.customer import search_condition
+from core.money.autopay.enrolment import why_not_allowed
+from core.money.autopay.rules import autopay_card, autopay_kinds
+from core.notifications.events import CHANNEL_TITLES
+from core.notifications.reminders import remind_of_job
 from core.tenancy import utcnow
 
 PER_PAGE = 25
@@ -185,6 +191,7 @@ def customer(customer_id: int):
                 ActionToken.used_at.is_(None), ActionToken.revoked_at.is_(None),
                 ActionToken.expires_at > utcnow())
         ),
+        autopay=autopay_of(record),
         invoices=rows(Invoice, Invoice.created_at.desc(), Invoice.id.desc()),
         payments=db.session.execute(
             select(Payment, Invoice.number)
@@ -228,6 +235,39 @@ def invite_customer(customer_id: int):
         flash("No invitation was sent: the customer needs an email address on file and no login yet, and "
               "the customer portal must be on.", "error")
     return redirect(url_for("console.customer", customer_id=customer_id))
+
+
+@bp.post("/customers/<int:customer_id>/jobs/<int:job_id>/remind")
+@requires_permission("customers")
+def remind_job(customer_id: int, job_id: int):
+    """Staff send a scheduled job's reminder now, on the channels the business and customer chose."""
+    job = db.session.scalar(select(Job).where(Job.id == job_id, Job.customer_id == customer_id))
+    if job is None or job.status != "scheduled" or job.scheduled_start is None:
+        abort(404)
+    channels = remind_of_job(job)
+    if channels:
+        record(customer_id, surface="console", kind="job.reminded", summary=f"Reminder of {job.title} sent")
+        db.session.commit()
+        flash(f"Reminder of {job.title} sent by {' and '.join(CHANNEL_TITLES[c].lower() for c in channels)}.",
+              "success")
+    else:
+        flash("No reminder was sent: reminders are off, or the customer has no email or verified number.",
+              "error")
+    return redirect(url_for("console.customer", customer_id=customer_id))
+
+
+def autopay_of(customer: Customer) -> dict:
+    """What the customer page shows about autopay: the card, the kinds, why it cannot go on, the consents."""
+    return {
+        "card": autopay_card(customer.id),
+        "kinds": [INVOICE_KINDS[kind] for kind in autopay_kinds()],
+        "not_allowed": None if customer.autopay_enabled else why_not_allowed(customer),
+        "consents": db.session.scalars(
+            select(AutopayConsent).where(AutopayConsent.customer_id == customer.id)
+            .options(joinedload(AutopayConsent.staff_user))
+            .order_by(AutopayConsent.given_at.desc(), AutopayConsent.id.desc())
+        ).all(),
+    }
 
 
 @bp.get("/customers/<int:customer_id>/agreements/<int:agreement_id>/document")

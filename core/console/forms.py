@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -18,8 +17,10 @@ from wtforms import (
     FieldList,
     Form,
     FormField,
+    IntegerField,
     PasswordField,
     SelectField,
+    SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
@@ -28,16 +29,19 @@ from wtforms.validators import (
     DataRequired,
     InputRequired,
     Length,
+    NumberRange,
     Optional,
     Regexp,
     ValidationError,
 )
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from core.extensions import db
 from core.identity.forms import VALID_EMAIL
 from core.identity.roles import DEFAULT_ROLE, ROLES
 from core.models import INVOICE_KINDS, CustomerEmail, CustomerPhone, InvoiceLine
 from core.money.amounts import LARGEST_AMOUNT, parse_decimal, to_minor_units
+from core.phones import PhoneNumberError, normalise_phone
 from core.tenancy import utcnow
 from core.tenancy.locales import locale_choices
 from core.web.themes import available_themes
@@ -55,18 +59,6 @@ class StaffInviteForm(FlaskForm):
 
 # -- customers ----------------------------------------------------------------------------------------------
 
-_PHONE_PUNCTUATION = re.compile(r"[\s().\-/]")
-_E164 = re.compile(r"\+[1-9]\d{7,14}")
-
-
-def normalise_phone(text: str) -> str:
-    """ "+1 (555) 010-2030" -> "+15550102030"; ValueError unless it is a full international number."""
-    number = _PHONE_PUNCTUATION.sub("", text or "")
-    if not _E164.fullmatch(number):
-        raise ValueError("Enter the number with its country code, like +1 555 010 2030.")
-    return number
-
-
 class EmailEntry(Form):
     email = EmailField("Email", validators=[Optional(), Length(max=255), VALID_EMAIL])
     primary = BooleanField("Primary")
@@ -81,7 +73,7 @@ class PhoneEntry(Form):
     def validate_number(self, field):
         try:
             field.data = normalise_phone(field.data)
-        except ValueError as exc:
+        except PhoneNumberError as exc:
             raise ValidationError(str(exc)) from None
 
 
@@ -366,6 +358,28 @@ class SettingsForm(FlaskForm):
         description="Either way the billing inbox is told and the audit trail records it.",
     )
 
+    autopay_kinds = SelectMultipleField(
+        "Invoice kinds charged automatically",
+        choices=dict(INVOICE_KINDS),
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+        description="For customers who switched autopay on; every other invoice goes to the customer to pay.",
+    )
+    autopay_retry_days = StringField(
+        "Try a declined automatic charge again after (days)",
+        description="Days after the first decline, separated by commas, like 1, 3, 7. Lost, stolen and "
+                    "expired cards are never retried. Leave blank for no retries.",
+    )
+    card_expiry_notice_days = IntegerField(
+        "Tell customers their autopay card expires (days ahead)",
+        validators=[Optional(), NumberRange(min=0, max=120)],
+    )
+    reminder_days = StringField(
+        "Remind customers of unpaid invoices (days from the due date)",
+        description="Negative days are before the due date, like -3, 1, 7, 14. Declined automatic charges "
+                    "get the same reminders. Leave blank for none.",
+    )
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.theme.choices = {name: name.title() for name in available_themes()}
@@ -381,6 +395,12 @@ class SettingsForm(FlaskForm):
     def validate_currency(self, field):
         field.data = field.data.upper()
 
+    def validate_autopay_retry_days(self, field):
+        field.days = _day_list(field.data, 1, 60)
+
+    def validate_reminder_days(self, field):
+        field.days = _day_list(field.data, -60, 365)
+
     def validate_logo(self, field):
         if field.data is None:
             return
@@ -391,6 +411,23 @@ class SettingsForm(FlaskForm):
         if mime is None:
             raise ValidationError("Upload a PNG, JPEG or WebP image.")
         self.logo_bytes, self.logo_mime = data, mime
+
+
+def _day_list(text: str | None, lowest: int, highest: int) -> list[int]:
+    """"1, 3, 7" -> [1, 3, 7]; a clear message for anything else."""
+    days = []
+    for part in (text or "").replace(";", ",").split(","):
+        if not part.strip():
+            continue
+        try:
+            day = int(part.strip())
+        except ValueError:
+            raise ValidationError(f"Write whole numbers of days separated by commas, like 1, 3, 7 "
+                                  f"(not {part.strip()!r}).") from None
+        if not lowest <= day <= highest:
+            raise ValidationError(f"Each number of days must be between {lowest} and {highest}.")
+        days.append(day)
+    return sorted(set(days))
 
 
 class TemplateForm(FlaskForm):

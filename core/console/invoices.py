@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from core.activity import audit
@@ -14,7 +13,7 @@ from core.console.customers import search_condition
 from core.console.forms import InvoiceForm, PayLinkForm, VoidForm
 from core.extensions import db
 from core.identity.roles import requires_permission
-from core.models import Business, Customer, Invoice, InvoiceView, Payment, SavedPaymentMethod
+from core.models import AutopayAttempt, Business, Customer, Invoice, InvoiceView, Payment, SavedPaymentMethod
 from core.models.invoice import INVOICE_STATUSES
 from core.money.amounts import to_major_text
 from core.money.invoicing import (
@@ -25,14 +24,13 @@ from core.money.invoicing import (
     send_invoice,
     void_invoice,
 )
+from core.money.payments.wording import save_card_wording
 from core.tenancy.state import current_business
 from core.tenancy.urls import public_url_for
 
 PER_PAGE = 25
 VIEWS_SHOWN = 50
 HISTORY_SHOWN = 20
-# Two people numbering invoices at the same moment collide on the unique number; the loser tries again.
-NUMBERING_ATTEMPTS = 3
 
 
 @bp.get("/invoices")
@@ -83,22 +81,14 @@ def _pick_customer():
 
 def _create_draft(customer: Customer, form: InvoiceForm) -> Invoice:
     prefix = db.session.get(Business, current_business().id).invoice_prefix
-    for attempt in range(1, NUMBERING_ATTEMPTS + 1):
-        invoice = Invoice(
-            customer_id=customer.id,
-            currency=current_business().currency,
-            status="draft",
-            number=next_invoice_number(prefix),
-        )
-        _fill(invoice, form)
-        db.session.add(invoice)
-        try:
-            db.session.flush()
-            break
-        except IntegrityError:
-            db.session.rollback()
-            if attempt == NUMBERING_ATTEMPTS:
-                raise
+    invoice = Invoice(
+        customer_id=customer.id,
+        currency=current_business().currency,
+        status="draft",
+        number=next_invoice_number(prefix),
+    )
+    _fill(invoice, form)
+    db.session.add(invoice)
     audit("invoice.created", f"invoice {invoice.number}")
     db.session.commit()
     return invoice
@@ -202,6 +192,11 @@ def invoice(invoice_id: int):
                 SavedPaymentMethod.customer_id == record.customer_id, SavedPaymentMethod.detached_at.is_(None)
             )
         ).all(),
+        autopay_attempts=db.session.scalars(
+            select(AutopayAttempt).where(AutopayAttempt.invoice_id == invoice_id)
+            .order_by(AutopayAttempt.number)
+        ).all(),
+        save_card_text=save_card_wording(current_business().name),
         link_form=PayLinkForm(timezone=current_business().timezone, formdata=None),
         history=entries_about(f"invoice {record.number}", HISTORY_SHOWN),
     )

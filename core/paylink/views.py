@@ -20,23 +20,27 @@ from core.money.payments.checkout import check_returning_payment, open_checkout
 from core.money.payments.processor import connected_processor
 from core.money.payments.types import Consent, PaymentError
 from core.money.payments.wording import save_card_wording
+from core.notifications.events import notify_event
 from core.paylink.blueprint import bp
+from core.paylink.rendering import invoice_body
 from core.plugins.events import emit_after_commit
 from core.tenancy import utcnow
 from core.tenancy.state import current_business
 from core.tenancy.urls import public_url_for
 
-# Per address: generous for a person, slow for a script trying tokens. An installation behind a shared
-# address (a load test, a corporate proxy) may change it with SUPRATA_PAYLINK_RATE_LIMIT.
-DEFAULT_VIEW_LIMIT = "60 per minute"
+# Page views per address: SUPRATA_PAYLINK_RATE_LIMIT, generous for a person, slow for a script trying
+# tokens (60 a minute by default).
 CHECKOUT_LIMIT = "10 per minute"
 # The return page refreshes itself every few seconds while the processor confirms.
 RETURN_LIMIT = "60 per minute"
 RETURN_REFRESH_SECONDS = 3
 
 
+_RECORD_VIEW = InvoiceView.__table__.insert()
+
+
 def view_limit() -> str:
-    return current_app.config.get("SUPRATA_PAYLINK_RATE_LIMIT", DEFAULT_VIEW_LIMIT)
+    return current_app.config["SUPRATA_PAYLINK_RATE_LIMIT"]
 
 
 @bp.after_request
@@ -55,16 +59,24 @@ def show(token: str):
     processor = connected_processor() if invoice.status == "open" and invoice.amount_due > 0 else None
     # Rendered first: the view is then written in a short transaction, and the commit, which expires every
     # loaded row, comes after everything that reads them.
-    page = render_template("paylink/invoice.html", invoice=invoice, token=token,
-                           last_viewed_at=last_viewed_at, can_pay=processor is not None,
+    page = render_template("paylink/invoice.html", invoice=invoice, invoice_body=invoice_body(invoice),
+                           token=token, last_viewed_at=last_viewed_at, can_pay=processor is not None,
                            login_url=_login_first(invoice, token),
                            save_card_wording=save_card_wording(current_business().name))
     now = utcnow()
-    db.session.add(InvoiceView(invoice_id=invoice.id, pay_link_id=link.id, viewed_at=now,
-                               ip=request.remote_addr, user_agent=request.user_agent.string[:300] or None))
+    # A plain INSERT on the session's connection and transaction: no unit of work for one row, its
+    # business stated as the tenancy mechanism would stamp it.
+    db.session.connection().execute(_RECORD_VIEW, {
+        "business_id": invoice.business_id, "invoice_id": invoice.id, "pay_link_id": link.id,
+        "viewed_at": now, "ip": request.remote_addr, "user_agent": request.user_agent.string[:300] or None})
     if last_viewed_at is None:
         record(invoice.customer_id, surface="pay_link", kind="invoice.viewed",
                summary=f"Opened invoice {invoice.number} for the first time", invoice_id=invoice.id)
+        notify_event("invoice_viewed", context={
+            "invoice_number": invoice.number, "customer_name": invoice.customer.name,
+            "viewed_at": now.isoformat(),
+            "invoice_url": public_url_for("console.invoice", invoice_id=invoice.id),
+        })
         emit_after_commit("on_invoice_viewed", invoice=invoice, when=now)
     db.session.commit()
     return page
@@ -128,7 +140,9 @@ def receipt(token: str):
 @limiter.limit(view_limit)
 def printable(token: str):
     """The invoice on its own, laid out for printing or saving as PDF from the browser."""
-    return render_template("paylink/print.html", invoice=_live_link(token)[0].invoice, token=token)
+    invoice = _live_link(token)[0].invoice
+    return render_template("paylink/print.html", invoice=invoice, invoice_body=invoice_body(invoice),
+                           token=token)
 
 
 def _login_first(invoice: Invoice, token: str) -> str | None:

@@ -8,7 +8,7 @@ from plugins.payments_stripe.processor import StripeProcessor
 from plugins.payments_stripe.settings import SETTINGS
 
 TITLE = "Stripe payments"
-API_VERSION = "2.4"
+API_VERSION = "2.7"
 
 
 @hookimpl

@@ -7,7 +7,7 @@ from core.plugin_api import MenuItem, PortalTab, current_business, hookimpl
 from plugins.portal import emails, models  # noqa: F401  (templates registered, tables in the metadata)
 
 TITLE = "Customer portal"
-API_VERSION = "2.4"
+API_VERSION = "2.7"
 
 
 @hookimpl

@@ -1,3 +1,2 @@
-from core.testing.browser import browser, page, served_app  # noqa: F401  (fixtures)
 from plugins.payments_stripe.testing import stripe_api  # noqa: F401  (fixtures)
 from tests.sso.conftest import sites  # noqa: F401  (fixture: the portal and the help site on two servers)
