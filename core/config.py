@@ -78,6 +78,8 @@ def from_environment() -> dict:
         "MAIL_USERNAME": os.environ.get("SUPRATA_MAIL_USERNAME"),
         "MAIL_PASSWORD": os.environ.get("SUPRATA_MAIL_PASSWORD"),
         "MAIL_DEFAULT_SENDER": os.environ.get("SUPRATA_MAIL_SENDER", "no-reply@suprata.localhost"),
+        # The SPF record the console tells businesses to publish (default: one naming the mail server).
+        "SUPRATA_MAIL_SPF": os.environ.get("SUPRATA_MAIL_SPF"),
         # Seconds an SMTP connection may take to answer before the message waits for its next attempt.
         "MAIL_TIMEOUT": _env_int("SUPRATA_MAIL_TIMEOUT", 30),
         "RATELIMIT_STORAGE_URI": rate_limit_storage,
