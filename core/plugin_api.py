@@ -8,7 +8,7 @@ group whose module implements hooks from :mod:`core.plugins.hookspecs`::
 
     from core.plugin_api import hookimpl, PortalTab
 
-    API_VERSION = "2.3"
+    API_VERSION = "2.4"
 
     @hookimpl
     def render_portal_tab(customer, request):
@@ -35,6 +35,7 @@ from core.models import (
 )
 from core.models.types import UTCDateTime
 from core.money.amounts import currency_digits, format_money, to_major
+from core.money.payments.health import record_processor_status, record_webhook_received
 from core.money.payments.ledger import (
     record_checkout_expired,
     record_payment_captured,
@@ -106,7 +107,9 @@ __all__ = [
     "record_method_detached",
     "record_payment_captured",
     "record_payment_failed",
+    "record_processor_status",
     "record_refund",
+    "record_webhook_received",
     "register_template",
     "requires_permission",
     "settings_of",

@@ -62,8 +62,10 @@ def show(token: str):
                            last_viewed_at=last_viewed_at, can_pay=processor is not None,
                            save_card_wording=save_card_wording(current_business().name))
     now = utcnow()
+    owes = invoice.status == "open" and invoice.amount_due > 0
     db.session.add(InvoiceView(invoice_id=invoice.id, pay_link_id=link.id, viewed_at=now,
-                               ip=request.remote_addr, user_agent=request.user_agent.string[:300] or None))
+                               ip=request.remote_addr, user_agent=request.user_agent.string[:300] or None,
+                               payment_offered=processor is not None if owes else None))
     if last_viewed_at is None:
         record(invoice.customer_id, surface="pay_link", kind="invoice.viewed",
                summary=f"Opened invoice {invoice.number} for the first time", invoice_id=invoice.id)
@@ -120,9 +122,9 @@ def return_page(token: str):
 @bp.get("/pay/<token>/receipt")
 @limiter.limit(view_limit)
 def receipt(token: str):
-    """The receipt of a paid invoice, printable."""
+    """The receipt of what was paid on the invoice (all of it, or so far), printable."""
     invoice = _live_link(token)[0].invoice
-    if invoice.status != "paid":
+    if not invoice.amount_paid:
         return redirect(url_for("paylink.show", token=token))
     payments = db.session.scalars(
         select(Payment)

@@ -23,6 +23,7 @@ from core.database import lock_row
 from core.extensions import db
 from core.models import Invoice, Payment
 from core.money.payments.commands import cancel_payment, check_payable, record_checkout_started, start_payment
+from core.money.payments.health import record_processor_status
 from core.money.payments.processor import PaymentProcessor, connected_processor
 from core.money.payments.task_runner import OPENING_ABANDONED, close_checkout_now
 from core.money.payments.tasks import close_checkouts, live_checkouts
@@ -131,11 +132,13 @@ def _open_page(payment: Payment, processor: PaymentProcessor, consent: Consent |
     try:
         hosted = processor.create_checkout(payment, save_card=consent is not None,
                                            success_url=success_url(payment.id), cancel_url=cancel_url)
-    except ProcessorError:
+    except ProcessorError as exc:
         log.exception("could not open the %s checkout for payment %s", processor.name, payment.id)
         cancel_payment(payment)
+        record_processor_status(processor.name, f"a payment page could not be opened ({exc})")
         db.session.commit()
         raise PaymentError(COULD_NOT_OPEN) from None
+    record_processor_status(processor.name, None)
     opened = record_checkout_started(payment, hosted)
     db.session.commit()
     if not opened:

@@ -13,10 +13,11 @@ from sqlalchemy import select
 
 from core.extensions import db
 from core.identity.tokens import issue, revoke_all
-from core.models import CustomerUser, Invoice, Payment
-from core.money.invoicing import issue_pay_link
-from core.money.payments.wording import PROBLEMS, decline_in_words
+from core.models import CustomerUser, Invoice, Payment, Refund
+from core.money.invoicing import issue_pay_link, pay_link_to_share
+from core.money.payments.wording import PROBLEMS, decline_in_words, paid_with
 from core.notifications.outbox import enqueue
+from core.tenancy import utcnow
 from core.tenancy.state import current_business
 from core.tenancy.urls import public_url_for
 
@@ -25,12 +26,12 @@ INVITATION_TTL = timedelta(days=14)
 
 
 def queue_receipt(payment: Payment, invoice: Invoice, *, card_saved: str | None) -> None:
-    """The receipt of a captured payment; ``card_saved`` names the card kept with the customer's consent."""
+    """The receipt of a payment (a processor's, or one staff recorded): how it was paid, what is left, the
+    invoice's lines; ``card_saved`` names the card kept with the customer's consent."""
     recipient = invoice.customer.primary_email
     if not recipient:
         return
-    # Only hashes of pay-link tokens are stored, so the receipt gets a link of its own.
-    receipt_token = issue_pay_link(invoice)
+    receipt_url = public_url_for("paylink.receipt", token=pay_link_to_share(invoice))
     enqueue(
         "payment_receipt",
         to=recipient,
@@ -41,10 +42,26 @@ def queue_receipt(payment: Payment, invoice: Invoice, *, card_saved: str | None)
             "amount": payment.amount,
             "currency": payment.currency,
             "paid_at": payment.captured_at.isoformat(),
-            "receipt_url": public_url_for("paylink.receipt", token=receipt_token),
+            "paid_with": paid_with(payment),
+            "balance": invoice.balance,
+            "lines": [{"description": line.description, "quantity": f"{line.quantity.normalize():f}",
+                       "amount": line.amount} for line in invoice.lines],
+            "receipt_url": receipt_url,
             "card_saved": card_saved,
         },
     )
+
+
+def queue_refund_receipt(refund: Refund, payment: Payment, invoice: Invoice) -> None:
+    """Tell the customer money went back to them: how much, to what, and what they paid net."""
+    recipient = invoice.customer.primary_email
+    if not recipient:
+        return
+    enqueue("refund_receipt", to=recipient, customer_id=invoice.customer_id, context={
+        "customer_name": invoice.customer.name, "invoice_number": invoice.number, "amount": refund.amount,
+        "currency": payment.currency, "refunded_to": paid_with(payment), "payment_amount": payment.amount,
+        "net_paid": invoice.net_paid, "refunded_at": utcnow().isoformat(),
+        "receipt_url": public_url_for("paylink.receipt", token=pay_link_to_share(invoice))})
 
 
 def queue_failure_notices(payment: Payment, invoice: Invoice, code: str) -> None:
