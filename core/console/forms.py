@@ -35,7 +35,9 @@ from core.extensions import db
 from core.identity.passwords import MAX_LENGTH, password_problem
 from core.identity.roles import DEFAULT_ROLE, ROLES
 from core.models import CustomerEmail, CustomerPhone
+from core.money.totals import ROUNDING
 from core.tenancy.locales import locale_choices
+from core.web.contrast import readability_problem
 from core.web.themes import available_themes
 
 # Syntax only, no DNS look-up; reserved names such as example.test are accepted because demo data uses them.
@@ -250,6 +252,9 @@ class SettingsForm(FlaskForm):
         choices={"reject": "Reject it", "queue": "Queue it for staff approval"},
     )
     verify_public_tickets = BooleanField("Public help requests must confirm their email first")
+    tax_rounding = SelectField("Rounding of tax on new invoices", choices=dict(ROUNDING), default="invoice",
+                               description="Most tax authorities expect tax worked out on the invoice as a "
+                                           "whole. Invoices already made keep the rule they were made with.")
     duplicate_payments = SelectField(
         "Money paid twice for one invoice (or for a cancelled one)",
         choices={"refund": "Refund it to the customer automatically", "hold": "Hold it for us to refund"},
@@ -270,6 +275,16 @@ class SettingsForm(FlaskForm):
 
     def validate_currency(self, field):
         field.data = field.data.upper()
+
+    def validate_brand_color(self, field):
+        problem = not field.errors and readability_problem(field.data, "White text (the header and buttons)")
+        if problem:
+            raise ValidationError(problem)
+
+    def validate_accent_color(self, field):
+        problem = not field.errors and readability_problem(field.data, "Links and white text")
+        if problem:
+            raise ValidationError(problem)
 
     def validate_logo(self, field):
         if field.data is None:

@@ -611,7 +611,7 @@ def business_variables(info) -> dict:
         "phone": info.phone,
         "address": info.address,
         "url": business_base_url(info),
-        "logo_url": public_url_for("site.logo") if info.has_logo else None,
+        "logo_url": public_url_for("site.logo", v=info.logo_hash) if info.has_logo else None,
         "brand_color": info.brand_color,
         "accent_color": info.accent_color,
         "currency": info.currency,

@@ -26,11 +26,12 @@ def declared_settings(plugin_name: str) -> list:
 def settings_for(plugin_name: str) -> dict:
     """The current business's settings for a plugin: defaults, then stored values, secrets decrypted."""
     info = current_business()
-    return _readable(plugin_name, info.plugin_settings.get(plugin_name, {}) if info else {})
+    return readable_settings(plugin_name, info.plugin_settings.get(plugin_name, {}) if info else {})
 
 
-def _readable(plugin_name: str, stored: dict) -> dict:
-    """Stored settings with the defaults of those not stored, secrets decrypted."""
+def readable_settings(plugin_name: str, stored: dict) -> dict:
+    """Settings as stored (a ``PluginState.settings`` value), with the defaults of those not stored, secrets
+    decrypted."""
     values = {}
     for setting in declared_settings(plugin_name):
         raw = stored.get(setting.name, setting.default)
@@ -112,5 +113,5 @@ def save_settings(plugin_name: str, form_values: dict, *, only: set[str] | None 
 def _problems_together(plugin_name: str, stored: dict) -> dict[str, str]:
     """What the plugin finds wrong with its settings as a whole (``plugin_settings_problems``)."""
     problems = current_app.extensions["suprata"].plugins.call_plugin(
-        plugin_name, "plugin_settings_problems", settings=_readable(plugin_name, stored))
+        plugin_name, "plugin_settings_problems", settings=readable_settings(plugin_name, stored))
     return dict(problems or {})

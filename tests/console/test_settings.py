@@ -39,6 +39,7 @@ def _valid(**fields) -> dict:
         "unknown_signup_policy": "queue",
         "self_registration": "y",
         "duplicate_payments": "hold",
+        "tax_rounding": "line",
         **fields,
     }
 
@@ -73,6 +74,7 @@ def test_settings_are_saved_and_used_at_once(app, db, acme, console):
         "duplicate_payments": "hold",
         "invite_after_payment": False,
         "self_registration": True,
+        "tax_rounding": "line",
         "unknown_signup_policy": "queue",
         "verify_public_tickets": False,
     }
