@@ -299,11 +299,11 @@ class SettingsForm(FlaskForm):
 
 
 class TemplateForm(FlaskForm):
+    """A message's wording: its subject and one body, from which both its text and its HTML are made."""
+
     subject = StringField("Subject", validators=[Optional(), Length(max=500)])
-    text = TextAreaField("Plain-text body", validators=[DataRequired(), Length(max=50000)])
-    text_after = TextAreaField("Plain text below the link", validators=[Optional(), Length(max=50000)])
-    html = TextAreaField("HTML body (optional)", validators=[Optional(), Length(max=100000)])
-    html_after = TextAreaField("HTML below the link", validators=[Optional(), Length(max=100000)])
+    text = TextAreaField("Message", validators=[DataRequired(), Length(max=50000)])
+    text_after = TextAreaField("Message below the link", validators=[Optional(), Length(max=50000)])
     preview = SubmitField("Preview")
     save = SubmitField("Save")
 

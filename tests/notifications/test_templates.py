@@ -16,12 +16,13 @@ from core.notifications.templates import (
 )
 from core.plugin_api import register_template
 
-CORE_KEYS = ["invoice_sent", "payment_receipt", "portal_invitation", "payment_failed", "payment_failed_staff",
+CORE_KEYS = ["invoice_sent", "payment_receipt", "refund_receipt", "invoice_corrected", "invoice_reminder",
+             "portal_invitation", "payment_failed", "payment_failed_staff",
              "payment_unapplied_staff", "staff_password_changed", "staff_invitation", "staff_password_reset"]
 
 
-def save_template(db, key, *, subject=None, text, html=None) -> None:
-    db.session.add(NotificationTemplate(key=key, subject=subject, body_text=text, body_html=html))
+def save_template(db, key, *, subject=None, text) -> None:
+    db.session.add(NotificationTemplate(key=key, subject=subject, body_text=text))
     db.session.commit()
 
 
@@ -51,10 +52,11 @@ def test_money_and_dates_are_shown_in_the_business_currency_and_time_zone(app, d
                                                                           mailbox):
     with in_business(business):  # Acme is in America/New_York
         send(app, db, "payment_receipt", {"invoice_number": "INV-0007", "amount": 123456, "currency": "EUR",
-                                          "paid_at": "2026-07-02T15:04:00+00:00",
-                                          "receipt_url": "http://suprata.test/r/1"})
+                                          "paid_at": "2026-07-02T15:04:00+00:00", "paid_with": "Cash",
+                                          "balance": 0, "lines": [], "receipt_url": "http://suprata.test/r/1",
+                                          "card_saved": None})
     text = mailbox.text_of(mailbox.wait_for(1)[0])
-    assert "We received €1,234.56 for invoice INV-0007 on Jul 2, 2026 at 11:04 AM EDT." in text
+    assert "We received €1,234.56 for invoice INV-0007 on Jul 2, 2026 at 11:04 AM EDT, paid with Cash." in text
 
 
 def test_a_business_template_replaces_the_default(app, db, business, in_business, mailbox):
@@ -68,7 +70,7 @@ def test_a_business_template_replaces_the_default(app, db, business, in_business
     assert email["Subject"] == "Thanks for invoice INV-0007"
     assert mailbox.text_of(email).splitlines() == ["Thanks from Acme Plumbing! Your receipt:",
                                                    "http://suprata.test/i/1"]
-    # without an HTML version of its own, the HTML part is made from the text, links clickable
+    # the HTML part is made from the same body, links clickable
     assert '<a href="http://suprata.test/i/1">http://suprata.test/i/1</a>' in mailbox.html_of(email)
 
 
