@@ -60,7 +60,8 @@ def money_figures(now: datetime | None = None) -> Figures:
         else_="90+",
     ).label("bucket")
     rows = db.session.execute(
-        select(bucket, func.count(Invoice.id), func.coalesce(func.sum(Invoice.total - Invoice.amount_paid), 0))
+        select(bucket, func.count(Invoice.id),
+               func.coalesce(func.sum(Invoice.total - Invoice.amount_paid), 0))
         .where(Invoice.status == "open").group_by(bucket)).all()
     outstanding = {name: (0, 0) for name, _ in AGE_BUCKETS} | {name: (count, amount)
                                                                 for name, count, amount in rows}

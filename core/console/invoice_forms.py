@@ -74,7 +74,7 @@ def share_text(amount: int, rate_bp: Decimal | None, currency: str) -> str:
     return to_major_text(amount, currency) if amount else ""
 
 
-# -- tax rate and saved item choices --------------------------------------------------------------------------
+# -- tax rate and saved item choices ------------------------------------------------------------------------
 
 
 class Catalog:
@@ -88,7 +88,8 @@ class Catalog:
             .order_by(TaxRate.name)).all()
         self.items = db.session.scalars(
             select(SavedItem).where(SavedItem.archived_at.is_(None)).order_by(SavedItem.name)).all()
-        self.default_rate = next((rate for rate in self.rates if rate.is_default and not rate.archived_at), None)
+        self.default_rate = next((rate for rate in self.rates if rate.is_default and not rate.archived_at),
+                                 None)
 
     @property
     def default_tax(self) -> str:
@@ -140,7 +141,7 @@ def tax_value(line: InvoiceLine) -> str:
     return f"bp:{Decimal(line.tax_rate_bp).normalize():f}" if line.tax_rate_bp else NO_TAX
 
 
-# -- the invoice ----------------------------------------------------------------------------------------------
+# -- the invoice --------------------------------------------------------------------------------------------
 
 
 class LineEntry(Form):
@@ -191,9 +192,9 @@ class LineEntry(Form):
         discount, discount_rate_bp = values["discount"]
         tax_rate_id, tax_name, tax_rate_bp = values["tax"]
         return InvoiceLine(description=self.description.data.strip(), quantity=values["quantity"],
-                           unit_price=values["unit_price"], discount=discount, discount_rate_bp=discount_rate_bp,
-                           tax_rate_id=tax_rate_id, tax_name=tax_name, tax_rate_bp=tax_rate_bp,
-                           unit_cost=values["unit_cost"])
+                           unit_price=values["unit_price"], discount=discount,
+                           discount_rate_bp=discount_rate_bp, tax_rate_id=tax_rate_id, tax_name=tax_name,
+                           tax_rate_bp=tax_rate_bp, unit_cost=values["unit_cost"])
 
 
 def _bounded(value, largest, what: str):
@@ -285,7 +286,7 @@ class InvoiceForm(FlaskForm):
         (discount, discount_rate_bp), (deposit, deposit_rate_bp) = shares["discount"], shares["deposit"]
         self.totals = work_out(figures, discount=discount, discount_rate_bp=discount_rate_bp, deposit=deposit,
                                deposit_rate_bp=deposit_rate_bp, rounding=self.rounding)
-        for problem in problems(figures, self.totals, largest=LARGEST_AMOUNT):
+        for problem in problems(self.totals, largest=LARGEST_AMOUNT):
             if problem.line is not None:
                 entry = lines[problem.line][0]
                 field = entry.form.discount if problem.field == "discount" else entry.form.unit_price
@@ -381,8 +382,8 @@ class OfflinePaymentForm(FlaskForm):
 
 
 class ReversalForm(FlaskForm):
-    reason = TextAreaField("Why is it reversed?", validators=[DataRequired("Say why: it goes in the history."),
-                                                              Length(max=500)])
+    reason = TextAreaField("Why is it reversed?",
+                           validators=[DataRequired("Say why: it goes in the history."), Length(max=500)])
     confirm = BooleanField("Yes, reverse this payment",
                            validators=[InputRequired("Tick the box to confirm.")])
 
@@ -433,7 +434,8 @@ class SavedItemForm(FlaskForm):
 
     def validate_unit_cost(self, field):
         try:
-            self.cost_minor = to_minor_units(field.data, self.currency) if (field.data or "").strip() else None
+            typed = (field.data or "").strip()
+            self.cost_minor = to_minor_units(typed, self.currency) if typed else None
         except ValueError as exc:
             raise ValidationError(str(exc)) from None
 

@@ -119,8 +119,8 @@ def bulk_invoices():
         flash("Tick the invoices to act on first.", "error")
         return back
     done, refused = [], []
-    chosen = db.session.scalars(select(Invoice).where(Invoice.id.in_(ids)).options(selectinload(Invoice.lines))
-                                .order_by(Invoice.number)).all()
+    chosen = db.session.scalars(select(Invoice).where(Invoice.id.in_(ids))
+                                .options(selectinload(Invoice.lines)).order_by(Invoice.number)).all()
     for invoice in chosen:
         try:
             if action == "send":

@@ -58,7 +58,8 @@ def new_invoice():
     if customer_id is None:
         return _pick_customer()
     customer = db.get_or_404(Customer, customer_id)
-    form = _invoice_form(currency=current_business().currency, rounding=current_business().policy("tax_rounding"))
+    business = current_business()
+    form = _invoice_form(currency=business.currency, rounding=business.policy("tax_rounding"))
     if not _ready_to_save(form):
         return _form_page(form, customer=customer, invoice=None)
     invoice = _numbered(lambda number: _new_draft(customer, form, number))
@@ -294,7 +295,8 @@ def invoice(invoice_id: int):
         ).all(),
         pay_link=public_url_for("paylink.show", token=token) if token else None,
         link_form=PayLinkForm(timezone=current_business().timezone, formdata=None),
-        offline_form=OfflinePaymentForm(formdata=None, amount=to_major_text(record.amount_due, record.currency)),
+        offline_form=OfflinePaymentForm(formdata=None,
+                                        amount=to_major_text(record.amount_due, record.currency)),
         history=history,
     )
 

@@ -121,7 +121,8 @@ def record_payment(invoice_id: int):
         else:
             db.session.commit()
             left = db.session.get(Invoice, invoice_id).balance
-            rest = f"{format_money(left, invoice.currency)} is left to pay." if left else "The invoice is paid."
+            rest = (f"{format_money(left, invoice.currency)} is left to pay." if left
+                    else "The invoice is paid.")
             flash(f"Recorded {format_money(payment.amount, payment.currency)} ({paid_with(payment)}). {rest} "
                   "The receipt is on its way.", "success")
     else:

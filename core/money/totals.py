@@ -159,10 +159,10 @@ class Problem:
     message: str
 
 
-def problems(lines: list[LineFigures], totals: Totals, *, largest: int) -> list[Problem]:
+def problems(totals: Totals, *, largest: int) -> list[Problem]:
     """What makes these figures unsaveable, in the words staff read on the form."""
     found = []
-    for index, (line, result) in enumerate(zip(lines, totals.lines, strict=True)):
+    for index, result in enumerate(totals.lines):
         if result.discount < 0:
             found.append(Problem(index, "discount", "A discount can't be negative."))
         elif result.discount and result.gross <= 0:

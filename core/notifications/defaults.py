@@ -53,7 +53,8 @@ for <strong>{{ total|money }}</strong>.</p>
         subject="Receipt for invoice {{ invoice_number }} from {{ business.name }}",
         text="""Thank you for your payment.
 
-We received {{ amount|money }} for invoice {{ invoice_number }} on {{ paid_at|datetime }}, paid with {{ paid_with }}.
+We received {{ amount|money }} for invoice {{ invoice_number }} on {{ paid_at|datetime }},
+paid with {{ paid_with }}.
 {% if balance %}
 {{ balance|money }} is left to pay on the invoice.
 {% endif %}
@@ -94,7 +95,8 @@ on {{ paid_at|datetime }}, paid with {{ paid_with }}.</p>
         subject="Refund of {{ amount|money }} for invoice {{ invoice_number }}",
         text="""Hello {{ customer_name }},
 
-We refunded **{{ amount|money }}** of your {{ payment_amount|money }} payment for invoice {{ invoice_number }} to {{ refunded_to }} on {{ refunded_at|date }}. It can take a few days to show on your statement.
+We refunded **{{ amount|money }}** of your {{ payment_amount|money }} payment for invoice {{ invoice_number }}
+to {{ refunded_to }} on {{ refunded_at|date }}. It can take a few days to show on your statement.
 
 You have paid {{ net_paid|money }} for this invoice, net of refunds.
 
@@ -115,7 +117,8 @@ You have paid {{ net_paid|money }} for this invoice, net of refunds.
         subject="Corrected: invoice {{ invoice_number }} from {{ business.name }}",
         text="""Hello {{ customer_name }},
 
-We corrected invoice {{ invoice_number }}: its total is now **{{ total|money }}** (it was {{ previous_total|money }}).
+We corrected invoice {{ invoice_number }}: its total is now **{{ total|money }}**
+(it was {{ previous_total|money }}).
 {% if due_date %}
 It is due on {{ due_date|date }}.
 {% endif %}

@@ -38,7 +38,7 @@ from flask import current_app, render_template
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, meta, nodes, pass_context
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from jinja2.visitor import NodeTransformer
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from sqlalchemy import select
 
 from core.extensions import db
@@ -127,8 +127,8 @@ def register_default(key: str, *, subject: str, text: str, html: str | None = No
 
     ``text`` is Markdown: the text part is made from it, and so is the HTML part unless ``html`` (the inside
     of the message only) is given. Either way the HTML is placed in the theme's ``email/layout.html`` with
-    the business's branding. A business that rewrites the message writes one Markdown body for both parts. ``sample`` holds example context
-    values for previews; variables it lacks are previewed as ``[name]``.
+    the business's branding. A business that rewrites the message writes one Markdown body for both parts.
+    ``sample`` holds example context values for previews; variables it lacks are previewed as ``[name]``.
 
     ``access_link`` names the variable that holds an account-access link (set or reset a password, accept
     an invitation, confirm an email, sign in). Such a link stays out of the business's hands: its templates

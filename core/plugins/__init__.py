@@ -9,7 +9,7 @@ hooks per business (:mod:`.host`), blueprints with a login realm (:mod:`.bluepri
 #: 2.1 added ``background_task`` and ``UTCDateTime``; 2.2 added ``PaymentProcessor.expire_checkout``
 #: (required), ``CheckoutRedirect.expires_at`` and the account-access link arguments of ``register_template``.
 #: 2.3 added staff roles: ``requires_permission`` and ``staff_blueprint(..., permission=...)``.
-#: 2.4 added the ``plugin_settings_problems`` hook, ``record_webhook_received`` and ``record_processor_status``
-#: (payments that cannot stop silently), the ``card`` a payment was made with to ``record_payment_captured``,
-#: and payments staff record outside the processor in ``on_payment_captured``.
+#: 2.4 added the ``plugin_settings_problems`` hook, ``record_webhook_received`` and
+#: ``record_processor_status`` (payments that cannot stop silently), the ``card`` a payment was made with to
+#: ``record_payment_captured``, and payments staff record outside the processor in ``on_payment_captured``.
 API_VERSION = "2.4"

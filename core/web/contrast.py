@@ -48,6 +48,6 @@ def readability_problem(colour: str, what: str, against: str = WHITE) -> str | N
     ratio = contrast(colour, against)
     if ratio >= AA_NORMAL_TEXT:
         return None
+    darker = darkened_until_readable(colour, against)
     return (f"{what} on {colour.lower()} is hard to read: the contrast is {ratio:.1f}:1 and at least "
-            f"{AA_NORMAL_TEXT}:1 is needed (WCAG AA). Try {darkened_until_readable(colour, against)}, the same "
-            "colour darker.")
+            f"{AA_NORMAL_TEXT}:1 is needed (WCAG AA). Try {darker}, the same colour darker.")

@@ -85,14 +85,17 @@ def settings_problems(values: dict) -> dict[str, str]:
                                    "Developers > API keys). Until you have it, keep the mode on Test."}
     problems = {}
     if not values.get("webhook_secret"):
-        problems["webhook_secret"] = ("Live mode needs the signing secret (whsec_…) of the webhook endpoint you "
-                                      "added in Stripe's dashboard; without it no payment is marked paid.")
+        problems["webhook_secret"] = MISSING_WEBHOOK_SIGNATURE_KEY
     failure = connection_problem(StripeConfig("live", key, values.get("webhook_secret"), None))
     if failure:
         problems["live_secret_key"] = (f"Stripe did not accept this live key: {failure} Copy the secret key "
-                                       "again from Stripe's dashboard (Developers > API keys); until it works, "
-                                       "keep the mode on Test.")
+                                       "again from Stripe's dashboard (Developers > API keys); until it "
+                                       "works, keep the mode on Test.")
     return problems
+
+
+MISSING_WEBHOOK_SIGNATURE_KEY = ("Live mode needs the signing secret (whsec_…) of the webhook endpoint you "
+                                 "added in Stripe's dashboard; without it no payment is marked paid.")
 
 
 def connection_problem(config: StripeConfig) -> str | None:

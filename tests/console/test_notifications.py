@@ -54,9 +54,11 @@ def test_preview_renders_the_draft_with_sample_values_and_saves_nothing(app, db,
     assert _rows(app, db, acme) == []
 
 
-def test_one_edited_body_changes_both_the_text_and_the_html_copy(app, db, acme, console, customer_id, mailbox):
-    """The issue: editing "in my own voice" changed only the plain text while the HTML kept the stock words."""
-    body = "Hi {{ customer_name }}! Your **{{ business.name }}** bill is ready.\n\n[Pay it here]({{ pay_url }})"
+def test_one_edited_body_changes_both_the_text_and_the_html_copy(app, db, acme, console, customer_id,
+                                                                 mailbox):
+    """Editing "in my own voice" used to change only the plain text while the HTML kept the stock words."""
+    body = ("Hi {{ customer_name }}! Your **{{ business.name }}** bill is ready.\n\n"
+            "[Pay it here]({{ pay_url }})")
     assert submit_form(console, EDIT, {"subject": "", "text": body, "save": "Save"}).status_code == 302
     with app.app_context(), business_context(acme.id):
         invoice = Invoice(customer=db.session.get(Customer, customer_id), number="INV-0009", currency="USD",

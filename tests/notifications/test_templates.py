@@ -56,7 +56,8 @@ def test_money_and_dates_are_shown_in_the_business_currency_and_time_zone(app, d
                                           "balance": 0, "lines": [], "receipt_url": "http://suprata.test/r/1",
                                           "card_saved": None})
     text = mailbox.text_of(mailbox.wait_for(1)[0])
-    assert "We received €1,234.56 for invoice INV-0007 on Jul 2, 2026 at 11:04 AM EDT, paid with Cash." in text
+    assert "We received €1,234.56 for invoice INV-0007 on Jul 2, 2026 at 11:04 AM EDT,\npaid with Cash." in (
+        text)
 
 
 def test_a_business_template_replaces_the_default(app, db, business, in_business, mailbox):

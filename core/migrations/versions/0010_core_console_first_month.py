@@ -70,7 +70,8 @@ def upgrade():
         sa.ForeignKeyConstraint(["business_id"], ["business.id"],
                                 name=op.f("fk_processor_health_business_id_business"), ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_processor_health")),
-        sa.UniqueConstraint("business_id", "processor", name=op.f("uq_processor_health_business_id_processor")),
+        sa.UniqueConstraint("business_id", "processor",
+                            name=op.f("uq_processor_health_business_id_processor")),
     )
     with op.batch_alter_table("processor_health") as batch_op:
         batch_op.create_index(batch_op.f("ix_processor_health_business_id"), ["business_id"], unique=False)

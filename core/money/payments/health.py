@@ -104,5 +104,6 @@ def unavailable_views(now: datetime | None = None) -> int:
     """How often, in the last 30 days, a pay link said "Online payment isn't available" to a customer who
     owed money."""
     since = (now or utcnow()) - UNAVAILABLE_WINDOW
-    return db.session.scalar(select(func.count(InvoiceView.id))
-                             .where(InvoiceView.payment_offered.is_(False), InvoiceView.viewed_at >= since)) or 0
+    return db.session.scalar(
+        select(func.count(InvoiceView.id))
+        .where(InvoiceView.payment_offered.is_(False), InvoiceView.viewed_at >= since)) or 0
