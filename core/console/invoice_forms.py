@@ -9,7 +9,7 @@ saved.
 
 from __future__ import annotations
 
-from datetime import UTC, date
+from datetime import UTC
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -375,8 +375,7 @@ class OfflinePaymentForm(FlaskForm):
 
     method = SelectField("Paid by", choices=dict(OFFLINE_METHODS), default="cheque")
     amount = StringField("Amount received", validators=[DataRequired("Enter the amount received.")])
-    received_on = DateField("Received on", validators=[DataRequired("Enter the date it was received.")],
-                            default=date.today)
+    received_on = DateField("Received on", validators=[DataRequired("Enter the date it was received.")])
     reference = StringField("Cheque number or reference", validators=[Optional(), Length(max=100)])
     note = TextAreaField("Note (staff only)", validators=[Optional(), Length(max=2000)])
 

@@ -39,6 +39,7 @@ from core.money.invoicing import (
     send_invoice,
     void_invoice,
 )
+from core.money.payments.offline import business_today
 from core.money.payments.types import CAPTURED_STATUSES
 from core.tenancy.state import current_business
 from core.tenancy.urls import public_url_for
@@ -295,7 +296,7 @@ def invoice(invoice_id: int):
         ).all(),
         pay_link=public_url_for("paylink.show", token=token) if token else None,
         link_form=PayLinkForm(timezone=current_business().timezone, formdata=None),
-        offline_form=OfflinePaymentForm(formdata=None,
+        offline_form=OfflinePaymentForm(formdata=None, received_on=business_today(),
                                         amount=to_major_text(record.amount_due, record.currency)),
         history=history,
     )

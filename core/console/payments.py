@@ -53,9 +53,11 @@ def refund(invoice_id: int, payment_id: int):
         try:
             typed = (form.amount.data or "").strip()
             amount = to_minor_units(typed, payment.currency) if typed else remaining
-            if amount <= 0 or amount > remaining:
-                raise ValueError(f"Enter an amount above zero and at most "
-                                 f"{format_money(remaining, payment.currency)}.")
+            if amount <= 0:
+                raise ValueError("Enter an amount above zero to refund, or leave it blank to refund "
+                                 "everything left.")
+            if amount > remaining:
+                raise ValueError(f"You can refund at most {format_money(remaining, payment.currency)}.")
         except ValueError as exc:
             form.amount.errors.append(str(exc))
             amount = None

@@ -160,27 +160,31 @@ class Problem:
 
 
 def problems(totals: Totals, *, largest: int) -> list[Problem]:
-    """What makes these figures unsaveable, in the words staff read on the form."""
+    """What makes these figures unsaveable, in the words staff read on the form: the lines' own problems
+    first, then the invoice's discount, then its total and deposit (a later one would only echo an
+    earlier)."""
     found = []
     for index, result in enumerate(totals.lines):
         if result.discount < 0:
             found.append(Problem(index, "discount", "A discount can't be negative."))
         elif result.discount and result.gross <= 0:
             found.append(Problem(index, "discount", "Only a line above zero can have a discount."))
-        elif result.discount > result.gross:
+        elif result.discount and result.discount > result.gross:
             found.append(Problem(index, "discount", "The discount is larger than the line."))
         if abs(result.gross) > largest:
             found.append(Problem(index, "total", "That line's amount is too large."))
+    if found:
+        return found
     if totals.discount < 0:
-        found.append(Problem(None, "discount", "A discount can't be negative."))
-    elif totals.discount > max(totals.subtotal, 0):
-        found.append(Problem(None, "discount", "The discount is larger than the invoice's lines."))
+        return [Problem(None, "discount", "A discount can't be negative.")]
+    if totals.discount > max(totals.subtotal, 0):
+        return [Problem(None, "discount", "The discount is larger than the invoice's lines.")]
     if totals.total < 0:
-        found.append(Problem(None, "total", "The invoice total can't be negative."))
-    elif totals.total > largest:
-        found.append(Problem(None, "total", "The invoice total is too large."))
+        return [Problem(None, "total", "The invoice total can't be negative.")]
+    if totals.total > largest:
+        return [Problem(None, "total", "The invoice total is too large.")]
     if totals.deposit < 0:
-        found.append(Problem(None, "deposit", "A deposit can't be negative."))
-    elif totals.deposit > totals.total:
-        found.append(Problem(None, "deposit", "The deposit is larger than the invoice's total."))
-    return found
+        return [Problem(None, "deposit", "A deposit can't be negative.")]
+    if totals.deposit > totals.total:
+        return [Problem(None, "deposit", "The deposit is larger than the invoice's total.")]
+    return []

@@ -32,19 +32,24 @@ def staff(app, client, shop):
 
 
 def refund(staff, invoice_id, payment_id, amount=""):
+    """Refund from the invoice page: the amount typed, reviewed, then confirmed; returns the last page."""
     page = staff.get(f"/b/acme/console/invoices/{invoice_id}").get_data(as_text=True)
     assert f"/payments/{payment_id}/refund" in page
-    return staff.post(f"/b/acme/console/invoices/{invoice_id}/payments/{payment_id}/refund",
-                      data={"csrf_token": csrf_token_from(page), "amount": amount, "reason": "goodwill"},
-                      follow_redirects=True).get_data(as_text=True)
+    url = f"/b/acme/console/invoices/{invoice_id}/payments/{payment_id}/refund"
+    fields = {"csrf_token": csrf_token_from(page), "amount": amount, "reason": "goodwill"}
+    review = staff.post(url, data=fields)
+    if review.status_code != 200:
+        return review.get_data(as_text=True)
+    assert "to Visa ending 4242?</h1>" in review.get_data(as_text=True)  # how much, and to which card
+    return staff.post(url, data={**fields, "confirmed": "yes"}, follow_redirects=True).get_data(as_text=True)
 
 
 def test_a_partial_then_a_full_refund_go_through_stripe_once_each(app, client, shop, stripe_api, inbox, paid,
                                                                   staff, in_business):
     invoice_id, payment_id, intent_id = paid
 
-    assert "Refunded $50.00." in refund(staff, invoice_id, payment_id, "50.00")
-    assert "Refunded $158.92." in refund(staff, invoice_id, payment_id)
+    assert "Refunded $50.00 to Visa ending 4242." in refund(staff, invoice_id, payment_id, "50.00")
+    assert "Refunded $158.92 to Visa ending 4242." in refund(staff, invoice_id, payment_id)
 
     at_stripe = stripe_api.v1.refunds.list(params={"payment_intent": intent_id}).data
     assert sorted(r.amount for r in at_stripe) == [5000, 15892]

@@ -42,7 +42,7 @@ def record_offline_payment(invoice: Invoice, *, method: str, amount: int, receiv
     if amount > invoice.balance:
         raise PaymentError(f"That is more than the {format_money(invoice.balance, invoice.currency)} left "
                            "to pay on this invoice.")
-    if received_on > _today():
+    if received_on > business_today():
         raise PaymentError("The date can't be in the future.")
     payment = Payment(invoice_id=invoice.id, customer_id=invoice.customer_id, processor=OFFLINE,
                       amount=amount, currency=invoice.currency, status="succeeded", source="staff",
@@ -88,13 +88,14 @@ def reverse_offline_payment(payment: Payment, *, reason: str) -> Payment:
     return payment
 
 
-def _today() -> date:
+def business_today() -> date:
+    """Today's date where the business is."""
     return utcnow().astimezone(ZoneInfo(current_business().timezone)).date()
 
 
 def _moment_of(day: date) -> datetime:
     """When a payment received on ``day`` is dated: now if today, else noon that day in the business's time
     zone (so the date reads the same wherever it is shown)."""
-    if day == _today():
+    if day == business_today():
         return utcnow()
     return datetime.combine(day, time(12), ZoneInfo(current_business().timezone))
