@@ -139,6 +139,12 @@ class ProbePlugin:
             Setting("loud", "Loud", kind="bool", default=False),
         ]
 
+    @hookimpl
+    def plugin_settings_problems(self, settings):
+        if settings["mode"] == "live" and settings["greeting"] == "Hello":
+            return {"greeting": "Live mode needs a greeting of your own."}
+        return None
+
 
 @pytest.fixture(scope="session")
 def probe_app(database_url, tmp_path_factory, mailbox):

@@ -115,3 +115,38 @@ def test_staff_see_where_a_payment_came_from_in_words(app, shop, paid, staff, in
         customer_id = db.session.get(Payment, payment_id).customer_id
     for page in (f"/b/acme/console/invoices/{invoice_id}", f"/b/acme/console/customers/{customer_id}"):
         assert "Pay link · Stripe" in staff.get(page).get_data(as_text=True)
+
+
+def test_a_partial_refund_is_confirmed_emailed_and_shown_as_paid_refunded_and_net(app, client, shop, stripe_api,
+                                                                                  inbox, paid, staff,
+                                                                                  in_business, mailbox):
+    invoice_id, payment_id, intent_id = paid
+    url = f"/b/acme/console/invoices/{invoice_id}/payments/{payment_id}/refund"
+    page = staff.get(f"/b/acme/console/invoices/{invoice_id}").get_data(as_text=True)
+    review = staff.post(url, data={"csrf_token": csrf_token_from(page), "amount": "50.00", "reason": "goodwill"})
+    asked = review.get_data(as_text=True)
+    assert "Refund $50.00 to Visa ending 4242?" in asked and "$158.92 of the payment stays paid" in asked
+    assert stripe_api.v1.refunds.list(params={"payment_intent": intent_id}).data == []  # nothing yet
+
+    assert "Refunded $50.00 to Visa ending 4242." in refund(staff, invoice_id, payment_id, "50.00")
+    with in_business(shop):
+        from core.models import Invoice, OutboxMessage
+        from core.notifications.outbox import deliver_due
+
+        assert (db.session.get(Invoice, invoice_id).amount_refunded, db.session.get(Invoice, invoice_id).net_paid) \
+            == (5000, 15892)
+        message = db.session.scalar(select(OutboxMessage).where(OutboxMessage.template_key == "refund_receipt"))
+        assert (message.context["refunded_to"], message.context["net_paid"]) == ("Visa ending 4242", 15892)
+        receipt_url = message.context["receipt_url"].removeprefix("http://suprata.test")
+        deliver_due()
+    email = next(m for m in mailbox.wait_for(3) if str(m["Subject"]).startswith("Refund of $50.00"))
+    text = mailbox.text_of(email)
+    assert "We refunded $50.00 of your $208.92 payment for invoice INV-0001" in text
+    assert "to Visa ending 4242" in text and "You have paid $158.92 for this invoice, net of refunds." in text
+
+    for shown in (client.get(receipt_url).get_data(as_text=True),
+                  client.get(receipt_url.removesuffix("/receipt")).get_data(as_text=True),
+                  staff.get(f"/b/acme/console/invoices/{invoice_id}").get_data(as_text=True)):
+        assert "<span>Paid</span><span>$208.92</span>" in shown
+        assert "<span>Refunded</span><span>−$50.00</span>" in shown
+        assert '<span id="net-paid">$158.92</span>' in shown
