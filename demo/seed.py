@@ -34,8 +34,9 @@ from core.models import (
     InvoiceLine,
     InvoiceView,
     Job,
-    Payment,
     Reservation,
+    SavedItem,
+    TaxRate,
 )
 from core.money.invoicing import (
     find_pay_link,
@@ -44,7 +45,7 @@ from core.money.invoicing import (
     send_invoice,
     void_invoice,
 )
-from core.money.payments.ledger import record_payment_captured
+from core.money.payments.offline import record_offline_payment
 from core.plugins.settings import save_settings, set_enabled
 from core.tenancy import business_context, utcnow
 from core.tenancy.businesses import create_business, delete_business
@@ -52,7 +53,6 @@ from core.tenancy.state import business_cache
 from core.tenancy.urls import business_base_url, public_url_for
 from core.web.themes import THEMES_DIR
 
-MANUAL_PROCESSOR = "manual"  # payments staff record by hand (cash, cheque)
 BUNDLED_PLUGINS = ("payments_stripe", "sms_twilio", "helpdesk", "portal")
 # The example third-party plugin (examples/suprata-loyalty), switched on when run-demo installed it.
 LOYALTY_PLUGIN = "loyalty"
@@ -84,7 +84,7 @@ class DemoCustomer:
 class DemoInvoice:
     customer: int  # index into the business's customers
     kind: str
-    status: str  # draft, open, paid or void
+    status: str  # draft, open, part_paid (half paid by cheque), paid or void
     issued_days_ago: int
     lines: tuple[tuple[str, str, int, int | None], ...]  # (description, quantity, unit price, unit cost)
     memo: str | None = None
@@ -135,7 +135,9 @@ class DemoBusiness:
     phone: str
     address: str
     invoice_prefix: str
-    tax_rate_bp: int
+    tax: tuple[str, Decimal]  # the business's default tax rate: name, basis points
+    # Saved items: (name, price, cost), taxed at the default rate.
+    items: tuple[tuple[str, int, int | None], ...]
     # (name, email, password, role): the first is the owner, the others show what each role may do.
     staff: tuple[tuple[str, str, str, str], ...]
     customers: tuple[DemoCustomer, ...]
@@ -158,7 +160,9 @@ ACME = DemoBusiness(
     phone="+1 212 555 0100",
     address="120 Canal Street, New York, NY 10013",
     invoice_prefix="ACME-",
-    tax_rate_bp=888,
+    tax=("NY sales tax", Decimal("887.5")),
+    items=(("Drain cleaning", 18500, 4000), ("Service call, first hour", 12500, None),
+           ("P-trap and fittings", 1250, 400), ("Water heater flush", 14500, 2000)),
     staff=(
         ("Dana Ortiz", "dana@acme.test", "demo-pass-acme", "owner"),
         ("Lee Chen", "lee@acme.test", "demo-pass-billing", "billing"),
@@ -196,7 +200,8 @@ ACME = DemoBusiness(
                     internal_notes="Crew of two, 3 hours."),
         DemoInvoice(2, "recurring_rental", "paid", 35,
                     (("Water softener rental, monthly", "1", 3900, None),)),
-        DemoInvoice(3, "subscription", "open", 6, (("Building maintenance plan, 6 units", "6", 2500, None),)),
+        DemoInvoice(3, "subscription", "part_paid", 6,
+                    (("Building maintenance plan, 6 units", "6", 2500, None),)),
         DemoInvoice(4, "one_off", "draft", 0, (("Water heater replacement, 50 gal", "1", 145000, 98000),
                                                ("Haul-away of old unit", "1", 7500, None)),
                     internal_notes="Quote accepted by phone; confirm install date."),
@@ -241,13 +246,14 @@ HARBOR = DemoBusiness(
     name="Harbor HVAC",
     theme="harbor",
     brand_color="#0f766e",
-    accent_color="#ea580c",
+    accent_color="#c2410c",
     timezone="America/Los_Angeles",
     email="hello@harbor.test",
     phone="+1 310 555 0140",
     address="2200 Harbor Boulevard, San Pedro, CA 90731",
     invoice_prefix="HVAC-",
-    tax_rate_bp=950,
+    tax=("CA sales tax", Decimal("950")),
+    items=(("AC diagnostic visit", 12900, 3000), ("Filter change", 4500, 1200)),
     # Harbor's office prefers to call a customer who paid twice before refunding.
     policies=(("duplicate_payments", "hold"),),
     staff=(("Sam Rivera", "sam@harbor.test", "demo-pass-harbor", "owner"),),
@@ -419,8 +425,13 @@ def fill_demo_business(demo: DemoBusiness, webhook_catcher: str | None = None) -
     first = customers[0]
     db.session.add(CustomerUser(customer_id=first.id, email=first.primary_email,
                                 password_hash=hash_password(PORTAL_PASSWORD), email_confirmed_at=utcnow()))
+    tax_rate = TaxRate(name=demo.tax[0], rate_bp=demo.tax[1], is_default=True)
+    db.session.add(tax_rate)
+    db.session.flush()
+    db.session.add_all(SavedItem(name=name, unit_price=price, unit_cost=cost, tax_rate_id=tax_rate.id)
+                       for name, price, cost in demo.items)
     for spec in demo.invoices:
-        add_invoice(demo, customers[spec.customer], spec)
+        add_invoice(demo, customers[spec.customer], spec, tax_rate)
     zone = zoneinfo.ZoneInfo(demo.timezone)
     for spec in demo.jobs:
         add_job(customers[spec.customer], spec, zone)
@@ -474,7 +485,7 @@ def add_customer(spec: DemoCustomer) -> Customer:
     return customer
 
 
-def add_invoice(demo: DemoBusiness, customer: Customer, spec: DemoInvoice) -> Invoice:
+def add_invoice(demo: DemoBusiness, customer: Customer, spec: DemoInvoice, tax_rate: TaxRate) -> Invoice:
     issue_date = date.today() - timedelta(days=spec.issued_days_ago)
     invoice = Invoice(
         customer=customer, number=next_invoice_number(demo.invoice_prefix),
@@ -483,7 +494,8 @@ def add_invoice(demo: DemoBusiness, customer: Customer, spec: DemoInvoice) -> In
     )
     invoice.lines = [
         InvoiceLine(position=i, description=description, quantity=Decimal(quantity), unit_price=price,
-                    unit_cost=cost, tax_rate_bp=demo.tax_rate_bp)
+                    unit_cost=cost, tax_rate_id=tax_rate.id, tax_name=tax_rate.name,
+                    tax_rate_bp=tax_rate.rate_bp)
         for i, (description, quantity, price, cost) in enumerate(spec.lines)
     ]
     invoice.recompute_totals()
@@ -493,7 +505,9 @@ def add_invoice(demo: DemoBusiness, customer: Customer, spec: DemoInvoice) -> In
         return invoice
     token = send_invoice(invoice)
     if spec.status == "paid":
-        record_check_payment(invoice)
+        record_check_payment(invoice, invoice.amount_due)
+    elif spec.status == "part_paid":
+        record_check_payment(invoice, invoice.amount_due // 2)
     elif spec.status == "void":
         void_invoice(invoice, reason="demo data")
     elif spec.issued_days_ago >= 3:
@@ -501,15 +515,10 @@ def add_invoice(demo: DemoBusiness, customer: Customer, spec: DemoInvoice) -> In
     return invoice
 
 
-def record_check_payment(invoice: Invoice) -> None:
-    """Staff took a cheque: recorded through core's payment rules, so the receipt goes out as for a card."""
-    payment = Payment(invoice_id=invoice.id, customer_id=invoice.customer_id, processor=MANUAL_PROCESSOR,
-                      amount=invoice.amount_due, currency=invoice.currency, source="staff",
-                      details={"method": "check"})
-    db.session.add(payment)
-    db.session.flush()
-    record_payment_captured(MANUAL_PROCESSOR, f"demo-{invoice.number}", amount=payment.amount,
-                            currency=payment.currency, payment_id=payment.id)
+def record_check_payment(invoice: Invoice, amount: int) -> None:
+    """Staff took a cheque: recorded as staff record one in the console, so the receipt says so."""
+    record_offline_payment(invoice, method="cheque", amount=amount, received_on=invoice.issue_date,
+                           reference=f"{1000 + invoice.id}", note="Mailed to the office")
 
 
 def add_earlier_view(invoice: Invoice, token: str, *, days_ago: int) -> None:
