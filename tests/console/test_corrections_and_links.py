@@ -42,18 +42,20 @@ def test_a_correction_is_emailed_with_the_same_link_and_closes_old_checkouts(app
     form = console.get(edit).get_data(as_text=True)
     assert "Correct invoice INV-0001" in form and "Email the corrected invoice to the customer" in form
 
-    response = submit_form(console, edit, _correction(invoice_id, "150.00", notify="y"), follow_redirects=True)
+    response = submit_form(console, edit, _correction(invoice_id, "150.00", notify="y"),
+                           follow_redirects=True)
     assert "is corrected and on its way to jordan@example.com with the same pay link" in response.get_data(
         as_text=True)
     with in_business(acme):
         invoice = db.session.get(Invoice, invoice_id)
         assert (invoice.status, invoice.total) == ("open", 15000)
-        message = db.session.scalar(select(OutboxMessage).where(OutboxMessage.template_key == "invoice_corrected"))
+        message = db.session.scalar(select(OutboxMessage)
+                                    .where(OutboxMessage.template_key == "invoice_corrected"))
         assert message.context["pay_url"].endswith(f"/pay/{token}")  # the link the customer already has
         assert (message.context["total"], message.context["previous_total"]) == (15000, 20892)
         assert db.session.get(Payment, checkout_id).status == "expiring"  # closed at the processor next
-        assert db.session.scalar(select(ProcessorTask.action).where(ProcessorTask.payment_id == checkout_id)) \
-            == "close_checkout"
+        task = db.session.scalar(select(ProcessorTask).where(ProcessorTask.payment_id == checkout_id))
+        assert task.action == "close_checkout"
         entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "invoice.corrected"))
         assert entry.details["total"] == "$208.92 → $150.00" and entry.details["customer_told"] == "yes"
     detail = console.get(PAGE.format(invoice_id)).get_data(as_text=True)
@@ -69,8 +71,8 @@ def test_a_correction_can_go_unannounced_and_a_paid_invoice_cannot_be_corrected(
     submit_form(console, edit, _correction(invoice_id, "99.00"))  # the box unticked
     with in_business(acme):
         assert db.session.get(Invoice, invoice_id).total == 9900
-        assert db.session.scalar(select(OutboxMessage).where(OutboxMessage.template_key == "invoice_corrected")) \
-            is None
+        keys = db.session.scalars(select(OutboxMessage.template_key)).all()
+        assert "invoice_corrected" not in keys
     pay_invoice(acme, invoice_id)
     refused = console.get(edit, follow_redirects=True).get_data(as_text=True)
     assert "This invoice can&#39;t be changed" in refused

@@ -26,7 +26,8 @@ def _dated(db, invoice_id: int, issued: date) -> None:
     db.session.commit()
 
 
-def test_search_by_number_or_customer_dates_and_status_and_the_same_as_csv(app, db, acme, console, in_business):
+def test_search_by_number_or_customer_dates_and_status_and_the_same_as_csv(app, db, acme, console,
+                                                                         in_business):
     first, _ = issue_invoice(app, acme, email="ann@example.com")
     with in_business(acme):
         bea = Customer(name="=HYPERLINK(\"x\") Bea", emails=[CustomerEmail(email="bea@example.com",
@@ -69,9 +70,11 @@ def test_bulk_send_and_bulk_reminders_act_on_each_ticked_invoice(app, db, acme, 
         assert db.session.get(Invoice, draft_id).status == "open"
         keys = db.session.scalars(select(OutboxMessage.template_key).order_by(OutboxMessage.id)).all()
         assert keys.count("invoice_reminder") == 2
-        reminder = db.session.scalar(select(OutboxMessage).where(OutboxMessage.template_key == "invoice_reminder"))
+        reminder = db.session.scalar(select(OutboxMessage)
+                                     .where(OutboxMessage.template_key == "invoice_reminder"))
         assert reminder.context["pay_url"].startswith("http://suprata.test/b/acme/pay/")
-    nothing = console.post(f"{LIST}/bulk", data={"csrf_token": token, "action": "remind"}, follow_redirects=True)
+    nothing = console.post(f"{LIST}/bulk", data={"csrf_token": token, "action": "remind"},
+                           follow_redirects=True)
     assert "Tick the invoices to act on first." in nothing.get_data(as_text=True)
 
 
@@ -79,7 +82,8 @@ def test_a_paid_invoice_is_not_reminded(app, db, acme, console, customer_id, pay
     invoice_id, _ = issue_invoice(app, acme, customer_id=customer_id)
     pay_invoice(acme, invoice_id)
     token = csrf_token_from(console.get(LIST).get_data(as_text=True))
-    page = console.post(f"{LIST}/bulk", data={"csrf_token": token, "action": "remind", "invoice": [str(invoice_id)]},
+    page = console.post(f"{LIST}/bulk",
+                        data={"csrf_token": token, "action": "remind", "invoice": [str(invoice_id)]},
                         follow_redirects=True).get_data(as_text=True)
     assert "Not reminded: INV-0001: INV-0001 is not waiting for a payment." in page
 

@@ -16,7 +16,8 @@ ITEMS = "/b/acme/console/items"
 
 def _rates(app, db, in_business, acme):
     with in_business(acme):
-        return [(r.name, r.rate_bp, r.is_default) for r in db.session.scalars(select(TaxRate).order_by(TaxRate.id))]
+        rates = db.session.scalars(select(TaxRate).order_by(TaxRate.id))
+        return [(rate.name, rate.rate_bp, rate.is_default) for rate in rates]
 
 
 def test_a_rate_with_three_decimals_is_kept_and_becomes_the_default(app, db, acme, console, in_business):
@@ -54,8 +55,9 @@ def test_an_invoice_with_8_875_percent_a_discount_and_a_saved_item(app, db, acme
     assert 'data-name="Drain cleaning" data-price="342.00"' in form  # for the script to fill the line
 
     # Without the script: the saved item fills its line when the form comes back ("Work out the totals").
-    shown = submit_form(console, new, {"kind": "one_off", "lines-0-item": str(item_id), "lines-0-quantity": "1",
-                                       "lines-0-tax": str(rate_id), "recalculate": "y"}).get_data(as_text=True)
+    shown = submit_form(console, new, {"kind": "one_off", "lines-0-item": str(item_id),
+                                       "lines-0-quantity": "1", "lines-0-tax": str(rate_id),
+                                       "recalculate": "y"}).get_data(as_text=True)
     assert 'value="Drain cleaning"' in shown and 'value="342.00"' in shown and "$30.35" in shown
 
     response = submit_form(console, new, {
@@ -68,7 +70,8 @@ def test_an_invoice_with_8_875_percent_a_discount_and_a_saved_item(app, db, acme
         assert [(line.description, line.amount, line.discount, line.tax_name) for line in invoice.lines] == [
             ("Drain cleaning", 34200, 0, "NY sales tax"), ("Call-out", 9000, 1000, "NY sales tax")]
         # 342 + 90 = 432, less 20 = 412 taxed at 8.875 % = 36.565 -> 36.57, once for the invoice
-        assert (invoice.subtotal, invoice.discount, invoice.tax_total, invoice.total) == (43200, 2000, 3657, 44857)
+        figures = invoice.subtotal, invoice.discount, invoice.tax_total, invoice.total
+        assert figures == (43200, 2000, 3657, 44857)
         assert (invoice.deposit, invoice.amount_due, invoice.tax_rounding) == (11214, 11214, "invoice")
         assert invoice.lines[0].unit_cost == 4000
     page = console.get(f"/b/acme/console/invoices/{invoice.id}").get_data(as_text=True)
@@ -90,6 +93,7 @@ def test_totals_as_staff_type_come_from_the_server_and_save_nothing(app, db, acm
         "csrf_token": token, "kind": "one_off", "lines-0-description": "Visit", "lines-0-unit_price": "10",
         "lines-0-quantity": "1", "lines-0-discount": "12"}).get_json()
     assert not wrong["valid"] and wrong["errors"] == ["The discount is larger than the line."]
-    assert console.post("/b/acme/console/invoices/totals", data={"kind": "one_off"}).status_code == 400  # CSRF
+    no_token = console.post("/b/acme/console/invoices/totals", data={"kind": "one_off"})
+    assert no_token.status_code == 400  # CSRF
     with in_business(acme):
         assert db.session.scalar(select(Invoice)) is None

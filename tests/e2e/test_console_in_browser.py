@@ -26,14 +26,17 @@ PASSWORD = "correct horse battery"
 def acme(app, make_business, served_app, monkeypatch):
     """Acme in New York, with its tax rate, a saved item, a customer and Dana, its owner."""
     monkeypatch.setitem(app.config, "SUPRATA_PUBLIC_URL", served_app.url)
-    business = make_business("acme", name="Acme Plumbing", timezone="America/New_York", phone="+1 212 555 0100")
+    business = make_business("acme", name="Acme Plumbing", timezone="America/New_York",
+                             phone="+1 212 555 0100")
     create_staff(app, business, password=PASSWORD)
     with app.app_context(), business_context(business.id):
         rate = TaxRate(name="NY sales tax", rate_bp=887.5, is_default=True)
         db.session.add(rate)
         db.session.flush()
-        db.session.add(SavedItem(name="Drain cleaning", unit_price=34200, tax_rate_id=rate.id, unit_cost=4000))
-        customer = Customer(name="Pat Jones", emails=[CustomerEmail(email="pat@example.com", is_primary=True)])
+        db.session.add(SavedItem(name="Drain cleaning", unit_price=34200, tax_rate_id=rate.id,
+                                 unit_cost=4000))
+        customer = Customer(name="Pat Jones",
+                            emails=[CustomerEmail(email="pat@example.com", is_primary=True)])
         db.session.add(customer)
         db.session.commit()
         return business, customer.id
@@ -59,8 +62,8 @@ def _fits(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
 
-def test_a_new_user_on_a_phone_invoices_records_a_cheque_and_hands_out_the_link(app, acme, served_app, browser,
-                                                                                mailbox):
+def test_a_new_user_on_a_phone_invoices_records_a_cheque_and_hands_out_the_link(app, acme, served_app,
+                                                                                browser, mailbox):
     business, customer_id = acme
     base = f"{served_app.url}/b/acme"
     staff = _phone(browser, permissions=["clipboard-read", "clipboard-write"])
@@ -137,7 +140,8 @@ def console_pages(app, db) -> tuple[list[str], int]:
     with app.app_context():
         acme = db.session.scalar(select(Business).where(Business.slug == "acme"))
         with business_context(acme.id):
-            part_paid = db.session.scalar(select(Invoice).where(Invoice.status == "open", Invoice.amount_paid > 0))
+            part_paid = db.session.scalar(select(Invoice).where(Invoice.status == "open",
+                                                                Invoice.amount_paid > 0))
             values = {
                 "invoice_id": part_paid.id,
                 "customer_id": db.session.scalar(select(Customer.id).order_by(Customer.id)),

@@ -21,7 +21,8 @@ def test_342_dollars_at_8_875_percent_is_30_35():
     assert Decimal("342.00") * Decimal("0.08875") == Decimal("30.3525")
     totals = work_out(_lines(34200))
     assert (totals.subtotal, totals.tax_total, totals.total) == (34200, 3035, 37235)
-    assert [(tax.label, tax.base, tax.amount) for tax in totals.taxes] == [("NY sales tax 8.875 %", 34200, 3035)]
+    taxes = [(tax.label, tax.base, tax.amount) for tax in totals.taxes]
+    assert taxes == [("NY sales tax 8.875 %", 34200, 3035)]
 
 
 def test_per_invoice_rounding_rounds_once_where_per_line_rounding_adds_up_its_roundings():
@@ -66,7 +67,8 @@ def test_a_deposit_by_rate_or_amount():
 
 
 @pytest.mark.parametrize(("line", "invoice", "expected"), [
-    (LineFigures(Decimal(1), 1000, discount=1500), {}, (0, "discount", "The discount is larger than the line.")),
+    (LineFigures(Decimal(1), 1000, discount=1500), {},
+     (0, "discount", "The discount is larger than the line.")),
     (LineFigures(Decimal(1), -1000, discount=100), {}, (0, "discount",
                                                         "Only a line above zero can have a discount.")),
     (LineFigures(Decimal(1), 1000), {"discount": 2000},

@@ -9,7 +9,8 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from core.models import AuditEntry, InvoiceView, Payment, PluginState, ProcessorHealth
-from core.tenancy import utcnow
+from core.plugins.settings import save_settings
+from core.tenancy import business_context, utcnow
 from core.testing.helpers import create_staff, csrf_token_from, login_staff
 from core.testing.records import issue_invoice, switch_plugin
 from plugins.payments_stripe.testing import WEBHOOK_SECRET, deliver, pay_now
@@ -32,12 +33,9 @@ def _save_stripe(client, **fields):
 
 
 def _stored_mode(app, db, business):
-    with app.app_context():
-        from core.tenancy import business_context
-
-        with business_context(business.id):
-            return db.session.scalar(select(PluginState.settings)
-                                     .where(PluginState.plugin_name == "payments_stripe"))["mode"]
+    with app.app_context(), business_context(business.id):
+        return db.session.scalar(select(PluginState.settings)
+                                 .where(PluginState.plugin_name == "payments_stripe"))["mode"]
 
 
 def test_live_mode_without_a_live_key_is_refused_with_what_to_do(app, db, client, shop):
@@ -62,9 +60,6 @@ def test_a_live_key_stripe_does_not_accept_is_refused(app, db, client, shop):
 
 
 def test_live_mode_needs_the_webhook_signing_secret_too(app, db, client, shop):
-    from core.plugins.settings import save_settings
-    from core.tenancy import business_context
-
     with app.app_context(), business_context(shop.id):
         db.session.execute(update(PluginState).values(settings={}))  # no webhook secret stored
         errors = save_settings("payments_stripe", {"mode": "live", "live_secret_key": "sk_live_made_up"})
@@ -100,8 +95,6 @@ def test_a_refused_key_shows_until_a_call_works_again(app, db, client, shop, str
     owner = _owner(app, client, shop)
     assert "Online payment works" in owner.get(DASHBOARD).get_data(as_text=True)
     with in_business(shop):  # a restricted key the (test) server does not accept
-        from core.plugins.settings import save_settings
-
         assert save_settings("payments_stripe", {"mode": "test", "test_secret_key": "rk_test_revoked",
                                                  "webhook_secret": WEBHOOK_SECRET}) == {}
         db.session.commit()
@@ -112,7 +105,8 @@ def test_a_refused_key_shows_until_a_call_works_again(app, db, client, shop, str
     assert "Calls to Stripe are failing: a payment page could not be opened" in dashboard
     page = owner.get(PLUGINS).get_data(as_text=True)
     owner.post("/b/acme/console/stripe/test-connection", data={"csrf_token": csrf_token_from(page)})
-    assert "Calls to Stripe are failing: the test key was refused" in owner.get(DASHBOARD).get_data(as_text=True)
+    dashboard = owner.get(DASHBOARD).get_data(as_text=True)
+    assert "Calls to Stripe are failing: the test key was refused" in dashboard
 
     _save_stripe(owner, test_secret_key="sk_test_suprata_tests")
     owner.post("/b/acme/console/stripe/test-connection", data={"csrf_token": csrf_token_from(page)})

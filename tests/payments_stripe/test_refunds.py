@@ -4,7 +4,8 @@ import pytest
 from sqlalchemy import select
 
 from core.extensions import db
-from core.models import AuditEntry, Payment, Refund
+from core.models import AuditEntry, Invoice, OutboxMessage, Payment, Refund
+from core.notifications.outbox import deliver_due
 from core.testing.helpers import create_staff, csrf_token_from, login_staff
 from core.testing.records import issue_invoice
 from plugins.payments_stripe.testing import deliver, pay_now, pay_on_hosted_page
@@ -117,25 +118,23 @@ def test_staff_see_where_a_payment_came_from_in_words(app, shop, paid, staff, in
         assert "Pay link · Stripe" in staff.get(page).get_data(as_text=True)
 
 
-def test_a_partial_refund_is_confirmed_emailed_and_shown_as_paid_refunded_and_net(app, client, shop, stripe_api,
-                                                                                  inbox, paid, staff,
-                                                                                  in_business, mailbox):
+def test_a_partial_refund_is_confirmed_emailed_and_shown_as_paid_refunded_and_net(
+        app, client, shop, stripe_api, inbox, paid, staff, in_business, mailbox):
     invoice_id, payment_id, intent_id = paid
     url = f"/b/acme/console/invoices/{invoice_id}/payments/{payment_id}/refund"
     page = staff.get(f"/b/acme/console/invoices/{invoice_id}").get_data(as_text=True)
-    review = staff.post(url, data={"csrf_token": csrf_token_from(page), "amount": "50.00", "reason": "goodwill"})
+    review = staff.post(url, data={"csrf_token": csrf_token_from(page), "amount": "50.00",
+                                   "reason": "goodwill"})
     asked = review.get_data(as_text=True)
     assert "Refund $50.00 to Visa ending 4242?" in asked and "$158.92 of the payment stays paid" in asked
     assert stripe_api.v1.refunds.list(params={"payment_intent": intent_id}).data == []  # nothing yet
 
     assert "Refunded $50.00 to Visa ending 4242." in refund(staff, invoice_id, payment_id, "50.00")
     with in_business(shop):
-        from core.models import Invoice, OutboxMessage
-        from core.notifications.outbox import deliver_due
-
-        assert (db.session.get(Invoice, invoice_id).amount_refunded, db.session.get(Invoice, invoice_id).net_paid) \
-            == (5000, 15892)
-        message = db.session.scalar(select(OutboxMessage).where(OutboxMessage.template_key == "refund_receipt"))
+        invoice = db.session.get(Invoice, invoice_id)
+        assert (invoice.amount_refunded, invoice.net_paid) == (5000, 15892)
+        message = db.session.scalar(select(OutboxMessage)
+                                    .where(OutboxMessage.template_key == "refund_receipt"))
         assert (message.context["refunded_to"], message.context["net_paid"]) == ("Visa ending 4242", 15892)
         receipt_url = message.context["receipt_url"].removeprefix("http://suprata.test")
         deliver_due()
