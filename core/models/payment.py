@@ -65,13 +65,6 @@ class Payment(TenantScoped, db.Model):
     def source_label(self) -> str:
         return PAYMENT_SOURCES.get(self.source, self.source)
 
-    @property
-    def is_checkout(self) -> bool:
-        """An attempt through a processor's hosted page (rather than a charge of a saved card or money
-        recorded by staff)."""
-        return self.checkout_ref is not None or (
-            self.saved_method_id is None and self.processor != "offline" and self.processor_ref is None)
-
 
 class Refund(TenantScoped, db.Model):
     __tablename__ = "refund"
