@@ -98,6 +98,12 @@ def test_posted_totals_are_ignored(app, db, acme, console, customer_id):
         (
             {"lines-0-quantity": "1000000", "lines-0-unit_price": "9000000"},
             None,
+            "That line&#39;s amount is too large.",
+        ),
+        (
+            {"lines-0-unit_price": "6000000", "lines-1-description": "More", "lines-1-quantity": "1",
+             "lines-1-unit_price": "6000000"},
+            None,
             "The invoice total is too large.",
         ),
         ({"lines-0-description": "", "lines-0-unit_price": ""}, None, "Add at least one line."),

@@ -55,7 +55,7 @@ def test_money_and_dates_are_shown_in_the_business_currency_and_time_zone(app, d
                                           "paid_at": "2026-07-02T15:04:00+00:00", "paid_with": "Cash",
                                           "balance": 0, "lines": [], "receipt_url": "http://suprata.test/r/1",
                                           "card_saved": None})
-    text = mailbox.text_of(mailbox.wait_for(1)[0])
+    text = mailbox.text_of(mailbox.wait_for(1)[0]).replace("\r\n", "\n")
     assert "We received €1,234.56 for invoice INV-0007 on Jul 2, 2026 at 11:04 AM EDT,\npaid with Cash." in (
         text)
 
