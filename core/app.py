@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,11 +10,16 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from core import cli, notifications
 from core import config as config_module
+from core.account import bp as account_bp
 from core.background import queue
 from core.console import bp as console_bp
 from core.database import configure_sqlite
 from core.extensions import csrf, db, limiter, login_manager, mail, migrate
 from core.identity.sessions import Anonymous, apply_realm_cookie
+from core.observability import metrics
+from core.observability import requests as request_observation
+from core.observability.logs import configure_logging
+from core.observability.views import bp as ops_bp
 from core.paylink import bp as paylink_bp
 from core.plugins.host import PluginHost
 from core.tenancy import enter_business, leave_business
@@ -81,8 +85,12 @@ def create_app(config: dict | None = None, *, plugins: list[tuple[str, object]] 
     if config:
         app.config.update(config)
     config_module.check_production_safety(app.config)
-    if app.config.get("SUPRATA_TRUSTED_PROXIES"):
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+    if not app.testing:  # under a test runner, the runner captures and shows the logs
+        configure_logging(app.config["SUPRATA_LOG_LEVEL"], app.config["SUPRATA_LOG_FORMAT"])
+    metrics.prepare_multiprocess_dir()
+    proxies = app.config["SUPRATA_TRUSTED_PROXIES"]
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     if app.config["SUPRATA_PATH_PREFIX_TENANTS"]:
         app.wsgi_app = PathPrefixTenants(app.wsgi_app)
     _ensure_sqlite_dir(app)
@@ -109,6 +117,7 @@ def create_app(config: dict | None = None, *, plugins: list[tuple[str, object]] 
     _register_core_blueprints(app)
     host.register_blueprints(app)
     _record_realms(app)
+    request_observation.init_app(app)
     _install_request_hooks(app)
 
     errors.init_app(app)
@@ -118,7 +127,6 @@ def create_app(config: dict | None = None, *, plugins: list[tuple[str, object]] 
     queue.init_app(app)
     cli.init_app(app)
     host.call_all_plugins("register_cli", cli=app.cli)
-    logging.getLogger("suprata").setLevel(app.config.get("SUPRATA_LOG_LEVEL", "INFO"))
     return app
 
 
@@ -129,9 +137,11 @@ def _ensure_sqlite_dir(app: Flask) -> None:
 
 
 def _register_core_blueprints(app: Flask) -> None:
+    app.register_blueprint(ops_bp)
     app.register_blueprint(site_bp)
     app.register_blueprint(console_bp)
     app.register_blueprint(paylink_bp)
+    app.register_blueprint(account_bp)
 
 
 def _record_realms(app: Flask) -> None:
@@ -146,6 +156,8 @@ def _install_request_hooks(app: Flask) -> None:
     @app.before_request
     def select_business():
         """Resolve the business once per request; everything after this is scoped to it."""
+        if request.blueprint == ops_bp.name:
+            return  # health and metrics answer for the installation, even while the database is down
         slug = request.environ.get("suprata.business_slug")
         host_name = request.host.split(":")[0]
         business = state.businesses.by_slug(slug) if slug else state.businesses.by_host(host_name)
@@ -166,5 +178,6 @@ def _install_request_hooks(app: Flask) -> None:
             leave_business(token)
 
 
-# Endpoints that answer without a business: the installation's landing page, health and static files.
-INSTALLATION_ENDPOINTS = {"site.installation_home", "site.health", "static"}
+# Endpoints that answer without a business: the installation's landing page and static files (and the
+# health and metrics endpoints, which skip the business lookup altogether).
+INSTALLATION_ENDPOINTS = {"site.installation_home", "static"}

@@ -17,7 +17,7 @@ from flask import current_app
 from flask.cli import AppGroup, ScriptInfo
 from sqlalchemy import select
 
-from core import doctor
+from core import doctor, serving
 from core.background.queue import run_worker
 from core.extensions import db, migrate
 from core.identity.passwords import hash_password, password_problem
@@ -25,6 +25,7 @@ from core.identity.roles import DEFAULT_ROLE, ROLES
 from core.identity.staff import StaffRuleError, add_staff_member
 from core.migrations import add_plugin_branches
 from core.models import Business, StaffUser
+from core.notifications.bounces import record_bounce
 from core.tenancy import business_context, businesses
 from core.tenancy.hosts import HostError
 from core.tenancy.locales import locale_choices
@@ -83,6 +84,16 @@ def init_db() -> None:
     """Create the database schema or bring it up to date (core and every installed plugin)."""
     flask_migrate.upgrade(revision="heads")
     click.echo("The database is up to date.")
+
+
+@suprata.command("ingest-bounce")
+def ingest_bounce() -> None:
+    """Record a bounce: a delivery status report read from stdin, as a mail server pipes it."""
+    bounce = record_bounce(sys.stdin.buffer.read())
+    if bounce is None:
+        click.echo("Not a failure report about one of our messages; nothing recorded.")
+    else:
+        click.echo(f"Recorded: message {bounce.message_id} to {bounce.recipient} bounced ({bounce.status}).")
 
 
 @suprata.command("create-business")
@@ -164,10 +175,23 @@ def create_staff(slug: str, email: str, name: str, role: str | None, password_st
         click.echo(f"{name} can now log in to {business.name} as {email}, with the role {role_label}.")
 
 
+@suprata.command("serve", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.argument("gunicorn_options", nargs=-1, type=click.UNPROCESSED)
+def serve(gunicorn_options: tuple[str, ...]) -> None:
+    """Serve the web app with gunicorn, several worker processes (SUPRATA_BIND, SUPRATA_WEB_WORKERS).
+
+    Extra options go to gunicorn, e.g. `suprata serve --workers 4`.
+    """
+    serving.exec_gunicorn(gunicorn_options)
+
+
 @suprata.command("worker")
-def worker() -> None:
+@click.option("--threads", type=click.IntRange(1, 64), default=None,
+              help="Tasks run at once (default: SUPRATA_WORKER_THREADS, else 2).")
+def worker(threads: int | None) -> None:
     """Deliver notifications and run background and scheduled jobs until stopped."""
-    run_worker(current_app._get_current_object())
+    app = current_app._get_current_object()
+    run_worker(app, threads or app.config["SUPRATA_WORKER_THREADS"])
 
 
 @suprata.command("doctor")

@@ -7,6 +7,7 @@ from the others (the database server is the shared reference) makes logins fail 
 
 from __future__ import annotations
 
+import os
 import socket
 import time
 from collections.abc import Callable
@@ -22,6 +23,7 @@ from sqlalchemy.engine import make_url
 from core.config import DEMO_SECRET_KEY
 from core.extensions import db, migrate
 from core.models import Business, BusinessHost
+from core.observability import backends, metrics
 
 OK, WARNING, ERROR = "ok", "warning", "error"
 CLOCK_WARNING_SECONDS = 2.0
@@ -52,6 +54,8 @@ def run_checks(app: Flask, *, local_clock: Callable[[], datetime] | None = None)
                 findings.append(check_business_hosts(app))
         findings.append(check_mail(app))
         findings.append(check_queue(app))
+        findings.append(check_rate_limits(app))
+        findings.append(check_metrics())
         findings.extend(check_plugins(app))
     return findings
 
@@ -174,18 +178,35 @@ def check_queue(app: Flask) -> Finding:
     queue_url = app.config.get("SUPRATA_QUEUE_URL") or ""
     if queue_url == "memory":
         return Finding(WARNING, "queue", "in-memory queue: jobs run inside the web process (tests only)")
+    probe = backends.probe_queue(app)
+    if not probe.ok:
+        return Finding(ERROR, "queue", probe.detail + "; notifications wait in the outbox until it answers")
     if queue_url.startswith("sqlite:"):
-        path = make_url(queue_url).database
-        return Finding(OK, "queue", f"embedded queue in {path}")
-    if queue_url.startswith(("redis://", "rediss://")):
-        url = make_url(queue_url)
-        problem = can_connect(url.host or "127.0.0.1", url.port or 6379)
-        if problem:
-            return Finding(
-                ERROR, "queue", f"Redis at {url.host}:{url.port or 6379} is not reachable ({problem})"
-            )
-        return Finding(OK, "queue", f"Redis at {url.host}:{url.port or 6379} accepts connections")
-    return Finding(ERROR, "queue", f"unknown SUPRATA_QUEUE_URL {queue_url!r}")
+        return Finding(OK, "queue", f"embedded queue in {make_url(queue_url).database}: " + probe.detail)
+    return Finding(OK, "queue", probe.detail)
+
+
+def check_rate_limits(app: Flask) -> Finding:
+    """The rate-limit storage answers; several web processes counting in memory each is a warning."""
+    probe = backends.probe_rate_limits(app)
+    if not probe.ok:
+        return Finding(ERROR, "rate limits", probe.detail + "; meanwhile each process counts on its own")
+    uri = app.config.get("RATELIMIT_STORAGE_URI") or "memory://"
+    if uri.startswith("memory") and app.config.get("RATELIMIT_ENABLED", True):
+        level = WARNING if app.config.get("SUPRATA_ENV") == "production" else OK
+        return Finding(level, "rate limits", "counted in each process's memory: with several web processes "
+                       "set SUPRATA_RATELIMIT_STORAGE to a shared Redis (redis://host:6379/1)")
+    return Finding(OK, "rate limits", probe.detail)
+
+
+def check_metrics() -> Finding:
+    directory = metrics.multiprocess_dir()
+    if directory is None:
+        return Finding(OK, "metrics", "each process counts alone (PROMETHEUS_MULTIPROC_DIR is not set; "
+                       "`suprata serve` sets it for the web server)")
+    if not directory.is_dir() or not os.access(directory, os.W_OK):
+        return Finding(ERROR, "metrics", f"PROMETHEUS_MULTIPROC_DIR {directory} is not a writable directory")
+    return Finding(OK, "metrics", f"every process on this host writes its samples to {directory}")
 
 
 def check_plugins(app: Flask) -> list[Finding]:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+import stripe
 from flask import current_app
 from sqlalchemy import select
 
@@ -34,6 +35,7 @@ from core.models import (
     InvoiceLine,
     InvoiceView,
     Job,
+    Payment,
     Reservation,
     SavedItem,
     TaxRate,
@@ -45,12 +47,18 @@ from core.money.invoicing import (
     send_invoice,
     void_invoice,
 )
+from core.money.payments.ledger import record_payment_captured
 from core.money.payments.offline import record_offline_payment
+from core.money.payments.types import CardDetails, Consent
+from core.money.payments.wording import save_card_wording
+from core.notifications.mail_auth import generate_key
 from core.plugins.settings import save_settings, set_enabled
 from core.tenancy import business_context, utcnow
 from core.tenancy.businesses import create_business, delete_business
 from core.tenancy.state import business_cache
 from core.tenancy.urls import business_base_url, public_url_for
+from core.testing.twilio_server import ACCOUNT_SID as TWILIO_TEST_ACCOUNT
+from core.testing.twilio_server import AUTH_TOKEN as TWILIO_TEST_TOKEN
 from core.web.themes import THEMES_DIR
 
 BUNDLED_PLUGINS = ("payments_stripe", "sms_twilio", "helpdesk", "portal")
@@ -65,6 +73,10 @@ DEMO_STRIPE_SETTINGS = {
     "test_secret_key": "sk_test_suprata_demo",
     "webhook_secret": "whsec_suprata_demo",  # noqa: S105 - known to the local test server only
 }
+
+
+# The local Twilio test server's own account: the app reaches it through SUPRATA_TWILIO_API_BASE.
+DEMO_TWILIO_SETTINGS = {"mode": "test", "account_sid": TWILIO_TEST_ACCOUNT, "auth_token": TWILIO_TEST_TOKEN}
 
 
 # -- what the demo businesses hold ------------------------------------------------------------------------
@@ -102,6 +114,9 @@ class DemoJob:
     hours: int
     cost: int | None = None
     request: tuple[str, str] | None = None  # (preferred window, customer's notes) of its appointment request
+    # Starts this many hours after seeding instead (then starts_in_days and start_hour are ignored): soon
+    # enough for the worker to send its reminder within minutes.
+    starts_in_hours: int | None = None
 
 
 @dataclass(frozen=True)
@@ -135,6 +150,7 @@ class DemoBusiness:
     phone: str
     address: str
     invoice_prefix: str
+    sms_sender: str  # the business's Twilio number in the demo
     tax: tuple[str, Decimal]  # the business's default tax rate: name, basis points
     # Saved items: (name, price, cost), taxed at the default rate.
     items: tuple[tuple[str, int, int | None], ...]
@@ -147,6 +163,12 @@ class DemoBusiness:
     reservations: tuple[DemoReservation, ...]
     timeline: tuple[tuple[int, str, str, str], ...]  # (customer, surface, kind, summary)
     policies: tuple[tuple[str, object], ...] = ()  # what the business changed from the defaults
+    # (name, email, phone, note) of someone waiting in the portal's approval queue (a business that queues
+    # sign-ups with addresses not on file: policy unknown_signup_policy = "queue").
+    applicant: tuple[str, str, str, str] | None = None
+    # Customers who paid a first invoice by card through Stripe and saved it, ready for autopay: (customer,
+    # the test card the saved card answers as from then on: 4242... keeps paying, 4000000000009995 declines).
+    card_holders: tuple[tuple[int, str], ...] = ()
 
 
 ACME = DemoBusiness(
@@ -160,6 +182,7 @@ ACME = DemoBusiness(
     phone="+1 212 555 0100",
     address="120 Canal Street, New York, NY 10013",
     invoice_prefix="ACME-",
+    sms_sender="+12125550100",
     tax=("NY sales tax", Decimal("887.5")),
     items=(("Drain cleaning", 18500, 4000), ("Service call, first hour", 12500, None),
            ("P-trap and fittings", 1250, 400), ("Water heater flush", 14500, 2000)),
@@ -214,6 +237,8 @@ ACME = DemoBusiness(
     ),
     jobs=(
         DemoJob(0, "Kitchen sink drain repair", "Slow drain, replaced P-trap.", "done", -3, 10, 2, 6800),
+        DemoJob(0, "Water heater check", "Annual flush and anode check.", "scheduled", 0, 0, 1, 4000,
+                starts_in_hours=3),
         DemoJob(1, "Quarterly grease trap service", "Pump and clean the 50 gal trap.", "scheduled",
                 5, 7, 3, 15000),
         DemoJob(4, "Leaking shower valve", "Customer reports a steady drip.", "requested", 2, 9, 2,
@@ -239,6 +264,7 @@ ACME = DemoBusiness(
         (4, "portal", "appointment.requested", "Requested an appointment: leaking shower valve"),
         (1, "sms", "sms.reminder", "Appointment reminder sent for the grease trap service"),
     ),
+    card_holders=((6, "4242424242424242"), (5, "4000000000009995")),
 )
 
 HARBOR = DemoBusiness(
@@ -252,10 +278,12 @@ HARBOR = DemoBusiness(
     phone="+1 310 555 0140",
     address="2200 Harbor Boulevard, San Pedro, CA 90731",
     invoice_prefix="HVAC-",
+    sms_sender="+13105550140",
     tax=("CA sales tax", Decimal("950")),
     items=(("AC diagnostic visit", 12900, 3000), ("Filter change", 4500, 1200)),
-    # Harbor's office prefers to call a customer who paid twice before refunding.
-    policies=(("duplicate_payments", "hold"),),
+    # Harbor's office prefers to call a customer who paid twice before refunding, and approves portal
+    # sign-ups with addresses not on file itself.
+    policies=(("duplicate_payments", "hold"), ("unknown_signup_policy", "queue")),
     staff=(("Sam Rivera", "sam@harbor.test", "demo-pass-harbor", "owner"),),
     customers=(
         DemoCustomer("Emily Nguyen", None, "1450 West 7th Street, San Pedro, CA 90732",
@@ -302,6 +330,8 @@ HARBOR = DemoBusiness(
     jobs=(
         DemoJob(0, "AC not cooling", "Replaced the run capacitor; system cooling again.", "done",
                 -2, 14, 2, 5500),
+        DemoJob(0, "Thermostat replacement", "Swap the old thermostat for a smart one.", "scheduled", 0, 0, 1,
+                3500, starts_in_hours=4),
         DemoJob(1, "Monthly server room check", "Inspect both split units, clean filters.", "scheduled",
                 4, 8, 2, 9000),
         DemoJob(7, "Furnace makes a rattling noise", "Customer says it started last week.", "requested",
@@ -326,6 +356,8 @@ HARBOR = DemoBusiness(
         (7, "portal", "appointment.requested", "Requested an appointment: furnace noise"),
         (3, "help", "ticket.submitted", "Asked how to add a unit to the building plan"),
     ),
+    applicant=("Olivia Park", "olivia.park@example.test", "+1 310 555 0199",
+               "New tenant at Harborview Apartments, unit 4B; the lease is in my name since last month."),
 )
 
 DEMO_BUSINESSES = (ACME, HARBOR)
@@ -363,7 +395,7 @@ class SeedReport:
 
 
 def seed_demo(*, reset: bool = False, stripe_test_server: str | None = None,
-              webhook_catcher: str | None = None) -> SeedReport:
+              webhook_catcher: str | None = None, twilio_test_server: str | None = None) -> SeedReport:
     """Create the demo businesses that do not exist yet (all of them again with ``reset``); commits.
 
     With ``stripe_test_server`` (the local Stripe test server's address), each business's webhook endpoint
@@ -391,12 +423,16 @@ def seed_demo(*, reset: bool = False, stripe_test_server: str | None = None,
                                 for _, email, password, role in demo.staff)
             if portal_has_pages:
                 entry.logins.append(("portal", demo.customers[0].emails[0][0], PORTAL_PASSWORD))
+                entry.notes.append(portal_note(demo))
             if created:
-                entry.notes.extend(fill_demo_business(demo, webhook_catcher))
+                entry.notes.extend(fill_demo_business(demo, webhook_catcher,
+                                                      stripe_test_server if stripe_loaded else None))
             entry.pay_links.extend(showcase_pay_links())
             db.session.commit()
             if stripe_test_server and stripe_loaded:
                 entry.notes.append(register_stripe_webhook(stripe_test_server))
+            if twilio_test_server and "sms_twilio" in host.plugin_names():
+                entry.notes.append(register_twilio_number(twilio_test_server, demo.sms_sender))
         business_cache().forget(business.id)
         report.businesses.append(entry)
     return report
@@ -413,13 +449,30 @@ def create_demo_business(demo: DemoBusiness) -> Business:
     )
 
 
-def fill_demo_business(demo: DemoBusiness, webhook_catcher: str | None = None) -> list[str]:
-    """Everything inside one (new, current) business; returns notes for the report."""
+def portal_note(demo: DemoBusiness) -> str:
+    """Where to try the portal: its login, and what signing up with an unknown address does here."""
+    queues = dict(demo.policies).get("unknown_signup_policy") == "queue"
+    unknown = ("waits in the console's Portal sign-ups queue" if queues
+               else "is turned away (the business rejects unknown addresses)")
+    note = (f"portal: log in at {public_url_for('account.login')}; sign up there with another customer's "
+            f"address on file (e.g. {demo.customers[1].emails[0][0]}), or an unknown one, which {unknown}")
+    if demo.applicant:
+        note += f"; {demo.applicant[0]} ({demo.applicant[1]}) is waiting for approval"
+    return note
+
+
+def fill_demo_business(demo: DemoBusiness, webhook_catcher: str | None = None,
+                       stripe_test_server: str | None = None) -> list[str]:
+    """Everything inside one (new, current) business; returns notes for the report. With the Stripe test
+    server, the business's card holders paid a first invoice by card there and saved the card."""
     notes = enable_plugins(demo, webhook_catcher)
     db.session.commit()
     business_cache().forget()
     for name, email, password, role in demo.staff:
         add_staff_member(email=email, name=name, password_hash=hash_password(password), role=role)
+    key = generate_key()  # before any email is queued, so every demo email is signed
+    notes.append(f"emails from {key.domain} are DKIM-signed (selector {key.selector}; its DNS record is on "
+                 "the console's Email authentication page)")
     customers = [add_customer(c) for c in demo.customers]
     db.session.flush()
     first = customers[0]
@@ -441,7 +494,26 @@ def fill_demo_business(demo: DemoBusiness, webhook_catcher: str | None = None) -
         add_reservation(customers[spec.customer], spec)
     for index, surface, kind, summary in demo.timeline:
         record(customers[index].id, surface=surface, kind=kind, summary=summary)
+    if demo.applicant and "portal" in current_app.extensions["suprata"].plugins.plugin_names():
+        add_applicant(*demo.applicant)
+    if stripe_test_server:
+        for index, behaves_as in demo.card_holders:
+            try:
+                with db.session.begin_nested():
+                    pay_first_invoice_by_card(demo, customers[index], stripe_test_server, behaves_as,
+                                              tax_rate)
+            except (stripe.StripeError, OSError) as exc:
+                notes.append(f"{customers[index].name} has no saved card: the Stripe test server did not "
+                             f"answer ({exc})")
     return notes
+
+
+def add_applicant(name: str, email: str, phone: str, note: str) -> None:
+    """Someone who confirmed an address the business does not know and waits for staff to approve them."""
+    from plugins.portal.models import PortalApplication  # only once the portal is known to be installed
+
+    db.session.add(PortalApplication(email=email, name=name, phone=phone, note=note,
+                                     created_at=utcnow() - timedelta(hours=3)))
 
 
 def enable_plugins(demo: DemoBusiness, webhook_catcher: str | None = None) -> list[str]:
@@ -455,7 +527,8 @@ def enable_plugins(demo: DemoBusiness, webhook_catcher: str | None = None) -> li
             set_enabled(name, True)
         else:
             notes.append(f"plugin {name} is not installed or did not load; left out")
-    settings = {"payments_stripe": DEMO_STRIPE_SETTINGS}
+    settings = {"payments_stripe": DEMO_STRIPE_SETTINGS,
+                "sms_twilio": {**DEMO_TWILIO_SETTINGS, "sender": demo.sms_sender}}
     if LOYALTY_PLUGIN in loaded:
         set_enabled(LOYALTY_PLUGIN, True)
         if webhook_catcher:
@@ -515,6 +588,42 @@ def add_invoice(demo: DemoBusiness, customer: Customer, spec: DemoInvoice, tax_r
     return invoice
 
 
+def pay_first_invoice_by_card(demo: DemoBusiness, customer: Customer, server: str, behaves_as: str,
+                              tax_rate: TaxRate) -> None:
+    """The customer paid a first invoice with a Visa at the Stripe test server, ticking "save this card": a
+    manual payment through the processor, so staff may switch autopay on. From then on the saved card answers
+    as the test card ``behaves_as`` (one that declines, for the demo of a failed automatic charge)."""
+    invoice = add_invoice(demo, customer, DemoInvoice(0, "one_off", "open", 45,
+                                                      (("First visit and inspection", "1", 9500, None),)),
+                          tax_rate)
+    api = stripe.StripeClient(DEMO_STRIPE_SETTINGS["test_secret_key"], base_addresses={"api": server},
+                              max_network_retries=0)
+    stripe_customer = api.v1.customers.create(params={"name": customer.name, "email": customer.primary_email})
+    card = api.v1.payment_methods.create(params={"type": "card", "card": {
+        "number": "4242424242424242", "exp_month": 12, "exp_year": date.today().year + 3, "cvc": "123"}})
+    api.v1.payment_methods.attach(card.id, params={"customer": stripe_customer.id})
+    consent = Consent(at=utcnow(), text=save_card_wording(demo.name), ip="203.0.113.20", user_agent="demo")
+    payment = Payment(invoice_id=invoice.id, customer_id=customer.id, processor="stripe",
+                      amount=invoice.amount_due, currency=invoice.currency, source="pay_link",
+                      details={"consent": consent.as_dict()})
+    db.session.add(payment)
+    db.session.flush()
+    intent = api.v1.payment_intents.create(params={
+        "amount": payment.amount, "currency": payment.currency.lower(), "customer": stripe_customer.id,
+        "payment_method": card.id, "confirm": True, "off_session": True,
+        "metadata": {"suprata_business_id": str(payment.business_id), "suprata_invoice_id": str(invoice.id),
+                     "suprata_payment_id": str(payment.id)}})
+    record_payment_captured("stripe", intent.id, amount=intent.amount, currency=intent.currency,
+                            payment_id=payment.id, live=False,
+                            saved_method=CardDetails(card.id, "visa", "4242", card.card.exp_month,
+                                                     card.card.exp_year))
+    if behaves_as != "4242424242424242":
+        data = urllib.parse.urlencode({"behaves_as": behaves_as}).encode()
+        request = urllib.request.Request(f"{server}/_config/payment_methods/{card.id}", data=data,  # noqa: S310
+                                         method="POST")
+        urllib.request.urlopen(request, timeout=10).close()  # noqa: S310 - the demo's own test server
+
+
 def record_check_payment(invoice: Invoice, amount: int) -> None:
     """Staff took a cheque: recorded as staff record one in the console, so the receipt says so."""
     record_offline_payment(invoice, method="cheque", amount=amount, received_on=invoice.issue_date,
@@ -532,6 +641,9 @@ def add_earlier_view(invoice: Invoice, token: str, *, days_ago: int) -> None:
 def add_job(customer: Customer, spec: DemoJob, zone: zoneinfo.ZoneInfo) -> None:
     day = date.today() + timedelta(days=spec.starts_in_days)
     start = datetime(day.year, day.month, day.day, spec.start_hour, tzinfo=zone).astimezone(UTC)
+    if spec.starts_in_hours is not None:
+        start = utcnow().replace(minute=0, second=0, microsecond=0) + timedelta(hours=spec.starts_in_hours)
+        day = start.astimezone(zone).date()
     job = Job(customer_id=customer.id, title=spec.title, description=spec.description, status=spec.status,
               scheduled_start=None if spec.status == "requested" else start,
               scheduled_end=None if spec.status == "requested" else start + timedelta(hours=spec.hours),
@@ -590,6 +702,21 @@ def register_stripe_webhook(server: str) -> str:
     except OSError as exc:
         return f"Stripe test server {server} did not take the webhook for {url}: {exc}"
     return f"Stripe test events go to {url}"
+
+
+def register_twilio_number(server: str, number: str) -> str:
+    """Have the Twilio test server pass texts to the business's number on to its inbound webhook; a note."""
+    url = public_url_for("sms_twilio_public.inbound")
+    if not server.startswith(("http://", "https://")):
+        return f"{server} is not an http:// address; no Twilio number registered"
+    fields = urllib.parse.urlencode({"number": number, "url": url}).encode()
+    request = urllib.request.Request(f"{server.rstrip('/')}/_config/numbers", data=fields)  # noqa: S310
+    try:
+        with urllib.request.urlopen(request, timeout=10):  # noqa: S310 - the operator's own test server
+            pass
+    except OSError as exc:
+        return f"Twilio test server {server} did not take the number {number}: {exc}"
+    return f"texts to {number} (STOP, START, HELP) go to {url}"
 
 
 def showcase_pay_links() -> list[tuple[str, str]]:

@@ -9,10 +9,15 @@
 Tasks: ``deliver_message(id)``, queued once an outbox row is committed; ``run_task(id)``, queued once a
 background task's row is committed (:mod:`core.background.tasks`); ``run_processor_task(id)``, queued once a
 payment processor's task is committed (close a checkout page, refund money paid twice:
-:mod:`core.money.payments.tasks`); ``deliver_due``, ``run_due_tasks`` and ``processor_tasks_due``, the
-sweeps of those tables, every minute; and the jobs plugins declare in their
-``register_periodic_tasks(schedule)`` hook. Each task runs in an app context of its own. The worker is
-:func:`run_worker` (``flask suprata worker``).
+:mod:`core.money.payments.tasks`); ``run_autopay_attempt(id)``, queued once an invoice's automatic charge
+is planned (:mod:`core.money.autopay`); ``deliver_due``, ``run_due_tasks``, ``processor_tasks_due`` and
+``autopay_due``, the sweeps of those tables (retries of the autopay ladder included), every minute;
+``follow_up``, reminders of unpaid invoices and notices of expiring autopay cards
+(:mod:`core.money.follow_up`), every 15 minutes; ``send_reminders``, of appointments, every five minutes;
+and the jobs plugins declare in their ``register_periodic_tasks(schedule)`` hook. Each task runs in an app
+context of its own, with a request id of its own in the logs. Every worker schedules the periodic tasks, and
+each run is queued by one of them only (:func:`core.background.schedule.claim_run`). The worker is
+:func:`run_worker` (``suprata worker``).
 """
 
 from __future__ import annotations
@@ -26,12 +31,20 @@ from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
 from sqlalchemy import select
 
 from core.background import tasks
-from core.background.schedule import PeriodicJob, collect_schedules
+from core.background.schedule import PeriodicJob, claim_run, collect_schedules
 from core.config import ConfigurationError
 from core.extensions import db
 from core.models import PluginState
+from core.money.autopay.runner import run_autopay_attempt, run_due_autopay
+from core.money.follow_up import INTERVAL_MINUTES as FOLLOW_UP_MINUTES
+from core.money.follow_up import follow_up_everywhere
 from core.money.payments.task_runner import run_due_processor_tasks, run_processor_task
 from core.notifications.outbox import deliver_due, deliver_one
+from core.notifications.reminders import INTERVAL_MINUTES as REMINDER_MINUTES
+from core.notifications.reminders import send_reminders_everywhere
+from core.observability.backends import safe_url
+from core.observability.logs import enter_request, leave_request, new_request_id
+from core.observability.metrics import MULTIPROCESS_DIR_VARIABLE, multiprocess_dir
 from core.tenancy import business_context
 
 log = logging.getLogger("suprata.queue")
@@ -77,14 +90,36 @@ def sweep_processor_tasks() -> None:
         pass
 
 
+def sweep_autopay() -> None:
+    """Charge every due autopay attempt, in batches."""
+    while run_due_autopay(SWEEP_BATCH) == SWEEP_BATCH:
+        pass
+
+
 def _in_app_context(app: Flask, fn: Callable, *bound) -> Callable:
     """A task body that runs in a fresh app context (and so its own database session) on any thread."""
 
     def run(*args):
-        with app.app_context():
-            return fn(*bound, *args)
+        token = enter_request(new_request_id())
+        try:
+            with app.app_context():
+                return fn(*bound, *args)
+        finally:
+            leave_request(token)
 
     return run
+
+
+def _claimed_once(app: Flask, task_name: str, is_due: Callable) -> Callable:
+    """The scheduler's test of a periodic task: due now, and this worker is the one to queue it."""
+
+    def validate(when):
+        if not is_due(when):
+            return False
+        with app.app_context():
+            return claim_run(task_name, when)
+
+    return validate
 
 
 class TaskQueue:
@@ -94,16 +129,27 @@ class TaskQueue:
         self.huey = huey
         self.deliver_message = huey.task(name="deliver_message")(_in_app_context(app, deliver_one))
         self.run_task = huey.task(name="run_task")(_in_app_context(app, tasks.run_one))
-        huey.periodic_task(crontab(), name="deliver_due")(_in_app_context(app, sweep_outbox))
-        huey.periodic_task(crontab(), name="run_due_tasks")(_in_app_context(app, sweep_tasks))
         self.run_processor_task = huey.task(name="run_processor_task")(
             _in_app_context(app, run_processor_task))
-        huey.periodic_task(crontab(), name="processor_tasks_due")(
-            _in_app_context(app, sweep_processor_tasks))
+        self.run_autopay_attempt = huey.task(name="run_autopay_attempt")(
+            _in_app_context(app, run_autopay_attempt))
+        self.periodic_task_names = []
+        for name, schedule, sweep in (
+            ("deliver_due", crontab(), sweep_outbox),
+            ("run_due_tasks", crontab(), sweep_tasks),
+            ("processor_tasks_due", crontab(), sweep_processor_tasks),
+            ("autopay_due", crontab(), sweep_autopay),
+            ("follow_up", crontab(minute=f"*/{FOLLOW_UP_MINUTES}"), follow_up_everywhere),
+            ("send_reminders", crontab(minute=f"*/{REMINDER_MINUTES}"), send_reminders_everywhere),
+        ):
+            huey.periodic_task(_claimed_once(app, name, schedule), name=name)(_in_app_context(app, sweep))
+            self.periodic_task_names.append(name)
         for job in jobs:
-            huey.periodic_task(job.is_due, name=f"periodic:{job.task_name}")(
+            name = f"periodic:{job.task_name}"
+            huey.periodic_task(_claimed_once(app, name, job.is_due), name=name)(
                 _in_app_context(app, run_periodic_job, job)
             )
+            self.periodic_task_names.append(name)
 
     def deliver_soon(self, message_id: int) -> None:
         """Ask a worker to deliver an outbox message now.
@@ -119,6 +165,10 @@ class TaskQueue:
     def run_processor_task_soon(self, task_id: int) -> None:
         """Ask a worker to carry out a payment processor task now; never raises (the sweep does it later)."""
         _soon(self.run_processor_task, task_id, "processor task", "run")
+
+    def run_autopay_soon(self, attempt_id: int) -> None:
+        """Ask a worker to charge an autopay attempt now; never raises (the sweep charges it later)."""
+        _soon(self.run_autopay_attempt, attempt_id, "autopay attempt", "charge")
 
 
 def _soon(task, row_id: int, what: str, does: str) -> None:
@@ -157,13 +207,17 @@ def init_app(app: Flask) -> None:
     state.queue = TaskQueue(app, make_huey(app.config["SUPRATA_QUEUE_URL"]), state.schedules)
 
 
-def run_worker(app: Flask, workers: int = 2, *, periodic: bool = True) -> None:
+def run_worker(app: Flask, workers: int = 2) -> None:
     """Run the task consumer in the foreground until interrupted (Ctrl-C finishes running tasks first).
 
-    ``workers`` threads execute tasks. The consumer also queues the periodic tasks; with several worker
-    processes sharing one Redis, pass ``periodic=False`` to all but one so plugin jobs run once per period.
+    ``workers`` threads execute tasks. Every worker also schedules the periodic tasks; each run is queued by
+    one worker only, so any number of workers may run side by side.
     """
-    consumer = app.extensions["suprata"].queue.huey.create_consumer(
-        workers=workers, worker_type="thread", periodic=periodic
-    )
+    queue = app.extensions["suprata"].queue
+    log.info("worker started: %s thread%s on %s; periodic tasks: %s", workers, "s" if workers != 1 else "",
+             safe_url(app.config["SUPRATA_QUEUE_URL"]), ", ".join(queue.periodic_task_names))
+    if multiprocess_dir() is None:
+        log.warning("%s is not set: this worker's counts (failed charges, plugin errors) stay out of "
+                    "/metrics; set it to the web server's directory", MULTIPROCESS_DIR_VARIABLE)
+    consumer = queue.huey.create_consumer(workers=workers, worker_type="thread", periodic=True)
     consumer.run()

@@ -1,10 +1,31 @@
-"""Periodic jobs that plugins declare: what their ``register_periodic_tasks(schedule)`` hook receives."""
+"""Periodic jobs that plugins declare (what their ``register_periodic_tasks(schedule)`` hook receives), and
+the claim that runs each period once however many workers schedule it.
+
+Every worker's scheduler checks each minute which periodic tasks are due. Before queueing one it claims that
+task's minute in the database (a row under a unique constraint): the first worker to get there queues it,
+the others see the claim and do not. So a plugin's job runs once per period across all workers and hosts,
+with no worker singled out to schedule, and when that worker stops another carries on the next minute.
+"""
 
 from __future__ import annotations
 
+import logging
+import os
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+
+from core.extensions import db
+from core.models import PeriodicRun
+
+log = logging.getLogger("suprata.schedule")
+
+# Claims older than this are deleted as new ones are made: they only need to outlive the minute they claim.
+CLAIMS_KEPT = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -59,3 +80,28 @@ def collect_schedules(host) -> list[PeriodicJob]:
 
     called = host.call_all_plugins("register_periodic_tasks", per_plugin=own_schedule)
     return [job for name, _ in called for job in schedules[name].jobs]
+
+
+def claim_run(task_name: str, when: datetime) -> bool:
+    """Claim the minute ``when`` of ``task_name`` for this worker; True if no worker had claimed it.
+
+    Needs an app context. A database that does not answer claims nothing (the task waits for a minute
+    when it does), and is logged, not raised, so the scheduler keeps running.
+    """
+    due_at = when.replace(second=0, microsecond=0, tzinfo=when.tzinfo or UTC)
+    try:
+        db.session.add(PeriodicRun(task_name=task_name, due_at=due_at,
+                                   claimed_by=f"{socket.gethostname()}:{os.getpid()}"[:255]))
+        db.session.flush()
+        db.session.execute(delete(PeriodicRun).where(PeriodicRun.due_at < due_at - CLAIMS_KEPT))
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        log.debug("periodic task %s due %s: queued by another worker", task_name, due_at.isoformat())
+        return False
+    except (OperationalError, InterfaceError) as exc:
+        db.session.rollback()
+        log.warning("periodic task %s due %s not queued: the database does not answer (%s)",
+                    task_name, due_at.isoformat(), str(exc).strip().splitlines()[0])
+        return False
+    return True

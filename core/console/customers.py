@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
-import re
 from io import BytesIO
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
-from sqlalchemy import or_, select
-from sqlalchemy.orm import selectinload
+from flask_login import current_user
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload, selectinload
 
-from core.activity import audit
+from core.account.invitations import INVITATION_PURPOSE, invitation_page, send_invitation
+from core.account.logins import login_of_customer
+from core.activity import audit, record
 from core.console.blueprint import bp
 from core.console.exports import csv_download
 from core.console.forms import CustomerForm
 from core.extensions import db
 from core.identity.roles import requires_permission
 from core.models import (
+    INVOICE_KINDS,
+    ActionToken,
     ActivityEvent,
     Agreement,
+    AutopayConsent,
     Customer,
     CustomerEmail,
     CustomerPhone,
@@ -28,31 +33,16 @@ from core.models import (
     Reservation,
     SavedPaymentMethod,
 )
+from core.models.customer import search_condition
+from core.money.autopay.enrolment import why_not_allowed
+from core.money.autopay.rules import autopay_card, autopay_kinds
+from core.notifications.events import CHANNEL_TITLES
+from core.notifications.reminders import remind_of_job
 from core.tenancy import utcnow
 
 PER_PAGE = 25
 TIMELINE_LENGTH = 50
 BLANK_ROWS = 1
-
-
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-def search_condition(query: str):
-    """Customers whose name, company, email or phone number contains ``query``."""
-    pattern = _like(query)
-    conditions = [
-        Customer.name.ilike(pattern, escape="\\"),
-        Customer.company.ilike(pattern, escape="\\"),
-        Customer.emails.any(CustomerEmail.email.ilike(pattern, escape="\\")),
-    ]
-    # Numbers are stored as +15550102030; "(555) 010-2030" should still find them.
-    digits = re.sub(r"\D", "", query)
-    if len(digits) >= 3:
-        conditions.append(Customer.phones.any(CustomerPhone.number.like(f"%{digits}%")))
-    return or_(*conditions)
 
 
 @bp.get("/customers")
@@ -212,6 +202,15 @@ def customer(customer_id: int):
     return render_template(
         "console/customers/detail.html",
         customer=record,
+        portal_login=login_of_customer(customer_id),
+        can_invite=invitation_page() is not None,
+        invited_at=db.session.scalar(
+            select(func.max(ActionToken.created_at)).where(
+                ActionToken.purpose == INVITATION_PURPOSE, ActionToken.customer_id == customer_id,
+                ActionToken.used_at.is_(None), ActionToken.revoked_at.is_(None),
+                ActionToken.expires_at > utcnow())
+        ),
+        autopay=autopay_of(record),
         invoices=rows(Invoice, Invoice.created_at.desc(), Invoice.id.desc()),
         # Money that moved (and charges of a saved card); payment pages opened and left are in each
         # invoice's history instead.
@@ -244,6 +243,54 @@ def customer(customer_id: int):
             .limit(TIMELINE_LENGTH)
         ).all(),
     )
+
+
+@bp.post("/customers/<int:customer_id>/invite")
+@requires_permission("portal_logins")
+def invite_customer(customer_id: int):
+    """"Invite to the portal": email the customer a link to create their login."""
+    record = db.get_or_404(Customer, customer_id)
+    if send_invitation(record, invited_by=current_user.name):
+        audit("customer.invited", f"customer {record.name}", email=record.primary_email)
+        db.session.commit()
+        flash(f"An invitation is on its way to {record.primary_email}; earlier ones stop working.", "success")
+    else:
+        flash("No invitation was sent: the customer needs an email address on file and no login yet, and "
+              "the customer portal must be on.", "error")
+    return redirect(url_for("console.customer", customer_id=customer_id))
+
+
+@bp.post("/customers/<int:customer_id>/jobs/<int:job_id>/remind")
+@requires_permission("customers")
+def remind_job(customer_id: int, job_id: int):
+    """Staff send a scheduled job's reminder now, on the channels the business and customer chose."""
+    job = db.session.scalar(select(Job).where(Job.id == job_id, Job.customer_id == customer_id))
+    if job is None or job.status != "scheduled" or job.scheduled_start is None:
+        abort(404)
+    channels = remind_of_job(job)
+    if channels:
+        record(customer_id, surface="console", kind="job.reminded", summary=f"Reminder of {job.title} sent")
+        db.session.commit()
+        flash(f"Reminder of {job.title} sent by {' and '.join(CHANNEL_TITLES[c].lower() for c in channels)}.",
+              "success")
+    else:
+        flash("No reminder was sent: reminders are off, or the customer has no email or verified number.",
+              "error")
+    return redirect(url_for("console.customer", customer_id=customer_id))
+
+
+def autopay_of(customer: Customer) -> dict:
+    """What the customer page shows about autopay: the card, the kinds, why it cannot go on, the consents."""
+    return {
+        "card": autopay_card(customer.id),
+        "kinds": [INVOICE_KINDS[kind] for kind in autopay_kinds()],
+        "not_allowed": None if customer.autopay_enabled else why_not_allowed(customer),
+        "consents": db.session.scalars(
+            select(AutopayConsent).where(AutopayConsent.customer_id == customer.id)
+            .options(joinedload(AutopayConsent.staff_user))
+            .order_by(AutopayConsent.given_at.desc(), AutopayConsent.id.desc())
+        ).all(),
+    }
 
 
 @bp.get("/customers/<int:customer_id>/agreements/<int:agreement_id>/document")

@@ -1,5 +1,10 @@
-"""The console's first page: what came in this month, what is owed and for how long, and what needs a look
-(payments that may have stopped, failed messages, plugin errors)."""
+"""The console's first page: what came in this month, what is owed and for how long, and what needs a look.
+
+"Needs a look" holds payments that may have stopped, and the few operational figures a business cares about
+(the installation's operators read the same ones, for every business, from Prometheus): notifications still
+waiting and how long the oldest has waited, notifications that failed, charges that failed recently, and
+plugin errors.
+"""
 
 from __future__ import annotations
 
@@ -68,6 +73,7 @@ def money_figures(now: datetime | None = None) -> Figures:
     overdue = db.session.scalar(select(func.count(Invoice.id))
                                 .where(Invoice.status == "open", Invoice.due_date < today))
     return Figures(collected, refunded, outstanding, overdue)
+FAILED_CHARGES_WINDOW = timedelta(days=30)
 
 
 @bp.get("/")
@@ -90,6 +96,14 @@ def dashboard():
     failed_notifications = db.session.scalar(
         select(func.count(OutboxMessage.id)).where(OutboxMessage.status == "failed")
     )
+    waiting_notifications, oldest_waiting = db.session.execute(
+        select(func.count(OutboxMessage.id), func.min(OutboxMessage.created_at))
+        .where(OutboxMessage.status.in_(("pending", "sending")))
+    ).one()
+    failed_charges = db.session.scalar(
+        select(func.count(Payment.id))
+        .where(Payment.status == "failed", Payment.created_at >= utcnow() - FAILED_CHARGES_WINDOW)
+    )
     plugin_errors = db.session.scalar(
         select(func.count(PluginError.id)).where(PluginError.created_at >= utcnow() - timedelta(hours=24))
     )
@@ -101,5 +115,9 @@ def dashboard():
         recent_payments=recent_payments,
         recent_activity=recent_activity,
         failed_notifications=failed_notifications,
+        waiting_notifications=waiting_notifications,
+        oldest_waiting=oldest_waiting,
+        failed_charges=failed_charges,
+        failed_charges_days=FAILED_CHARGES_WINDOW.days,
         plugin_errors=plugin_errors,
     )

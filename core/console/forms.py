@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from zoneinfo import available_timezones
 
 from flask_wtf import FlaskForm
@@ -15,68 +14,35 @@ from wtforms import (
     FieldList,
     Form,
     FormField,
+    IntegerField,
     PasswordField,
     SelectField,
+    SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
 )
 from wtforms.validators import (
     DataRequired,
-    Email,
-    EqualTo,
     Length,
+    NumberRange,
     Optional,
     Regexp,
     ValidationError,
 )
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from core.extensions import db
-from core.identity.passwords import MAX_LENGTH, password_problem
+from core.identity.forms import VALID_EMAIL
 from core.identity.roles import DEFAULT_ROLE, ROLES
-from core.models import CustomerEmail, CustomerPhone
+from core.models import INVOICE_KINDS, CustomerEmail, CustomerPhone
 from core.money.totals import ROUNDING
+from core.phones import PhoneNumberError, normalise_phone
 from core.tenancy.locales import locale_choices
 from core.web.contrast import readability_problem
 from core.web.themes import available_themes
 
-# Syntax only, no DNS look-up; reserved names such as example.test are accepted because demo data uses them.
-VALID_EMAIL = Email("Enter a valid email.", test_environment=True)
-
-# -- staff login --------------------------------------------------------------------------------------------
-
-
-class LoginForm(FlaskForm):
-    email = StringField("Email", validators=[DataRequired(), Length(max=255)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=MAX_LENGTH)])
-
-
-class SetPasswordForm(FlaskForm):
-    """A new password, typed twice; ``user_inputs`` (the account's email, name, business) are guessable."""
-
-    new_password = PasswordField("New password", validators=[DataRequired()])
-    confirm_password = PasswordField(
-        "New password again",
-        validators=[DataRequired(), EqualTo("new_password", message="The two passwords are not the same.")],
-    )
-
-    def __init__(self, *args, user_inputs: tuple[str | None, ...] = (), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.user_inputs = user_inputs
-
-    def validate_new_password(self, field):
-        problem = password_problem(field.data, self.user_inputs)
-        if problem:
-            raise ValidationError(problem)
-
-
-class PasswordChangeForm(SetPasswordForm):
-    current_password = PasswordField("Current password", validators=[DataRequired(), Length(max=MAX_LENGTH)])
-
-
-class ForgotPasswordForm(FlaskForm):
-    email = StringField("Email", validators=[DataRequired(), Length(max=255)])
-
+# -- staff ------------------------------------------------------------------------------------------------
 
 ROLE_CHOICES = {role.name: f"{role.label}: {role.summary}" for role in ROLES.values()}
 
@@ -88,18 +54,6 @@ class StaffInviteForm(FlaskForm):
 
 
 # -- customers ----------------------------------------------------------------------------------------------
-
-_PHONE_PUNCTUATION = re.compile(r"[\s().\-/]")
-_E164 = re.compile(r"\+[1-9]\d{7,14}")
-
-
-def normalise_phone(text: str) -> str:
-    """ "+1 (555) 010-2030" -> "+15550102030"; ValueError unless it is a full international number."""
-    number = _PHONE_PUNCTUATION.sub("", text or "")
-    if not _E164.fullmatch(number):
-        raise ValueError("Enter the number with its country code, like +1 555 010 2030.")
-    return number
-
 
 class EmailEntry(Form):
     email = EmailField("Email", validators=[Optional(), Length(max=255), VALID_EMAIL])
@@ -115,7 +69,7 @@ class PhoneEntry(Form):
     def validate_number(self, field):
         try:
             field.data = normalise_phone(field.data)
-        except ValueError as exc:
+        except PhoneNumberError as exc:
             raise ValidationError(str(exc)) from None
 
 
@@ -251,6 +205,12 @@ class SettingsForm(FlaskForm):
         "Registration with an email we don't have on file",
         choices={"reject": "Reject it", "queue": "Queue it for staff approval"},
     )
+    login_to_pay = BooleanField(
+        "Customers log in to the portal before paying an emailed invoice",
+        description="Off: anyone with the invoice's link can pay it. On: the link still shows the invoice, "
+                    "and Pay Now asks the customer to log in (or sign up with an email address on file) "
+                    "first.",
+    )
     verify_public_tickets = BooleanField("Public help requests must confirm their email first")
     tax_rounding = SelectField("Rounding of tax on new invoices", choices=dict(ROUNDING), default="invoice",
                                description="Most tax authorities expect tax worked out on the invoice as a "
@@ -259,6 +219,28 @@ class SettingsForm(FlaskForm):
         "Money paid twice for one invoice (or for a cancelled one)",
         choices={"refund": "Refund it to the customer automatically", "hold": "Hold it for us to refund"},
         description="Either way the billing inbox is told and the audit trail records it.",
+    )
+
+    autopay_kinds = SelectMultipleField(
+        "Invoice kinds charged automatically",
+        choices=dict(INVOICE_KINDS),
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+        description="For customers who switched autopay on; every other invoice goes to the customer to pay.",
+    )
+    autopay_retry_days = StringField(
+        "Try a declined automatic charge again after (days)",
+        description="Days after the first decline, separated by commas, like 1, 3, 7. Lost, stolen and "
+                    "expired cards are never retried. Leave blank for no retries.",
+    )
+    card_expiry_notice_days = IntegerField(
+        "Tell customers their autopay card expires (days ahead)",
+        validators=[Optional(), NumberRange(min=0, max=120)],
+    )
+    reminder_days = StringField(
+        "Remind customers of unpaid invoices (days from the due date)",
+        description="Negative days are before the due date, like -3, 1, 7, 14. Declined automatic charges "
+                    "get the same reminders. Leave blank for none.",
     )
 
     def __init__(self, *args, **kwargs):
@@ -285,6 +267,11 @@ class SettingsForm(FlaskForm):
         problem = not field.errors and readability_problem(field.data, "Links and white text")
         if problem:
             raise ValidationError(problem)
+    def validate_autopay_retry_days(self, field):
+        field.days = _day_list(field.data, 1, 60)
+
+    def validate_reminder_days(self, field):
+        field.days = _day_list(field.data, -60, 365)
 
     def validate_logo(self, field):
         if field.data is None:
@@ -296,6 +283,23 @@ class SettingsForm(FlaskForm):
         if mime is None:
             raise ValidationError("Upload a PNG, JPEG or WebP image.")
         self.logo_bytes, self.logo_mime = data, mime
+
+
+def _day_list(text: str | None, lowest: int, highest: int) -> list[int]:
+    """"1, 3, 7" -> [1, 3, 7]; a clear message for anything else."""
+    days = []
+    for part in (text or "").replace(";", ",").split(","):
+        if not part.strip():
+            continue
+        try:
+            day = int(part.strip())
+        except ValueError:
+            raise ValidationError(f"Write whole numbers of days separated by commas, like 1, 3, 7 "
+                                  f"(not {part.strip()!r}).") from None
+        if not lowest <= day <= highest:
+            raise ValidationError(f"Each number of days must be between {lowest} and {highest}.")
+        days.append(day)
+    return sorted(set(days))
 
 
 class TemplateForm(FlaskForm):

@@ -10,7 +10,6 @@ from datetime import datetime
 
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from core.activity import audit
@@ -27,7 +26,7 @@ from core.console.invoice_forms import (
 )
 from core.extensions import db
 from core.identity.roles import requires_permission
-from core.models import Business, Customer, Invoice, InvoiceView, Payment, SavedPaymentMethod
+from core.models import AutopayAttempt, Business, Customer, Invoice, InvoiceView, Payment, SavedPaymentMethod
 from core.money.amounts import format_money, to_major_text
 from core.money.invoicing import (
     InvoiceStateError,
@@ -41,14 +40,13 @@ from core.money.invoicing import (
 )
 from core.money.payments.offline import business_today
 from core.money.payments.types import CAPTURED_STATUSES
+from core.money.payments.wording import save_card_wording
 from core.tenancy.state import current_business
 from core.tenancy.urls import public_url_for
 
 PER_PAGE = 25
 VIEWS_SHOWN = 50
 HISTORY_SHOWN = 20
-# Two people numbering invoices at the same moment collide on the unique number; the loser tries again.
-NUMBERING_ATTEMPTS = 3
 
 
 @bp.route("/invoices/new", methods=["GET", "POST"])
@@ -91,19 +89,13 @@ def _new_draft(customer: Customer, form: InvoiceForm, number: str) -> Invoice:
 
 
 def _numbered(make) -> Invoice:
-    """The invoice ``make(number)`` returns, added under the next free number (retried on a collision)."""
+    """The invoice ``make(number)`` returns, added under the business's next number (its counter is locked
+    until this transaction ends, so two staff never get the same one)."""
     prefix = db.session.get(Business, current_business().id).invoice_prefix
-    for attempt in range(1, NUMBERING_ATTEMPTS + 1):
-        invoice = make(next_invoice_number(prefix))
-        db.session.add(invoice)
-        try:
-            db.session.flush()
-            return invoice
-        except IntegrityError:
-            db.session.rollback()
-            if attempt == NUMBERING_ATTEMPTS:
-                raise
-    raise AssertionError("unreachable")
+    invoice = make(next_invoice_number(prefix))
+    db.session.add(invoice)
+    db.session.flush()
+    return invoice
 
 
 def _invoice_form(invoice: Invoice | None = None, *, currency: str, rounding: str) -> InvoiceForm:
@@ -295,6 +287,11 @@ def invoice(invoice_id: int):
             )
         ).all(),
         pay_link=public_url_for("paylink.show", token=token) if token else None,
+        autopay_attempts=db.session.scalars(
+            select(AutopayAttempt).where(AutopayAttempt.invoice_id == invoice_id)
+            .order_by(AutopayAttempt.number)
+        ).all(),
+        save_card_text=save_card_wording(current_business().name),
         link_form=PayLinkForm(timezone=current_business().timezone, formdata=None),
         offline_form=OfflinePaymentForm(formdata=None, received_on=business_today(),
                                         amount=to_major_text(record.amount_due, record.currency)),

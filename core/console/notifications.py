@@ -1,4 +1,5 @@
-"""Notification templates in the business's own words (edit, preview, reset), and the outbox's problems."""
+"""Who is told about each event and on which channels, the messages in the business's own words (edit,
+preview, reset), and the outbox's problems."""
 
 from __future__ import annotations
 
@@ -11,7 +12,16 @@ from core.console.forms import TemplateForm
 from core.extensions import db
 from core.identity.roles import requires_permission
 from core.models import NotificationTemplate, OutboxMessage
+from core.notifications.events import (
+    AUDIENCES,
+    CHANNEL_TITLES,
+    NotificationSettingError,
+    channel_available,
+    event_choices,
+    save_event_choice,
+)
 from core.notifications.outbox import OutboxStateError, retry
+from core.notifications.sms_text import sms_length
 from core.notifications.templates import (
     TemplateDefault,
     Wording,
@@ -27,6 +37,33 @@ from core.web.headers import allow_inline_styles
 PER_PAGE = 25
 # What staff must act on: given up (failed), or still waiting for a delivery attempt (pending).
 OUTBOX_SHOWN = ("failed", "pending")
+
+
+@bp.route("/notifications", methods=["GET", "POST"])
+@requires_permission("templates")
+def notification_events():
+    """Per event: is the customer told, is the business's inbox, on which channels; reminders' lead times."""
+    problems = []
+    if request.method == "POST":
+        for key in event_choices():
+            option = request.form.get(f"{key}-option", "").strip()
+            try:
+                save_event_choice(key, customer=request.form.getlist(f"{key}-customer"),
+                                  business=request.form.getlist(f"{key}-business"),
+                                  option=int(option) if option else None)
+            except ValueError as exc:  # NotificationSettingError, or a number that isn't one
+                problems.append(str(exc) if isinstance(exc, NotificationSettingError)
+                                else f"{key}: enter a whole number.")
+        if not problems:
+            audit("notifications.changed", "notification settings")
+            db.session.commit()
+            flash("Notification settings are saved.", "success")
+            return redirect(url_for("console.notification_events"))
+        db.session.rollback()
+    page = render_template("console/notifications/events.html", choices=event_choices().values(),
+                           audiences=AUDIENCES, channel_titles=CHANNEL_TITLES, problems=problems,
+                           available={c: channel_available(c) for c in CHANNEL_TITLES})
+    return page, 400 if problems else 200
 
 
 @bp.get("/settings/notifications")
@@ -58,6 +95,11 @@ def edit_notification_template(key: str):
     else:
         form = TemplateForm()
     rendered = None
+    if default.channel == "sms":
+        form.text.label.text = "Text message"
+    if request.method == "GET" and default.channel == "sms":
+        # A text's length depends on the values put in it, so it is always shown as sent with samples.
+        rendered = preview(key, Wording(subject="", text=_editor_data(default, custom)["text"]))
     if form.validate_on_submit():
         wording = _wording_of(form, default)
         if form.preview.data:
@@ -79,9 +121,17 @@ def edit_notification_template(key: str):
         custom=custom,
         form=form,
         preview=rendered,
+        length=_length_of(default, rendered),
         variables=variables(key),
     )
     return page, status
+
+
+def _length_of(default: TemplateDefault, rendered):
+    """A text message's length and segments as rendered with sample values; None for email."""
+    if default.channel != "sms" or rendered is None or rendered.error:
+        return None
+    return sms_length(rendered.text)
 
 
 def _editor_data(default: TemplateDefault, custom: NotificationTemplate | None) -> dict:
@@ -93,6 +143,8 @@ def _editor_data(default: TemplateDefault, custom: NotificationTemplate | None) 
 
 def _wording_of(form: TemplateForm, default: TemplateDefault) -> Wording:
     """The draft in the form: one body (and, for a message that carries a link, the body below it)."""
+    if default.channel == "sms":
+        return Wording(subject="", text=form.text.data)  # a text has no subject or HTML
     around_link = default.access_link is not None
     return Wording(subject=form.subject.data or "", text=form.text.data,
                    text_after=(form.text_after.data or "") if around_link else "")

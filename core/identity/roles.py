@@ -57,6 +57,8 @@ PERMISSIONS = {
         _permission("invoices.manage", "creating, sending and voiding invoices and pay links", "billing"),
         _permission("payments", "refunds and charges to saved cards", "billing"),
         _permission("tickets", "the help-desk queue", "support"),
+        _permission("portal_logins", "inviting customers to the portal and approving portal sign-ups",
+                    "admin", "billing", "support"),
         _permission("settings", "the business's settings", "admin"),
         _permission("templates", "email templates and the outbox", "admin"),
         _permission("plugins", "switching plugins on and off and their settings", "admin"),

@@ -13,6 +13,7 @@ from datetime import timedelta
 from flask import current_app, g, request
 from flask_login import AnonymousUserMixin
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from core.extensions import db, login_manager
 from core.identity.tokens import hash_token, new_token
@@ -21,6 +22,8 @@ from core.tenancy import current_business_id, utcnow
 
 COOKIE_NAMES = {"staff": "suprata_staff", "customer": "suprata_customer"}
 USER_MODELS = {"staff": StaffUser, "customer": CustomerUser}
+# Loaded with the user, so a customer page knows its customer without another query.
+_USER_LOADS = {"staff": (), "customer": (joinedload(CustomerUser.customer),)}
 # Refresh last_seen_at at most this often: an idle timeout needs minutes, not a write per request.
 TOUCH_INTERVAL = timedelta(seconds=60)
 
@@ -40,23 +43,33 @@ def _cookie_path() -> str:
     return (request.script_root or "") + "/"
 
 
-def _load_session(realm: str) -> AuthSession | None:
+def _load_session(realm: str):
+    """The live session of ``realm`` that the request's cookie names, with its user, in one query."""
     token = request.cookies.get(COOKIE_NAMES[realm])
     if not token or current_business_id() is None:
-        return None
-    row = db.session.scalar(select(AuthSession).where(AuthSession.token_hash == hash_token(token)))
-    if row is None or row.realm != realm or row.revoked_at is not None:
-        return None
+        return None, None
+    model = USER_MODELS[realm]
+    row = db.session.execute(
+        select(AuthSession, model)
+        .join(model, model.id == AuthSession.user_id)
+        .where(AuthSession.token_hash == hash_token(token), AuthSession.realm == realm)
+        .options(*_USER_LOADS[realm])
+    ).first()
+    if row is None:
+        return None, None
+    session_row, user = row
     now = utcnow()
     config = current_app.config
-    if now - row.created_at > timedelta(hours=config["SUPRATA_SESSION_MAX_HOURS"]):
-        return None
-    if now - row.last_seen_at > timedelta(minutes=config["SUPRATA_SESSION_IDLE_MINUTES"]):
-        return None
-    if now - row.last_seen_at > TOUCH_INTERVAL:
-        row.last_seen_at = now
+    if session_row.revoked_at is not None or not user.active:
+        return None, None
+    if now - session_row.created_at > timedelta(hours=config["SUPRATA_SESSION_MAX_HOURS"]):
+        return None, None
+    if now - session_row.last_seen_at > timedelta(minutes=config["SUPRATA_SESSION_IDLE_MINUTES"]):
+        return None, None
+    if now - session_row.last_seen_at > TOUCH_INTERVAL:
+        session_row.last_seen_at = now
         db.session.commit()
-    return row
+    return session_row, user
 
 
 @login_manager.request_loader
@@ -64,14 +77,20 @@ def _load_user_from_request(_request):
     realm = request_realm()
     if realm is None:
         return None
-    session_row = _load_session(realm)
+    session_row, user = _load_session(realm)
     if session_row is None:
-        return None
-    user = db.session.get(USER_MODELS[realm], session_row.user_id)
-    if user is None or not user.active:
         return None
     g.auth_session = session_row
     return user
+
+
+def signed_in_user(realm: str):
+    """The user signed in to ``realm`` on this request's cookie, whatever realm the page belongs to.
+
+    For a public page that changes with a login (a pay link whose business wants customers signed in
+    before they pay); pages of a realm use ``current_user``.
+    """
+    return _load_session(realm)[1]
 
 
 def start_session(user) -> None:

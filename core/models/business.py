@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, LargeBinary, String
+from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from core.extensions import db
@@ -16,6 +16,8 @@ DEFAULT_POLICIES = {
     # Portal self-registration with an email not on file: "reject" or "queue" for staff approval.
     "unknown_signup_policy": "reject",
     "self_registration": True,
+    # Customers must log in to the portal before paying from an emailed link (when a portal is on).
+    "login_to_pay": False,
     # Public help-site tickets must confirm their email before entering the queue.
     "verify_public_tickets": True,
     # Money that arrives for an invoice already paid or voided (a customer who paid twice): "refund" it
@@ -23,6 +25,15 @@ DEFAULT_POLICIES = {
     "duplicate_payments": "refund",
     # How tax is rounded on new invoices (a key of core.money.totals.ROUNDING).
     "tax_rounding": "invoice",
+    # Invoice kinds charged automatically for customers with autopay on (core.models.invoice.INVOICE_KINDS).
+    "autopay_kinds": ["service_agreement", "recurring_rental", "subscription"],
+    # After a declined automatic charge, try again this many days after the first decline (a final decline,
+    # such as a lost or stolen card, is never retried).
+    "autopay_retry_days": [1, 3, 7],
+    # Tell a customer this many days ahead that their autopay card expires.
+    "card_expiry_notice_days": 30,
+    # Remind customers of unpaid invoices this many days after the due date (negative: before it).
+    "reminder_days": [-3, 1, 7, 14],
 }
 
 
@@ -50,6 +61,8 @@ class Business(db.Model):
     # Money and dates on every page and email follow this CLDR locale ("en_US", "fr_CA").
     locale: Mapped[str] = mapped_column(String(16), default="en_US")
     invoice_prefix: Mapped[str] = mapped_column(String(16), default="INV-")
+    # The number of the business's latest invoice, taken under a row lock (core.money.invoicing).
+    last_invoice_number: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     policies: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -1,8 +1,9 @@
-"""Customer records, with several emails and phone numbers, each verified or not."""
+"""Customer records, with several emails and phone numbers, each verified or not, and how staff find them."""
 
+import re
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint, or_
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.extensions import db
@@ -19,9 +20,9 @@ class Customer(TenantScoped, db.Model):
     address: Mapped[str | None] = mapped_column(String(500))
     # Staff-only: never rendered on a customer-facing page.
     internal_notes: Mapped[str | None] = mapped_column(Text)
+    # Invoices of the kinds the business charges automatically are charged to the customer's autopay card
+    # (core.money.autopay); on only with the customer's recorded consent.
     autopay_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
-    # Invoice kinds charged automatically when autopay is on (see core.models.invoice.INVOICE_KINDS).
-    autopay_kinds: Mapped[list] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     emails: Mapped[list["CustomerEmail"]] = relationship(
@@ -65,3 +66,23 @@ class CustomerPhone(TenantScoped, db.Model):
     sms_opted_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     customer: Mapped[Customer] = relationship(back_populates="phones")
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def search_condition(query: str):
+    """Customers whose name, company, email or phone number contains ``query``."""
+    pattern = _like(query)
+    conditions = [
+        Customer.name.ilike(pattern, escape="\\"),
+        Customer.company.ilike(pattern, escape="\\"),
+        Customer.emails.any(CustomerEmail.email.ilike(pattern, escape="\\")),
+    ]
+    # Numbers are stored as +15550102030; "(555) 010-2030" should still find them.
+    digits = re.sub(r"\D", "", query)
+    if len(digits) >= 3:
+        conditions.append(Customer.phones.any(CustomerPhone.number.like(f"%{digits}%")))
+    return or_(*conditions)

@@ -4,8 +4,19 @@ rates (tax, discount, deposit) are basis points to a tenth (887.5 = 8.875 %)."""
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
+from sqlalchemy import (
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+)
+from sqlalchemy.orm import Mapped, Session, deferred, mapped_column, relationship
 
 from core.extensions import db
 from core.models.customer import Customer
@@ -22,6 +33,10 @@ INVOICE_KINDS = {
 INVOICE_STATUSES = ("draft", "open", "paid", "void")
 # A rate in basis points, to a tenth: 887.5 is 8.875 %.
 Rate = Numeric(7, 1)
+# scheduled: to be charged; charging: being charged; failed: declined ("autopay failed"), retried on the
+# business's ladder unless the decline was final; action_required: the bank wants the customer to confirm the
+# payment themselves; paid: paid by autopay.
+AUTOPAY_STATES = ("scheduled", "charging", "failed", "action_required", "paid")
 
 
 class Invoice(TenantScoped, db.Model):
@@ -30,6 +45,9 @@ class Invoice(TenantScoped, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="RESTRICT"), index=True)
+    # Set on an invoice for what is still owed on a reservation: its payment counts towards the reservation.
+    reservation_id: Mapped[int | None] = mapped_column(ForeignKey("reservation.id", ondelete="SET NULL"),
+                                                       index=True)
     number: Mapped[str] = mapped_column(String(32))
     kind: Mapped[str] = mapped_column(String(32), default="one_off")
     status: Mapped[str] = mapped_column(String(16), default="draft", index=True)
@@ -56,6 +74,11 @@ class Invoice(TenantScoped, db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Where automatic charging stands (core.money.autopay): None when it is not charged automatically.
+    autopay_state: Mapped[str | None] = mapped_column(String(16))
+    # Goes up whenever the invoice or one of its lines changes (see _count_revisions), so what was
+    # rendered from one revision can be reused until the next.
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     customer: Mapped[Customer] = relationship()
     lines: Mapped[list["InvoiceLine"]] = relationship(
@@ -127,6 +150,21 @@ class InvoiceLine(TenantScoped, db.Model):
     invoice: Mapped[Invoice] = relationship(back_populates="lines")
 
 
+@event.listens_for(Session, "before_flush")
+def _count_revisions(session, _flush_context, _instances) -> None:
+    """Every flush that changes an invoice or its lines raises the invoice's revision, in SQL (two
+    concurrent changes give two revisions, not one)."""
+    changed = {id(obj): obj for obj in session.dirty
+               if isinstance(obj, Invoice) and session.is_modified(obj, include_collections=False)}
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, InvoiceLine):
+            invoice = obj.invoice or (session.get(Invoice, obj.invoice_id) if obj.invoice_id else None)
+            if invoice is not None and invoice not in session.new:
+                changed[id(invoice)] = invoice
+    for invoice in changed.values():
+        invoice.revision = Invoice.revision + 1
+
+
 class PayLink(TenantScoped, db.Model):
     """An unguessable link to one invoice. Only the token's hash is stored."""
 
@@ -147,9 +185,12 @@ class PayLink(TenantScoped, db.Model):
 
 class InvoiceView(TenantScoped, db.Model):
     __tablename__ = "invoice_view"
+    # Answers "when was this invoice last viewed" from the index alone, whatever the number of views: the
+    # tenancy filter adds business_id to every query, so it is part of the key, before the time.
+    __table_args__ = (Index("ix_invoice_view_latest", "invoice_id", "business_id", "viewed_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id", ondelete="CASCADE"), index=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id", ondelete="CASCADE"))
     pay_link_id: Mapped[int | None] = mapped_column(ForeignKey("pay_link.id", ondelete="SET NULL"))
     viewed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     ip: Mapped[str | None] = mapped_column(String(64))

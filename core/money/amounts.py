@@ -3,14 +3,27 @@
 The digits after the decimal point come from each currency's CLDR data (0 for JPY, 2 for USD, 3 for BHD),
 in parsing and display alike; symbols, separators and their order follow the business's locale. Decimal,
 never floats.
+
+Display is on every customer page many times over, and Babel takes tens of microseconds per amount, so each
+(currency, locale) gets a formatter built once from Babel's own pattern and symbols, and checked against
+Babel on sample amounts before it is used; a locale whose pattern it does not reproduce keeps Babel.
 """
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
 from decimal import Decimal
 
-from babel.numbers import format_currency, get_currency_precision
+from babel import Locale
+from babel.numbers import (
+    format_currency,
+    get_currency_precision,
+    get_currency_symbol,
+    get_decimal_symbol,
+    get_group_symbol,
+)
 
 from core.tenancy.state import current_business
 
@@ -47,9 +60,44 @@ def format_money(amount: int | None, currency: str | None = None, *, locale: str
     if currency is None:
         business = current_business()
         currency = business.currency if business else "USD"
-    currency = currency.upper()
-    return format_currency(to_major(amount, currency), currency, locale=locale or business_locale(),
-                           currency_digits=True)
+    return money_formatter(currency.upper(), locale or business_locale())(amount)
+
+
+# Amounts a formatter must show exactly as Babel does before it replaces Babel for a currency and locale.
+_PROBES = (0, 1, -1, 7, 99, 100, 999, 1000, -1000, 12345, 123456, -1234567, 98765432, -987654321, 10**9)
+
+
+@functools.lru_cache(maxsize=512)
+def money_formatter(currency: str, locale: str) -> Callable[[int], str]:
+    """Minor units -> display string for one currency in one locale, as Babel's ``format_currency``."""
+
+    def by_babel(amount: int) -> str:
+        return format_currency(to_major(amount, currency), currency, locale=locale, currency_digits=True)
+
+    digits = currency_digits(currency)
+    pattern = Locale.parse(locale).currency_formats["standard"]
+    symbol = get_currency_symbol(currency, locale)
+    decimal, group = get_decimal_symbol(locale), get_group_symbol(locale)
+    primary, secondary = pattern.grouping
+    prefixes = [prefix.replace("¤", symbol) for prefix in pattern.prefix]
+    suffixes = [suffix.replace("¤", symbol) for suffix in pattern.suffix]
+
+    def from_pattern(amount: int) -> str:
+        negative = amount < 0
+        whole, fraction = divmod(abs(int(amount)), 10**digits)
+        text = str(whole)
+        if len(text) > primary:
+            head, groups = text[:-primary], [text[-primary:]]
+            while len(head) > secondary:
+                head, groups = head[:-secondary], [head[-secondary:], *groups]
+            text = group.join([head, *groups])
+        if digits:
+            text += f"{decimal}{fraction:0{digits}d}"
+        return prefixes[negative] + text + suffixes[negative]
+
+    if all(from_pattern(amount) == by_babel(amount) for amount in _PROBES):
+        return from_pattern
+    return by_babel
 
 
 def parse_decimal(text: str, *, places: int, allow_negative: bool = False) -> Decimal:

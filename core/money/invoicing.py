@@ -15,16 +15,19 @@ from datetime import date, datetime
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import joinedload
 
+from core.account.invitations import login_to_pay
 from core.activity import audit, record
 from core.database import lock_row
 from core.extensions import db
 from core.identity.tokens import hash_token, new_token
-from core.models import Invoice, InvoiceLine, InvoiceView, PayLink
+from core.models import Business, Invoice, InvoiceLine, InvoiceView, PayLink
 from core.money.amounts import format_money
+from core.money.autopay.rules import plan_first_charge
 from core.money.payments.tasks import close_checkouts
+from core.notifications.events import notify_event
 from core.notifications.outbox import enqueue
 from core.plugins.events import emit_after_commit
-from core.tenancy import utcnow
+from core.tenancy import require_business_id, utcnow
 from core.tenancy.urls import public_url_for
 
 
@@ -33,10 +36,17 @@ class InvoiceStateError(ValueError):
 
 
 def next_invoice_number(prefix: str) -> str:
-    count = db.session.scalar(select(func.count(Invoice.id))) or 0
-    number = count + 1
+    """The current business's next invoice number, ``prefix`` then at least four digits.
+
+    The business's counter row stays locked until the caller's transaction ends, so concurrent creations
+    take turns instead of colliding on the same number; a number already taken (typed in, imported) is
+    skipped.
+    """
+    business = lock_row(Business, require_business_id())
+    number = business.last_invoice_number + 1
     while db.session.scalar(select(Invoice.id).where(Invoice.number == f"{prefix}{number:04d}")):
         number += 1
+    business.last_invoice_number = number
     return f"{prefix}{number:04d}"
 
 
@@ -84,8 +94,9 @@ def revoke_pay_links(invoice: Invoice) -> int:
 
 
 def find_pay_link(token: str, *, with_last_view: bool = False) -> tuple[PayLink, datetime | None] | None:
-    """The live pay link for a token, with its invoice, customer and lines loaded (and, if asked, when the
-    invoice was last viewed), in one query. Unknown, mutated, revoked and expired tokens all give None."""
+    """The live pay link for a token, with its invoice and customer loaded (and, if asked, when the invoice
+    was last viewed), in one query; the lines load when first read. Unknown, mutated, revoked and expired
+    tokens all give None."""
     statement = _link_with_invoice(with_last_view)
     row = db.session.execute(statement, {"token_hash": hash_token(token)}).unique().first()
     if row is None or not pay_link_is_live(row[0]):
@@ -107,7 +118,7 @@ def _link_with_invoice(with_last_view: bool):
     return (
         select(*columns)
         .where(PayLink.token_hash == bindparam("token_hash"))
-        .options(joinedload(PayLink.invoice).options(joinedload(Invoice.customer), joinedload(Invoice.lines)))
+        .options(joinedload(PayLink.invoice).joinedload(Invoice.customer))
     )
 
 
@@ -121,7 +132,8 @@ def pay_link_is_live(link: PayLink | None) -> bool:
 def send_invoice(invoice: Invoice, *, expires_at: datetime | None = None, resend: bool = False) -> str:
     """Issue a draft (draft -> open) or re-send an open invoice: new pay link, email through the outbox.
 
-    Returns the pay-link token. ``on_invoice_sent`` fires after commit on the first send only.
+    Returns the pay-link token. On the first send only, an invoice charged automatically gets its charge
+    planned (:mod:`core.money.autopay`) and ``on_invoice_sent`` fires after commit.
     """
     if invoice.status == "void":
         raise InvoiceStateError("A void invoice can't be sent.")
@@ -129,8 +141,7 @@ def send_invoice(invoice: Invoice, *, expires_at: datetime | None = None, resend
         raise InvoiceStateError("This invoice is already paid.")
     if not invoice.lines:
         raise InvoiceStateError("Add at least one line before sending.")
-    recipient = invoice.customer.primary_email
-    if not recipient:
+    if not invoice.customer.primary_email:
         raise InvoiceStateError("This customer has no email address on file.")
     first_send = invoice.status == "draft"
     if first_send:
@@ -140,13 +151,13 @@ def send_invoice(invoice: Invoice, *, expires_at: datetime | None = None, resend
     invoice.sent_at = utcnow()
     db.session.flush()
     token = issue_pay_link(invoice, expires_at=expires_at)
-    enqueue("invoice_sent", to=recipient, customer_id=invoice.customer_id,
-            context=_invoice_context(invoice, token))
+    notify_event("invoice_sent", customer=invoice.customer, context=_invoice_context(invoice, token))
     summary = f"Invoice {invoice.number} {'re-sent' if not first_send else 'sent'}"
     record(invoice.customer_id, surface="console", kind="invoice.sent", summary=summary,
            invoice_id=invoice.id)
     audit("invoice.sent" if first_send else "invoice.resent", f"invoice {invoice.number}")
     if first_send:
+        plan_first_charge(invoice)
         emit_after_commit("on_invoice_sent", invoice=invoice)
     return token
 
@@ -161,6 +172,8 @@ def _invoice_context(invoice: Invoice, token: str) -> dict:
         "currency": invoice.currency,
         "due_date": invoice.due_date.isoformat() if invoice.due_date else None,
         "pay_url": public_url_for("paylink.show", token=token),
+        "login_to_pay": login_to_pay(),
+        "invoice_url": public_url_for("console.invoice", invoice_id=invoice.id),
     }
 
 

@@ -5,6 +5,7 @@ transaction of the event; the worker renders (:mod:`.templates`) and delivers th
 (:mod:`.channels`: core's email, or a plugin's). See :mod:`.outbox` for retries and failure handling.
 """
 
+from core.notifications.catalogue import register_core_events
 from core.notifications.channels import register_core_channel
 from core.notifications.defaults import register_core_defaults
 from core.notifications.email import EmailChannel
@@ -16,3 +17,4 @@ def init_app(app) -> None:
         app.config.setdefault(name, value)
     register_core_channel(EmailChannel())
     register_core_defaults()
+    register_core_events()

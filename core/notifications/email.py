@@ -1,4 +1,5 @@
-"""Core's email channel: Flask-Mail over SMTP, From and Reply-To per business.
+"""Core's email channel: Flask-Mail over SMTP, From and Reply-To per business, DKIM-signed with the
+business's key when it has one for its sending domain (:mod:`.mail_auth`).
 
 The SMTP settings are read from the app's configuration at each delivery (``MAIL_SERVER``, ``MAIL_PORT``, ...
 plus ``MAIL_TIMEOUT``, seconds), and every connection has a timeout, so a hung mail server makes a message
@@ -7,6 +8,7 @@ wait for its next attempt instead of blocking a worker past its lease.
 
 from __future__ import annotations
 
+import re
 import smtplib
 from email.utils import formataddr, parseaddr
 
@@ -14,6 +16,8 @@ from flask import current_app
 from flask_mail import Connection, Message
 
 from core.extensions import mail
+from core.models import DkimKey
+from core.notifications import mail_auth
 from core.notifications.channels import Channel, Delivery, DeliveryError, RenderedMessage
 from core.tenancy.state import current_business
 
@@ -39,8 +43,24 @@ class _TimedConnection(Connection):
         return host
 
 
+class _SignedMessage(Message):
+    """A message that carries a DKIM signature of itself (when the business has a key), made as it is
+    serialized for sending."""
+
+    def __init__(self, *args, dkim_key: DkimKey | None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.dkim_key = dkim_key
+
+    def as_bytes(self) -> bytes:
+        if self.dkim_key is None:
+            return super().as_bytes()
+        # Signed and sent with CRLF line ends, so what the receiver hashes is exactly what was signed.
+        raw = re.sub(rb"\r?\n", b"\r\n", super().as_bytes())
+        return (mail_auth.signature(raw, self.dkim_key) or b"") + raw
+
+
 def _domain_of(address: str) -> str:
-    return address.rpartition("@")[2] or "suprata.localhost"
+    return address.rpartition("@")[2].lower() or "suprata.localhost"
 
 
 def _is_permanent(exc: smtplib.SMTPException) -> bool:
@@ -59,7 +79,7 @@ class EmailChannel(Channel):
         # The console stores "Name <address>"; a bare address is sent under the business's name.
         sender_name, sender_address = parseaddr(business.mail_from or "")
         sender_address = sender_address or parseaddr(config["MAIL_DEFAULT_SENDER"])[1]
-        email = Message(
+        email = _SignedMessage(
             subject=rendered.subject,
             recipients=[delivery.recipient],
             body=rendered.text,
@@ -67,6 +87,7 @@ class EmailChannel(Channel):
             # Flask-Mail joins a (name, address) pair unquoted, which breaks names such as "Bolt, Electric".
             sender=formataddr((sender_name or business.name, sender_address)),
             reply_to=business.reply_to or business.email,
+            dkim_key=mail_auth.current_key(_domain_of(sender_address)),
         )
         # Stable across retries: a copy re-sent after a crash between the server's acceptance and our
         # commit carries the same Message-ID, so mail clients can tell it is the same message.

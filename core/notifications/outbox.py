@@ -10,6 +10,10 @@ workers never send the same message; a claim whose lease ran out is taken over. 
 exponential backoff; a permanent failure or the last attempt leaves the message ``failed``, kept and shown
 to staff, who may :func:`retry` it.
 
+A message its channel accepted is never sent again because the database hiccuped: if the commit that
+records the send fails, the worker keeps the acceptance and retries the commit until the database takes it,
+before the claim could run out and hand the message to another worker.
+
 Settings: ``SUPRATA_OUTBOX_MAX_ATTEMPTS`` (8), ``SUPRATA_OUTBOX_RETRY_SECONDS`` (30: the first wait is twice
 that, then it doubles), ``SUPRATA_OUTBOX_RETRY_MAX_SECONDS`` (3600), ``SUPRATA_OUTBOX_LEASE_SECONDS`` (300).
 """
@@ -17,9 +21,12 @@ that, then it doubles), ``SUPRATA_OUTBOX_RETRY_MAX_SECONDS`` (3600), ``SUPRATA_O
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime
 
 from flask import current_app
+from sqlalchemy import update
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from core.activity import record
 from core.background.leases import RetryPolicy, WorkTable, attempt_failed, retry_now
@@ -38,6 +45,9 @@ DEFAULT_SETTINGS = {
     "SUPRATA_OUTBOX_RETRY_MAX_SECONDS": 3600,
     "SUPRATA_OUTBOX_LEASE_SECONDS": 300,
 }
+# Waits between tries to record an accepted message while the database does not answer: doubling, capped.
+RECORD_RETRY_FIRST_SECONDS = 0.5
+RECORD_RETRY_MAX_SECONDS = 5.0
 
 
 class OutboxStateError(ValueError):
@@ -111,7 +121,45 @@ def deliver_one(message_id: int) -> bool:
 
 def _deliver(message: OutboxMessage) -> None:
     _attempt(message)
-    db.session.commit()
+    if message.status == "sent":
+        _record_sent(message)
+    else:
+        db.session.commit()
+
+
+_SENT_COLUMNS = ("status", "sent_at", "provider_ref", "lease_until", "last_error", "context", "body_text",
+                 "subject", "template_error")
+
+
+def _record_sent(message: OutboxMessage) -> None:
+    """Commit a message its channel accepted, retrying for as long as the database refuses the commit."""
+    accepted = {column: getattr(message, column) for column in _SENT_COLUMNS}
+    message_id, wait = message.id, RECORD_RETRY_FIRST_SECONDS
+    try:
+        db.session.commit()
+        return
+    except (OperationalError, InterfaceError) as exc:
+        failure = exc
+    while True:
+        log.warning("outbox message %s was accepted by its channel but could not be recorded as sent (%s); "
+                    "trying again in %.1f s", message_id, str(failure).strip().splitlines()[0], wait)
+        _discard_session()
+        time.sleep(wait)
+        wait = min(wait * 2, RECORD_RETRY_MAX_SECONDS)
+        try:
+            db.session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id)
+                               .values(**accepted).execution_options(synchronize_session=False))
+            db.session.commit()
+            return
+        except (OperationalError, InterfaceError) as exc:
+            failure = exc
+
+
+def _discard_session() -> None:
+    try:
+        db.session.rollback()
+    except Exception:  # the connection itself is gone; a new session gets a new one
+        db.session.remove()
 
 
 def _attempt(message: OutboxMessage) -> None:

@@ -45,7 +45,7 @@ from core.extensions import db
 from core.models import NotificationTemplate
 from core.money.amounts import format_money
 from core.notifications import markdown
-from core.notifications.channels import RenderedMessage
+from core.notifications.channels import RenderedMessage, channel_for
 from core.notifications.markdown import escape_value as markdown_escape
 from core.tenancy import utcnow
 from core.tenancy.state import current_business
@@ -95,6 +95,8 @@ class TemplateDefault:
     html_after: str | None = None
     # The module that registered a plugin's template (its plugin's switch governs it); None for core's.
     module: str | None = None
+    # "email", or "sms" for a text message: text only, no subject or HTML, and its length counts.
+    channel: str = "email"
 
     @property
     def wording(self) -> Wording:
@@ -122,13 +124,15 @@ _defaults: dict[str, TemplateDefault] = {}
 def register_default(key: str, *, subject: str, text: str, html: str | None = None, description: str = "",
                      sample: dict | None = None, access_link: str | None = None,
                      access_label: str = "Open the link", text_after: str = "",
-                     html_after: str | None = None, module: str | None = None) -> None:
+                     html_after: str | None = None, module: str | None = None,
+                     channel: str = "email") -> None:
     """Declare the built-in template for ``key`` (registering a key again replaces it).
 
     ``text`` is Markdown: the text part is made from it, and so is the HTML part unless ``html`` (the inside
     of the message only) is given. Either way the HTML is placed in the theme's ``email/layout.html`` with
     the business's branding. A business that rewrites the message writes one Markdown body for both parts.
     ``sample`` holds example context values for previews; variables it lacks are previewed as ``[name]``.
+    ``channel="sms"`` declares a text message: only ``text`` is sent, as written (pass ``subject=""``).
 
     ``access_link`` names the variable that holds an account-access link (set or reset a password, accept
     an invitation, confirm an email, sign in). Such a link stays out of the business's hands: its templates
@@ -141,13 +145,13 @@ def register_default(key: str, *, subject: str, text: str, html: str | None = No
     _defaults[key] = TemplateDefault(
         key, subject, text, html, description, dict(sample or {}),
         access_link=AccessLink(access_link, access_label) if access_link else None,
-        text_after=text_after, html_after=html_after, module=module)
+        text_after=text_after, html_after=html_after, module=module, channel=channel)
 
 
 def register_template(key: str, *, subject: str, text: str, html: str | None = None, description: str = "",
                       sample: dict | None = None, access_link: str | None = None,
                       access_label: str = "Open the link", text_after: str = "",
-                      html_after: str | None = None) -> None:
+                      html_after: str | None = None, channel: str = "email") -> None:
     """A plugin declares the default of a message it sends; businesses may rewrite it in the console.
 
     Arguments as for :func:`register_default`, ``access_link`` included: a message that carries an
@@ -158,7 +162,8 @@ def register_template(key: str, *, subject: str, text: str, html: str | None = N
     # The caller's module names the plugin, as settings_of(__name__) does, without the plugin spelling it.
     register_default(key, subject=subject, text=text, html=html, description=description, sample=sample,
                      access_link=access_link, access_label=access_label, text_after=text_after,
-                     html_after=html_after, module=sys._getframe(1).f_globals.get("__name__"))
+                     html_after=html_after, module=sys._getframe(1).f_globals.get("__name__"),
+                     channel=channel)
 
 
 def get_default(key: str) -> TemplateDefault:
@@ -186,6 +191,8 @@ def offered_to_business(key: str) -> bool:
 
 
 def _offered(default: TemplateDefault, host) -> bool:
+    if default.channel != "email" and channel_for(default.channel) is None:
+        return False  # a text message, while the business has no channel that sends texts
     if default.module is None:
         return True
     owner = host.plugin_owning(default.module)

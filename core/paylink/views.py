@@ -7,39 +7,40 @@ revoked and expired tokens all get the same page, so a guess learns nothing.
 
 from __future__ import annotations
 
-import logging
-
 from flask import current_app, flash, redirect, render_template, request, url_for
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
+from core.account.invitations import login_to_pay
 from core.activity import record
 from core.extensions import db, limiter
+from core.identity.sessions import signed_in_user
 from core.models import Invoice, InvoiceView, PayLink, Payment
+from core.money.documents import receipt_payments
 from core.money.invoicing import find_pay_link
-from core.money.payments.checkout import open_checkout
-from core.money.payments.processor import connected_processor, processor_named
-from core.money.payments.types import Consent, PaymentError, ProcessorError
+from core.money.payments.checkout import check_returning_payment, open_checkout
+from core.money.payments.processor import connected_processor
+from core.money.payments.types import Consent, PaymentError
 from core.money.payments.wording import save_card_wording
+from core.notifications.events import notify_event
 from core.paylink.blueprint import bp
+from core.paylink.rendering import invoice_body
 from core.plugins.events import emit_after_commit
 from core.tenancy import utcnow
 from core.tenancy.state import current_business
 from core.tenancy.urls import public_url_for
 
-log = logging.getLogger("suprata.paylink")
-
-# Per address: generous for a person, slow for a script trying tokens. An installation behind a shared
-# address (a load test, a corporate proxy) may change it with SUPRATA_PAYLINK_RATE_LIMIT.
-DEFAULT_VIEW_LIMIT = "60 per minute"
+# Page views per address: SUPRATA_PAYLINK_RATE_LIMIT, generous for a person, slow for a script trying
+# tokens (60 a minute by default).
 CHECKOUT_LIMIT = "10 per minute"
 # The return page refreshes itself every few seconds while the processor confirms.
 RETURN_LIMIT = "60 per minute"
 RETURN_REFRESH_SECONDS = 3
 
 
+_RECORD_VIEW = InvoiceView.__table__.insert()
+
+
 def view_limit() -> str:
-    return current_app.config.get("SUPRATA_PAYLINK_RATE_LIMIT", DEFAULT_VIEW_LIMIT)
+    return current_app.config["SUPRATA_PAYLINK_RATE_LIMIT"]
 
 
 @bp.after_request
@@ -58,17 +59,26 @@ def show(token: str):
     processor = connected_processor() if invoice.status == "open" and invoice.amount_due > 0 else None
     # Rendered first: the view is then written in a short transaction, and the commit, which expires every
     # loaded row, comes after everything that reads them.
-    page = render_template("paylink/invoice.html", invoice=invoice, token=token,
-                           last_viewed_at=last_viewed_at, can_pay=processor is not None,
+    page = render_template("paylink/invoice.html", invoice=invoice, invoice_body=invoice_body(invoice),
+                           token=token, last_viewed_at=last_viewed_at, can_pay=processor is not None,
+                           login_url=_login_first(invoice, token),
                            save_card_wording=save_card_wording(current_business().name))
     now = utcnow()
     owes = invoice.status == "open" and invoice.amount_due > 0
-    db.session.add(InvoiceView(invoice_id=invoice.id, pay_link_id=link.id, viewed_at=now,
-                               ip=request.remote_addr, user_agent=request.user_agent.string[:300] or None,
-                               payment_offered=processor is not None if owes else None))
+    # A plain INSERT on the session's connection and transaction: no unit of work for one row, its
+    # business stated as the tenancy mechanism would stamp it.
+    db.session.connection().execute(_RECORD_VIEW, {
+        "business_id": invoice.business_id, "invoice_id": invoice.id, "pay_link_id": link.id,
+        "viewed_at": now, "ip": request.remote_addr, "user_agent": request.user_agent.string[:300] or None,
+        "payment_offered": processor is not None if owes else None})
     if last_viewed_at is None:
         record(invoice.customer_id, surface="pay_link", kind="invoice.viewed",
                summary=f"Opened invoice {invoice.number} for the first time", invoice_id=invoice.id)
+        notify_event("invoice_viewed", context={
+            "invoice_number": invoice.number, "customer_name": invoice.customer.name,
+            "viewed_at": now.isoformat(),
+            "invoice_url": public_url_for("console.invoice", invoice_id=invoice.id),
+        })
         emit_after_commit("on_invoice_viewed", invoice=invoice, when=now)
     db.session.commit()
     return page
@@ -79,6 +89,9 @@ def show(token: str):
 def checkout(token: str):
     """Pay Now: a pending payment for the amount due, then off to the processor's hosted page."""
     invoice = _live_link(token)[0].invoice
+    login_url = _login_first(invoice, token)
+    if login_url:
+        return redirect(login_url)
     consent = None
     if request.form.get("save_card") == "yes":
         consent = Consent(at=utcnow(), text=save_card_wording(current_business().name),
@@ -106,16 +119,11 @@ def return_page(token: str):
     payment = db.session.get(Payment, request.args.get("payment", type=int) or 0)
     if payment is None or payment.invoice_id != invoice.id:
         return redirect(url_for("paylink.show", token=token))
-    if payment.status in ("pending", "expiring"):
-        try:
-            processor_named(payment.processor).refresh_payment(payment)
-            db.session.commit()
-        except (PaymentError, ProcessorError):
-            log.exception("could not check payment %s with its processor", payment.id)
-            db.session.rollback()
-        payment = db.session.get(Payment, payment.id)
-        invoice = db.session.get(Invoice, invoice.id)
-    return render_template("paylink/return.html", invoice=invoice, payment=payment, token=token,
+    payment = check_returning_payment(payment)
+    invoice = db.session.get(Invoice, invoice.id)
+    return render_template("paylink/return.html", invoice=invoice, payment=payment,
+                           invoice_url=url_for("paylink.show", token=token),
+                           receipt_url=url_for("paylink.receipt", token=token),
                            refresh_seconds=RETURN_REFRESH_SECONDS)
 
 
@@ -126,20 +134,30 @@ def receipt(token: str):
     invoice = _live_link(token)[0].invoice
     if not invoice.amount_paid:
         return redirect(url_for("paylink.show", token=token))
-    payments = db.session.scalars(
-        select(Payment)
-        .options(joinedload(Payment.saved_method))
-        .where(Payment.invoice_id == invoice.id, Payment.status == "succeeded")
-        .order_by(Payment.captured_at)
-    ).all()
-    return render_template("paylink/receipt.html", invoice=invoice, payments=payments, token=token)
+    return render_template("paylink/receipt.html", invoice=invoice, payments=receipt_payments(invoice),
+                           token=token)
 
 
 @bp.get("/pay/<token>/print")
 @limiter.limit(view_limit)
 def printable(token: str):
     """The invoice on its own, laid out for printing or saving as PDF from the browser."""
-    return render_template("paylink/print.html", invoice=_live_link(token)[0].invoice, token=token)
+    invoice = _live_link(token)[0].invoice
+    return render_template("paylink/print.html", invoice=invoice, invoice_body=invoice_body(invoice),
+                           token=token)
+
+
+def _login_first(invoice: Invoice, token: str) -> str | None:
+    """Where to log in before paying, when the business wants customers logged in to pay and this browser is
+    not logged in as the invoice's customer; None when Pay Now may go ahead."""
+    if not login_to_pay():
+        return None
+    user = signed_in_user("customer")
+    if user is not None and user.customer_id == invoice.customer_id:
+        return None
+    # ``next`` is a path inside the business's site, as the login expects it (without the /b/<slug> root).
+    invoice_path = url_for("paylink.show", token=token).removeprefix(request.script_root)
+    return url_for("account.login", next=invoice_path)
 
 
 class LinkNotValid(Exception):

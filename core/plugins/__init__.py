@@ -8,8 +8,14 @@ hooks per business (:mod:`.host`), blueprints with a login realm (:mod:`.bluepri
 #: in its module; one built for another major version is not loaded (it is listed as broken, with why).
 #: 2.1 added ``background_task`` and ``UTCDateTime``; 2.2 added ``PaymentProcessor.expire_checkout``
 #: (required), ``CheckoutRedirect.expires_at`` and the account-access link arguments of ``register_template``.
-#: 2.3 added staff roles: ``requires_permission`` and ``staff_blueprint(..., permission=...)``.
-#: 2.4 added the ``plugin_settings_problems`` hook, ``record_webhook_received`` and
-#: ``record_processor_status`` (payments that cannot stop silently), the ``card`` a payment was made with to
-#: ``record_payment_captured``, and payments staff record outside the processor in ``on_payment_captured``.
-API_VERSION = "2.4"
+#: 2.3 added staff roles: ``requires_permission`` and ``staff_blueprint(..., permission=...)``;
+#: 2.4 autopay for a customer page (``switch_autopay_on``, ``switch_autopay_off``,
+#: ``autopay_consent_wording``, ``why_autopay_not_allowed``, ``AutopayError``),
+#: ``PaymentProcessor.update_card_endpoint``, ``Consent.staff_user_id`` and ``record_payment_captured``'s
+#: ``live``; 2.5 ``render_customer_record``, ``notify_event``, the customer's channel choices and phone
+#: numbers, and text-message templates; 2.6 ``observe_webhook_lag``; 2.7 the customer login, tokens,
+#: checkout and documents that customer pages need (see the guide's "API versions"); 2.8 the
+#: ``plugin_settings_problems`` hook, ``record_webhook_received`` and ``record_processor_status`` (payments
+#: that cannot stop silently), the ``card`` a payment was made with to ``record_payment_captured``, and
+#: payments staff record outside the processor in ``on_payment_captured``.
+API_VERSION = "2.8"

@@ -9,6 +9,10 @@ a public page inside a customer blueprint) says so with :func:`login_exempt`.
 Staff routes also need a permission of the member's role (:mod:`core.identity.roles`): declared on the view
 with ``requires_permission`` or for the whole blueprint with ``staff_blueprint(..., permission=...)``, and
 checked here, before the view runs.
+
+A customer whose email address is not confirmed is signed in but sees nothing sensitive: every customer page
+sends them to the page that asks them to confirm it, except the few account pages marked
+:func:`open_to_unconfirmed` (confirming, signing out).
 """
 
 from __future__ import annotations
@@ -20,11 +24,19 @@ from core.identity.roles import check_permission, refuse_unless_permitted
 
 # The sign-in page of each realm; core serves both.
 LOGIN_ENDPOINTS = {"staff": "console.login", "customer": "account.login"}
+# Where a signed-in customer with an unconfirmed email address is sent.
+CONFIRM_ENDPOINT = "account.unconfirmed"
 
 
 def login_exempt(view):
     """Mark a view of a staff or customer blueprint as open to visitors who are not signed in."""
     view.login_exempt = True
+    return view
+
+
+def open_to_unconfirmed(view):
+    """Mark a customer view as open to a signed-in customer whose email address is not yet confirmed."""
+    view.open_to_unconfirmed = True
     return view
 
 
@@ -36,6 +48,9 @@ def _guard(realm: str):
         if current_user.is_authenticated and current_user.realm == realm:
             if realm == "staff":
                 refuse_unless_permitted(current_app, request.endpoint)
+            if realm == "customer" and current_user.email_confirmed_at is None \
+                    and not getattr(view, "open_to_unconfirmed", False):
+                return redirect(url_for(CONFIRM_ENDPOINT))
             return None
         login = LOGIN_ENDPOINTS[realm]
         if login not in current_app.view_functions:

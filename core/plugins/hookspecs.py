@@ -33,7 +33,10 @@ def on_payment_captured(payment, invoice):
 def on_payment_failed(payment, invoice, reason):
     """A charge for an invoice, manual or autopay, definitively failed.
 
-    Called after the failed payment is committed; the invoice stays open.
+    Called after the failed payment is committed; the invoice stays open. An automatic charge
+    (``payment.source == "autopay"``) has already been followed up by core: the customer was emailed (and
+    texted, through any ``"sms"`` channel the business has on, at a verified number) links to pay now and to
+    update their card, the billing inbox was told, and a retry is planned unless the decline was final.
 
     :param core.models.Payment payment: the failed payment (``status == "failed"``).
     :param core.models.Invoice invoice: the invoice that is still unpaid.
@@ -207,7 +210,7 @@ def invitation_handlers():
     invitation never leads nowhere, and uses the first answer.
 
     :return: the endpoint name of a view that takes a ``token`` argument (e.g.
-        ``"portal.accept_invitation"``), a list of them, or ``None``. Not ``firstresult``.
+        ``"portal.accept_invitation_page"``), a list of them, or ``None``. Not ``firstresult``.
     """
 
 
@@ -220,6 +223,30 @@ def render_site_links(customer):
 
     :param customer: the logged-in :class:`core.models.Customer` on customer-realm pages, else ``None``.
     :return: a :class:`core.plugin_api.MenuItem`, a list of them, or ``None``. Not ``firstresult``.
+    """
+
+
+@hookspec
+def render_login_links():
+    """The customer login page builds the links under its form ("New here? Sign up").
+
+    Called on core's customer login page (``account/login.html``), for visitors who are not signed in.
+    Appears under the form, ordered by ``order`` then ``title``.
+
+    :return: a :class:`core.plugin_api.MenuItem`, a list of them, or ``None``. Not ``firstresult``.
+    """
+
+
+@hookspec
+def render_customer_record(customer):
+    """The console's customer record is shown; the plugin adds a card of its own (a loyalty balance, the
+    customer's phones and texts).
+
+    Called on every view of ``console/customers/detail.html``, for the staff member looking at it. Appears
+    below the record's contact details, in the order the plugins answer.
+
+    :param core.models.Customer customer: the customer shown, with their emails and phones loaded.
+    :return: markup (``markupsafe.Markup``, e.g. from ``render_template``) or ``None``. Not ``firstresult``.
     """
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import insert
 
 from core.extensions import db
 from core.models import PluginError
+from core.observability.metrics import count_plugin_error
 from core.plugins import API_VERSION, hookspecs
 from core.tenancy import current_business_id
 
@@ -216,6 +217,7 @@ class PluginHost:
     def _record_failure(self, plugin_name: str, hook_name: str, exc: Exception) -> None:
         log.exception("plugin %s raised in hook %s", plugin_name, hook_name)
         self.error_counts[plugin_name] += 1
+        count_plugin_error(plugin_name)
         business_id = current_business_id()
         if business_id is None:
             return

@@ -14,7 +14,7 @@ import contextvars
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from sqlalchemy import ForeignKey, event
+from sqlalchemy import ForeignKey, bindparam, event
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column, with_loader_criteria
 
 _current_business_id: contextvars.ContextVar[int | None] = contextvars.ContextVar(
@@ -73,24 +73,37 @@ def _touches_tenant_data(state) -> bool:
     return any(issubclass(mapper.class_, TenantScoped) for mapper in state.all_mappers)
 
 
+# One criteria option for every business: the business is a bound parameter, so a statement compiles once
+# and its compiled form serves every business (a criteria holding the id itself would be new each time).
+_BUSINESS_PARAMETER = "suprata_business_id"
+_SCOPED_TO_BUSINESS = with_loader_criteria(
+    TenantScoped,
+    lambda cls: cls.business_id == bindparam("suprata_business_id"),  # a literal: the lambda is analysed
+    include_aliases=True,
+)
+
+
+def _with_business(parameters, business_id: int):
+    if isinstance(parameters, list | tuple):
+        return [{**row, _BUSINESS_PARAMETER: business_id} for row in parameters]
+    return {**(parameters or {}), _BUSINESS_PARAMETER: business_id}
+
+
 @event.listens_for(Session, "do_orm_execute")
 def _scope_statement_to_business(state) -> None:
     if state.is_column_load or state.is_relationship_load:
-        return  # the parent statement's criteria propagate to these loads
+        # The parent statement's criteria propagate to these loads; they need the business to compare with.
+        if _BUSINESS_PARAMETER not in (state.parameters or {}) and _touches_tenant_data(state):
+            state.parameters = _with_business(state.parameters, require_business_id())
+        return
     if not (state.is_select or state.is_update or state.is_delete):
         return
     if state.execution_options.get("all_businesses", False):
         return
     if not _touches_tenant_data(state):
         return
-    business_id = require_business_id()
-    state.statement = state.statement.options(
-        with_loader_criteria(
-            TenantScoped,
-            lambda cls: cls.business_id == business_id,
-            include_aliases=True,
-        )
-    )
+    state.statement = state.statement.options(_SCOPED_TO_BUSINESS)
+    state.parameters = _with_business(state.parameters, require_business_id())
 
 
 @event.listens_for(Session, "before_flush")

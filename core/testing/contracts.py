@@ -1,13 +1,16 @@
-"""An import-linter contract that import-linter does not ship: no import cycles inside a package.
-
-Used by the project's ``[importlinter]`` configuration (``setup.cfg``) and usable by a plugin's own. An
-import cycle makes the order of imports matter, forces function-level imports and hides which module
-depends on which; each cycle found is reported as the chain of modules that closes it.
+"""Import rules. An import-linter contract that import-linter does not ship, no import cycles inside a
+package, used by the project's ``[importlinter]`` configuration (``setup.cfg``) and usable by a plugin's own:
+an import cycle makes the order of imports matter, forces function-level imports and hides which module
+depends on which; each cycle found is reported as the chain of modules that closes it. And the check a
+plugin's tests run on the plugin and on themselves (:func:`imports_beyond`): core is reached only through
+``core.plugin_api``, and in tests ``core.testing``.
 """
 
 from __future__ import annotations
 
+import ast
 import sys
+from pathlib import Path
 
 import grimp
 from importlinter import Contract, ContractCheck, fields, output
@@ -80,3 +83,26 @@ def _cycles(graph: grimp.ImportGraph, modules: set[str]) -> list[list[str]]:
         chain = graph.find_shortest_chain(importer=first, imported=back) or (first, back)
         chains.append(list(chain))
     return chains
+
+
+# -- the rule a plugin's own tests check: core only through the public API and the test kit ---------------
+
+PLUGIN_MAY_IMPORT = ("core.plugin_api",)
+PLUGIN_TESTS_MAY_IMPORT = ("core.plugin_api", "core.testing")
+
+
+def core_imports(path) -> list[str]:
+    """Every module of ``core`` that the Python file at ``path`` imports, as written."""
+    found = []
+    for node in ast.walk(ast.parse(Path(path).read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            found += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found += [node.module] if node.module != "core" else [f"core.{a.name}" for a in node.names]
+    return [name for name in found if name == "core" or name.startswith("core.")]
+
+
+def imports_beyond(path, allowed: tuple[str, ...]) -> list[str]:
+    """The modules of ``core`` that the file imports outside ``allowed`` (and their submodules)."""
+    return [module for module in core_imports(path)
+            if not any(module == root or module.startswith(root + ".") for root in allowed)]

@@ -118,3 +118,22 @@ def without_nonces(html: str) -> str:
     """A page with its Content-Security-Policy nonces blanked: each response has its own, so two answers
     meant to be the same are compared without them."""
     return re.sub(r'nonce="[^"]*"', 'nonce=""', html)
+
+
+def create_customer_login(app, business, customer_id: int, *, email: str, password: str = DEFAULT_PASSWORD,
+                          confirmed: bool = True) -> CustomerUser:
+    """A portal login with a password for an existing customer record (its email confirmed unless
+    ``confirmed=False``), for tests that sign in through the login form."""
+    with app.app_context(), business_context(business.id):
+        user = CustomerUser(customer_id=customer_id, email=email, password_hash=hash_password(password),
+                            email_confirmed_at=utcnow() if confirmed else None)
+        db.session.add(user)
+        db.session.commit()
+        db.session.refresh(user)
+        db.session.expunge(user)
+        return user
+
+
+def login_customer(client, business, *, email: str, password: str = DEFAULT_PASSWORD):
+    """Log in through the customer login form; returns the response of the POST."""
+    return submit_form(client, f"/b/{business.slug}/account/login", {"email": email, "password": password})

@@ -1,7 +1,8 @@
 """A throwaway PostgreSQL cluster for the test suite, from Debian's binaries.
 
 ``initdb`` and ``postgres`` refuse to run as root, so as root every server command runs as the
-``postgres`` user through ``runuser`` on a temporary directory that user owns.
+``postgres`` user through ``runuser`` on a temporary directory that user owns. ``kill()`` and ``restart()``
+keep the data and the port, so clients see the server go away and come back, as in an outage.
 """
 
 from __future__ import annotations
@@ -35,9 +36,14 @@ def free_port() -> int:
 
 
 class ThrowawayPostgres:
-    """Start with :meth:`start`, get ``url``, and :meth:`stop` removes everything."""
+    """Start with :meth:`start`, get ``url``, and :meth:`stop` removes everything.
 
-    def __init__(self):
+    Commits return before their WAL is written, for speed, so a :meth:`kill` loses the last moments of
+    work; ``durable=True`` makes every commit survive a kill, as on a real server.
+    """
+
+    def __init__(self, *, durable: bool = False):
+        self.durable = durable
         self.bin_dir = find_bin_dir()
         if self.bin_dir is None:
             raise RuntimeError("PostgreSQL server binaries not found: apt-get install -y postgresql")
@@ -56,11 +62,24 @@ class ThrowawayPostgres:
             shutil.chown(self.dir, "postgres", "postgres")
         data = self.dir / "data"
         self._run("initdb", "-D", str(data), "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8")
-        options = f"-k {self.dir} -p {self.port} -c listen_addresses=127.0.0.1 -c fsync=off " \
-                  "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-        self._run("pg_ctl", "-D", str(data), "-o", options, "-l", str(self.dir / "log"), "-w", "start")
-        self._wait_ready()
+        self._start_server()
         return self.url()
+
+    def _start_server(self) -> None:
+        options = f"-k {self.dir} -p {self.port} -c listen_addresses=127.0.0.1 -c fsync=off " \
+                  f"-c synchronous_commit={'on' if self.durable else 'off'} -c full_page_writes=off " \
+                  "-c max_connections=200"
+        self._run("pg_ctl", "-D", str(self.dir / "data"), "-o", options, "-l", str(self.dir / "log"), "-w",
+                  "start")
+        self._wait_ready()
+
+    def kill(self) -> None:
+        """Stop the server at once, as a crash would: connections drop, the data stays for :meth:`restart`."""
+        self._run("pg_ctl", "-D", str(self.dir / "data"), "-m", "immediate", "-w", "stop")
+
+    def restart(self) -> None:
+        """Start the server again on the same port with the same data (after :meth:`kill`)."""
+        self._start_server()
 
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + 20

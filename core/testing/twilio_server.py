@@ -44,7 +44,6 @@ import hmac
 import html
 import json
 import logging
-import math
 import re
 import signal
 import sys
@@ -61,6 +60,8 @@ import requests
 from twilio.http.http_client import TwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
+
+from core.notifications.sms_text import sms_length
 
 __all__ = [
     "ACCOUNT_SID",
@@ -118,20 +119,9 @@ _MAGIC_FROM = {
                             "number for this destination/account."),
 }
 
-# GSM 03.38: the basic set costs one septet, the extension set two; anything else makes the message UCS-2.
-_GSM_BASIC = frozenset(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿"
-    "abcdefghijklmnopqrstuvwxyzäöñüà")
-_GSM_EXTENDED = frozenset("^{}\\[~]|€\f")
-
-
 def segments(body: str) -> int:
     """How many SMS segments Twilio bills ``body`` as (GSM-7: 160, then 153 each; UCS-2: 70, then 67)."""
-    if all(c in _GSM_BASIC or c in _GSM_EXTENDED for c in body):
-        length, single, multi = sum(2 if c in _GSM_EXTENDED else 1 for c in body), 160, 153
-    else:
-        length, single, multi = len(body.encode("utf-16-le")) // 2, 70, 67
-    return 1 if length <= single else math.ceil(length / multi)
+    return sms_length(body).segments
 
 
 def _rfc2822(moment: datetime | None) -> str | None:
@@ -274,6 +264,7 @@ class TwilioTestServer:
         self.auto_status_delay = auto_status_delay
         self._log_requests = log_requests
         self._accounts = {account_sid: auth_token}
+        self._inbound_urls: dict[str, str] = {}  # a business's number -> the app's inbound webhook for it
         self._changed = threading.Condition()
         self._messages: dict[str, SentMessage] = {}  # sid -> message, in arrival order
         self._opted_out: set[str] = set()
@@ -345,6 +336,13 @@ class TwilioTestServer:
         account_sid = account_sid or self.account_sid
         auth_token = auth_token or self._accounts.get(account_sid, self.auth_token)
         return Client(account_sid, auth_token, http_client=self.http_client(), **kwargs)
+
+    def set_inbound_url(self, number: str, url: str) -> None:
+        """Texts to ``number`` go to the app at ``url``, as a number's "a message comes in" webhook does;
+        the page then offers a form to text that number. Over HTTP: ``POST /_config/numbers`` with
+        ``number`` and ``url``."""
+        with self._changed:
+            self._inbound_urls[number] = url
 
     def add_account(self, account_sid: str, auth_token: str) -> None:
         """Accept a second account (each business has its own Twilio keys)."""
@@ -638,12 +636,42 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self):  # noqa: N802 - http.server's handler protocol
         path = urlsplit(self.path).path
         if path in ("", "/"):
-            self._send_html(_messages_page(self.twilio._snapshot()))
+            with self.twilio._changed:
+                numbers = sorted(self.twilio._inbound_urls)
+            self._send_html(_messages_page(self.twilio._snapshot(), numbers))
             return
         self._api("GET")
 
     def do_POST(self):  # noqa: N802 - http.server's handler protocol
+        path = urlsplit(self.path).path
+        if path in ("/_config/numbers", "/_inbound"):
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length).decode()
+            form = {k: v[-1] for k, v in parse_qs(raw, keep_blank_values=True).items()}
+            self._configure(form) if path == "/_config/numbers" else self._text_the_app(form)
+            return
         self._api("POST")
+
+    def _configure(self, form: dict[str, str]) -> None:
+        if not _is_phone_number(form.get("number", "")) or urlsplit(form.get("url", "")).scheme not in (
+                "http", "https"):
+            self._send(400, b"number (E.164) and url (http) are required", "text/plain")
+            return
+        self.twilio.set_inbound_url(form["number"], form["url"])
+        self._send(204, b"", "text/plain")
+
+    def _text_the_app(self, form: dict[str, str]) -> None:
+        """The page's form: a customer texts a business's number; the signed webhook goes to the app."""
+        url = self.twilio._inbound_urls.get(form.get("to", ""))
+        sender, body = form.get("from", "").strip(), form.get("body", "")
+        if url is None or not _is_phone_number(sender) or not body.strip():
+            self._send(400, b"choose a number, and enter the sender (E.164) and a text", "text/plain")
+            return
+        try:
+            self.twilio.inbound(sender, body, url, to_number=form["to"])
+        except requests.RequestException as exc:
+            log.warning("inbound text to %s not delivered: %s", url, exc)
+        self._send(303, b"", "text/plain", {"Location": "/"})
 
     def _api(self, method: str) -> None:
         length = int(self.headers.get("Content-Length") or 0)
@@ -714,10 +742,28 @@ body { font-family: system-ui, sans-serif; margin: 0 auto; max-width: 1100px; pa
 table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; padding: 6px 8px; border-bottom: 1px solid #e4e6ea; vertical-align: top; }
 td.body { white-space: pre-wrap; } .muted { color: #59636e; } .error { color: #b00020; }
+form.text { margin: 0 0 16px; padding: 8px; background: #f3f5f8; border-radius: 6px; }
 """
 
 
-def _messages_page(messages: list[SentMessage]) -> str:
+def _inbound_form(numbers: list[str], messages: list[SentMessage]) -> str:
+    """A form to text a business's number as a customer (STOP, START, HELP or anything)."""
+    if not numbers:
+        return ""
+    e = html.escape
+    # Ready to answer the last text sent: from its recipient, to the number it came from.
+    last = next((m for m in reversed(messages) if m.direction != "inbound"), None)
+    last_customer = e(last.to) if last else ""
+    options = "".join(f"<option{' selected' if last and n == last.from_ else ''}>{e(n)}</option>"
+                      for n in numbers)
+    return ("<form method='post' action='/_inbound' class='text'>"
+            "<strong>Text a business as a customer:</strong>"
+            f" <label>from <input name='from' value='{last_customer}' placeholder='+12125550142' required>"
+            f"</label> <label>to <select name='to'>{options}</select></label> "
+            "<label>text <input name='body' value='STOP' required></label> <button>Send</button></form>")
+
+
+def _messages_page(messages: list[SentMessage], numbers: list[str] = ()) -> str:
     e = html.escape
 
     def row(m: SentMessage) -> str:
@@ -732,10 +778,13 @@ def _messages_page(messages: list[SentMessage]) -> str:
     table = (f"<table><tr><th>Time</th><th>Direction</th><th>From</th><th>To</th><th>Body</th>"
              f"<th>Status</th></tr>{rows}</table>" if rows
              else "<p class='muted'>No text messages yet. Messages sent by the app appear here.</p>")
+    # Refreshed every few seconds, unless it holds a form someone may be typing in.
+    refresh = "" if numbers else "<meta http-equiv='refresh' content='5'>"
     return ('<!doctype html><html lang="en"><head><meta charset="utf-8">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            "<meta http-equiv='refresh' content='5'><title>Text messages</title>"
-            f"<style>{_STYLE}</style></head><body><h1>Text messages</h1>{table}</body></html>")
+            f"{refresh}<title>Text messages</title>"
+            f"<style>{_STYLE}</style></head><body><h1>Text messages</h1>{_inbound_form(numbers, messages)}"
+            f"{table}</body></html>")
 
 
 def main(argv: list[str] | None = None) -> None:

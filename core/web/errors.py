@@ -1,4 +1,9 @@
-"""Error pages in the business's theme: a missing record is a 404 page, never a stack trace."""
+"""Error pages in the business's theme: a missing record is a 404 page, never a stack trace.
+
+When the database cannot be reached (down, restarting, out of connections) a page that needs it answers 503
+with ``Retry-After``: a clear "try again in a minute" instead of an error, and one log line, not a traceback
+per request.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,8 @@ import logging
 
 from flask import g, render_template
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException
 
 from core.extensions import db
@@ -21,7 +28,12 @@ MESSAGES = {
     413: ("File too large", "That file is larger than we accept. Please choose a smaller one."),
     429: ("Too many attempts", "Please wait a minute and try again."),
     500: ("Something went wrong on our side", "Nothing you entered was lost. Please try again in a moment."),
+    503: ("We'll be right back", "This page can't be shown right now. Nothing you entered was lost; please "
+          "try again in a minute."),
 }
+# What the database driver raises when the server is down, restarting or out of connections.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeoutError)
+RETRY_AFTER_SECONDS = 30
 
 
 def render_error(code: int, title: str | None = None, message: str | None = None):
@@ -53,6 +65,19 @@ def init_app(app) -> None:
         if exc.code is None or exc.code < 400:
             return exc
         return render_error(exc.code)
+
+    def database_unavailable(exc: Exception):
+        log.error("database unavailable: %s", str(exc).strip().splitlines()[0] if str(exc).strip() else exc)
+        try:
+            db.session.rollback()
+        except Exception:  # the connection is gone; the pool replaces it on the next checkout
+            db.session.remove()
+        g.pop("set_realm_cookie", None)
+        body, code = render_error(503)
+        return body, code, {"Retry-After": str(RETRY_AFTER_SECONDS)}
+
+    for error_class in DATABASE_UNAVAILABLE:
+        app.register_error_handler(error_class, database_unavailable)
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):

@@ -6,6 +6,7 @@ says them the same way.
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -30,18 +31,24 @@ def business_tz(business=None) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
+@functools.lru_cache(maxsize=64)
+def _locale(name: str) -> tuple[Locale, str, str]:
+    """The parsed locale (Babel re-parses a name each call), its time pattern and "date at time" joiner."""
+    locale = Locale.parse(name)
+    # CLDR's pattern for "a date at a time" ("{1} 'at' {0}" in English), quotes removed as Babel does.
+    joined = (locale.datetime_formats_relative.get("long") or "{1}, {0}").replace("'", "")
+    return locale, "h:mm a z" if name.startswith("en") else "short", joined
+
+
 def format_datetime(value: datetime | None) -> str:
     """A UTC timestamp in the business's time zone and locale, e.g. "Nov 25, 2026 at 3:04 PM EST"."""
     if value is None:
         return ""
-    locale = business_locale()
+    locale, time_pattern, joined = _locale(business_locale())
     local = value.astimezone(business_tz())
     day = babel_date(local, "medium", locale=locale)
-    time = babel_time(local, "h:mm a z" if locale.startswith("en") else "short", tzinfo=local.tzinfo,
-                      locale=locale)
-    # CLDR's pattern for "a date at a time" ("{1} 'at' {0}" in English), quotes removed as Babel does.
-    joined = Locale.parse(locale).datetime_formats_relative.get("long") or "{1}, {0}"
-    return joined.replace("'", "").replace("{0}", time).replace("{1}", day)
+    time = babel_time(local, time_pattern, tzinfo=local.tzinfo, locale=locale)
+    return joined.replace("{0}", time).replace("{1}", day)
 
 
 def format_date(value: date | datetime | None) -> str:
@@ -49,8 +56,14 @@ def format_date(value: date | datetime | None) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        value = value.astimezone(business_tz())
-    return babel_date(value, "medium", locale=business_locale())
+        value = value.astimezone(business_tz()).date()
+    return _medium_date(value, business_locale())
+
+
+@functools.lru_cache(maxsize=4096)
+def _medium_date(value: date, locale: str) -> str:
+    # Babel parses the locale's patterns on every call; a list of invoices shows dozens of dates.
+    return babel_date(value, "medium", locale=locale)
 
 
 def hook_slot(hook_name: str, **kwargs) -> list:

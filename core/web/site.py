@@ -1,9 +1,9 @@
-"""Installation-level pages (landing, health) and per-business public assets (logo)."""
+"""Installation-level pages (landing) and per-business public assets (logo)."""
 
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, render_template, request
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from core.extensions import db
 from core.models import Business
@@ -11,12 +11,6 @@ from core.tenancy.state import current_business
 
 bp = Blueprint("site", __name__)
 bp.realm = None
-
-
-@bp.get("/healthz")
-def health():
-    db.session.execute(text("SELECT 1"))
-    return {"status": "ok"}
 
 
 @bp.get("/")

@@ -140,6 +140,45 @@ class StripeProcessor(PaymentProcessor):
     def detach_saved_method(self, method: SavedPaymentMethod) -> None:
         self._call(self.client.v1.payment_methods.detach, method.processor_ref)
 
+    # -- saving a card without a payment ---------------------------------------------------------------------
+
+    def create_card_setup(self, customer: Customer, consent: Consent, *, success_url: str, cancel_url: str,
+                          replaces: int | None = None) -> CheckoutRedirect:
+        """Open Stripe's hosted page in setup mode: the customer enters a card, nothing is charged. The
+        consent (and the saved card it replaces, if any) travel in the SetupIntent's metadata, so whoever
+        records the result (the return page or the webhook) keeps the card only with that consent."""
+        metadata = {
+            "suprata_business_id": str(current_business_id()),
+            "suprata_customer_id": str(customer.id),
+            "suprata_consent_at": consent.at.isoformat(),
+            "suprata_consent_text": consent.text,
+            "suprata_consent_ip": consent.ip or "",
+            "suprata_consent_user_agent": (consent.user_agent or "")[:300],
+            "suprata_surface": "portal",
+        }
+        if replaces is not None:
+            metadata["suprata_replaces"] = str(replaces)
+        session = self._call(self.client.v1.checkout.sessions.create, params={
+            "mode": "setup",
+            "customer": self._stripe_customer(customer),
+            "payment_method_types": ["card"],
+            "setup_intent_data": {"metadata": metadata},
+            "metadata": {"suprata_business_id": metadata["suprata_business_id"]},
+            "success_url": success_url,
+            "cancel_url": cancel_url,
+        })
+        return CheckoutRedirect(url=session.url, checkout_ref=session.id)
+
+    def finish_card_setup(self, session_id: str) -> tuple[SavedPaymentMethod | None, int | None]:
+        """Re-fetch a setup session (the browser's return proves nothing) and keep its card: (the saved
+        card, or None while Stripe has none yet; the id of the card it replaces, if any)."""
+        session = self._call(self.client.v1.checkout.sessions.retrieve, session_id)
+        if not belongs_here(session) or session.mode != "setup" or not session.setup_intent:
+            return None, None
+        setup_intent = self.fetch_setup_intent(session.setup_intent)
+        replaces = _int(metadata_of(setup_intent).get("suprata_replaces"))
+        return self.record_setup(setup_intent), replaces
+
     # -- reading Stripe's objects and recording what they say ------------------------------------------------
 
     def fetch_intent(self, intent_id: str):
@@ -194,14 +233,15 @@ class StripeProcessor(PaymentProcessor):
         if intent.status == "succeeded":
             record_payment_captured(NAME, intent.id, amount=intent.amount, currency=intent.currency,
                                     checkout_ref=checkout_ref, payment_id=payment_id,
-                                    saved_method=_kept_card(intent), card=_card_paid_with(intent))
+                                    saved_method=_kept_card(intent), card=_card_paid_with(intent),
+                                    live=getattr(intent, "livemode", None))
         elif intent.status in ("requires_payment_method", "canceled") and intent.last_payment_error:
             error = intent.last_payment_error.to_dict()
             record_payment_failed(NAME, intent.id, code=error.get("decline_code") or error.get("code"),
                                   message=error.get("message") or "The card was declined.",
                                   checkout_ref=checkout_ref, payment_id=payment_id, retryable=retryable)
 
-    def record_setup(self, setup_intent) -> None:
+    def record_setup(self, setup_intent) -> SavedPaymentMethod | None:
         """Keep a card saved without a payment (a SetupIntent), if it carries the customer's consent.
 
         Card setups started for Suprata carry in their metadata the business, the customer and the consent
@@ -212,12 +252,14 @@ class StripeProcessor(PaymentProcessor):
         card = setup_intent.payment_method
         if (setup_intent.status != "succeeded" or not belongs_here(setup_intent) or card is None
                 or isinstance(card, str) or not card.customer or not metadata.get("suprata_consent_at")):
-            return
+            return None
         consent = Consent(at=datetime.fromisoformat(metadata["suprata_consent_at"]),
                           text=metadata.get("suprata_consent_text", ""),
                           ip=metadata.get("suprata_consent_ip") or None,
                           user_agent=metadata.get("suprata_consent_user_agent") or None)
-        record_card_saved(NAME, _int(metadata.get("suprata_customer_id")), _card_details(card), consent)
+        customer_id = _int(metadata.get("suprata_customer_id"))
+        return record_card_saved(NAME, customer_id, _card_details(card), consent,
+                                 surface=metadata.get("suprata_surface") or "system")
 
     # -- internals ------------------------------------------------------------------------------------------
 

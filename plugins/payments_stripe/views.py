@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 
 import stripe
 from flask import current_app, flash, redirect, request, url_for
@@ -11,6 +12,7 @@ from core.plugin_api import (
     ProcessorError,
     csrf,
     db,
+    observe_webhook_lag,
     public_blueprint,
     record_processor_status,
     record_webhook_received,
@@ -27,7 +29,8 @@ public = public_blueprint("payments_stripe_public", __name__)
 staff = staff_blueprint("payments_stripe", __name__, url_prefix="/console/stripe",
                         template_folder="templates", permission="plugins")
 
-# Seconds a signed event stays acceptable; older deliveries are replays and are refused.
+# Seconds a signed event stays acceptable; older deliveries are replays and are refused. From the app config
+# or the environment (Stripe's default, 300, otherwise).
 WEBHOOK_TOLERANCE_SETTING = "SUPRATA_STRIPE_WEBHOOK_TOLERANCE"
 
 
@@ -38,7 +41,8 @@ def webhook():
     config = current_config()
     if not config.webhook_secret:
         return {"error": "no webhook signing secret is configured"}, 400
-    tolerance = current_app.config.get(WEBHOOK_TOLERANCE_SETTING, stripe.Webhook.DEFAULT_TOLERANCE)
+    tolerance = int(current_app.config.get(WEBHOOK_TOLERANCE_SETTING)
+                    or os.environ.get(WEBHOOK_TOLERANCE_SETTING) or stripe.Webhook.DEFAULT_TOLERANCE)
     try:
         event = stripe.Webhook.construct_event(request.get_data(), request.headers.get("Stripe-Signature"),
                                                config.webhook_secret, tolerance=tolerance)
@@ -51,6 +55,8 @@ def webhook():
     except ProcessorError:
         log.exception("could not act on Stripe event %s", event.id)
         return {"error": "try again later"}, 503
+    if outcome == "done":
+        observe_webhook_lag(NAME, event.created)
     return {"received": outcome}
 
 

@@ -186,3 +186,19 @@ def test_agreement_documents_are_well_formed_pdfs():
         offset = int(entry.split(b" ")[0])
         assert pdf[offset:].startswith(b"%d 0 obj" % number)
     assert b"(Service agreement \\(annual\\)) Tj" in pdf and b"$420.00 \\\\ visit" in pdf
+
+
+def test_the_portal_is_ready_to_try(app, in_business, db):
+    output = seed(app)
+    businesses = demo_businesses(app)
+    from plugins.portal.models import PortalApplication
+
+    assert "portal login: maria.garcia@example.test / demo-pass-portal" in output
+    assert "is waiting for approval" in output and "/b/harbor/account/login" in output
+    with in_business(businesses["harbor"]):
+        [waiting] = db.session.scalars(select(PortalApplication)).all()
+        assert (waiting.status, waiting.email) == ("pending", "olivia.park@example.test")
+    with in_business(businesses["acme"]):
+        assert db.session.scalars(select(PortalApplication)).all() == []
+    assert businesses["harbor"].policy("unknown_signup_policy") == "queue"
+    assert businesses["acme"].policy("unknown_signup_policy") == "reject"

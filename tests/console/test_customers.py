@@ -117,7 +117,7 @@ def test_staff_create_a_customer_with_emails_and_phones(app, console, acme, in_b
             "emails-0-verified": "y",
             "emails-1-email": "office@rivera.test",
             "emails-1-primary": "y",
-            "phones-0-number": "+1 (555) 010-2030",
+            "phones-0-number": "(212) 555-0142",
             "phones-0-label": "mobile",
             "phones-1-number": "",
         },
@@ -132,7 +132,7 @@ def test_staff_create_a_customer_with_emails_and_phones(app, console, acme, in_b
         )
         emails = {e.email: (e.is_primary, e.verified_at is not None) for e in customer.emails}
         assert emails == {"jordan@example.com": (False, True), "office@rivera.test": (True, False)}
-        assert [(p.number, p.label) for p in customer.phones] == [("+15550102030", "mobile")]
+        assert [(p.number, p.label) for p in customer.phones] == [("+12125550142", "mobile")]
         assert response.headers["Location"] == f"/b/acme/console/customers/{customer.id}"
 
 
@@ -180,12 +180,16 @@ def test_editing_keeps_when_an_address_was_verified(console, add_customer, in_bu
             },
             "Mark only one email as primary.",
         ),
-        ({"phones-0-number": "555-0102"}, "Enter the number with its country code"),
-        ({"phones-0-number": "+15550109999"}, "Already on file for Bo Diaz."),
+        ({"phones-0-number": "555-0102"}, "555-0102 is not a valid phone number: check the digits and the "
+                                          "country code."),
+        ({"phones-0-number": "+1 555 010 9999"}, "+1 555 010 9999 is not a valid phone number"),
+        ({"phones-0-number": "call me"}, "Enter a phone number like (201) 555-0123, or with its country "
+                                         "code."),
+        ({"phones-0-number": "+1 212 555 0199"}, "Already on file for Bo Diaz."),
     ],
 )
 def test_invalid_customer_input_gives_field_errors(console, add_customer, fields, message):
-    add_customer("Bo Diaz", emails=["bo@example.com"], phones=["+15550109999"])
+    add_customer("Bo Diaz", emails=["bo@example.com"], phones=["+12125550199"])
     response = submit_form(console, "/b/acme/console/customers/new", {"name": "New Person", **fields})
     assert response.status_code == 400
     assert message in _text(response)

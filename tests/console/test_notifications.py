@@ -1,4 +1,4 @@
-"""Email templates in the business's words (preview, save, reset) and the outbox's stuck messages."""
+"""Message templates in the business's words (preview, save, reset) and the outbox's stuck messages."""
 
 from __future__ import annotations
 

@@ -178,8 +178,8 @@ def _menu(client) -> str:
 
 def test_the_menu_offers_only_what_the_role_may_open(sign_in):
     menus = {role: _menu(sign_in(role)) for role in ROLES}
-    for title in ("Dashboard", "Customers", "Invoices", "Outbox", "Email templates", "Plugins", "Settings",
-                  "Staff", "Audit trail"):
+    for title in ("Dashboard", "Customers", "Invoices", "Outbox", "Notifications", "Message templates",
+                  "Plugins", "Settings", "Staff", "Audit trail"):
         assert f">{title}</a>" in menus["owner"]
     assert ">Customers</a>" in menus["support"] and ">Invoices</a>" in menus["support"]
     for title in ("Plugins", "Settings", "Staff", "Outbox", "Audit trail"):

@@ -7,7 +7,6 @@ import pytest
 from core.extensions import db
 from core.models import Invoice
 from core.money.invoicing import issue_pay_link, revoke_pay_links
-from core.paylink.views import DEFAULT_VIEW_LIMIT
 from core.tenancy import utcnow
 from core.testing.helpers import without_nonces
 from core.testing.records import issue_invoice
@@ -70,7 +69,7 @@ def test_every_pay_link_response_is_private(app, client, shop):
 
 def test_guessing_tokens_is_rate_limited(app, client, shop):
     _, token = issue_invoice(app, shop)
-    allowed = int(DEFAULT_VIEW_LIMIT.split()[0])
+    allowed = int(app.config["SUPRATA_PAYLINK_RATE_LIMIT"].split()[0])
 
     statuses = [client.get(f"/b/acme/pay/guess-{n}").status_code for n in range(allowed)]
     blocked = client.get(f"/b/acme/pay/{token}")

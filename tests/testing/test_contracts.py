@@ -1,5 +1,6 @@
 """The import-linter contract core ships for cycles (``core.testing.contracts.AcyclicContract``) catches one,
-names its modules in order, and passes a package without one; run as CI runs it, through ``lint-imports``."""
+names its modules in order, and passes a package without one; run as CI runs it, through ``lint-imports``.
+The scan plugins' tests use to keep to the public API sees every form of import."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from core.testing.contracts import PLUGIN_MAY_IMPORT, PLUGIN_TESTS_MAY_IMPORT, core_imports, imports_beyond
 
 ROOT = Path(__file__).resolve().parents[2]
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
@@ -79,3 +82,12 @@ def test_a_cycle_through_a_subpackage_is_caught(tmp_path):
 
 def test_skipped_modules_are_left_out(cyclic):
     assert lint(cyclic, skip="shop.mail").returncode == 0
+
+
+def test_the_plugin_import_scan_sees_every_form_of_import(tmp_path):
+    sample = tmp_path / "sample.py"
+    sample.write_text("import core.models\nfrom core import money\nfrom core.testing import helpers\n"
+                      "from core.plugin_api import db\nfrom . import x\nimport corelike\n")
+    assert core_imports(sample) == ["core.models", "core.money", "core.testing", "core.plugin_api"]
+    assert imports_beyond(sample, PLUGIN_TESTS_MAY_IMPORT) == ["core.models", "core.money"]
+    assert imports_beyond(sample, PLUGIN_MAY_IMPORT) == ["core.models", "core.money", "core.testing"]

@@ -454,6 +454,31 @@ def test_the_page_lists_every_message_newest_first_escaped(twilio, server):
     assert "<tr class='message in'>" in page.text
 
 
+def test_the_page_texts_the_app_as_a_customer(twilio, server, app_endpoint):
+    number = "+12125550100"
+    for registered in (number, "+12125550101"):
+        answer = requests.post(server.base_url + "/_config/numbers", timeout=5,
+                               data={"number": registered, "url": app_endpoint.url + "/sms/inbound"})
+        assert answer.status_code == 204
+    twilio.messages.create(to=CUSTOMER, from_=number, body="Your appointment is tomorrow")
+    page = requests.get(server.base_url + "/", timeout=5).text
+    assert "Text a business as a customer" in page
+    assert f"<option selected>{number}</option>" in page and "<option>+12125550101</option>" in page
+    assert f"value='{CUSTOMER}'" in page  # the last customer texted, ready to answer
+    assert "http-equiv='refresh'" not in page  # the form is not reset while someone types
+
+    answer = requests.post(server.base_url + "/_inbound", timeout=5, allow_redirects=False,
+                           data={"from": CUSTOMER, "to": number, "body": "STOP"})
+    assert (answer.status_code, answer.headers["Location"]) == (303, "/")
+    [(path, params, valid)] = app_endpoint.wait_for(1)
+    assert (path, params["Body"], params["From"], params["To"], valid) == ("/sms/inbound", "STOP", CUSTOMER,
+                                                                           number, True)
+    assert CUSTOMER in server.opted_out
+    bad = requests.post(server.base_url + "/_inbound", data={"from": CUSTOMER, "to": "+19999", "body": "x"},
+                        timeout=5)
+    assert bad.status_code == 400
+
+
 def test_the_page_says_when_nothing_was_sent(twilio, server):
     assert "No text messages yet" in requests.get(server.base_url + "/", timeout=5).text
 

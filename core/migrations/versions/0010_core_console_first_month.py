@@ -2,7 +2,7 @@
 refunds on the invoice, copyable pay links, processor health, one editable template body
 
 Revision ID: 0010_core
-Revises: 0004_core
+Revises: 0006_core
 Create Date: 2027-02-01 00:00:00
 
 Tax rates become basis points to a tenth (887.5 = 8.875 %); existing rates keep their value. Invoices keep
@@ -16,7 +16,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0010_core"
-down_revision = "0004_core"
+down_revision = "0006_core"
 branch_labels = None
 depends_on = None
 

@@ -24,7 +24,7 @@ from core.extensions import db
 from core.models import Invoice, Payment
 from core.money.payments.commands import cancel_payment, check_payable, record_checkout_started, start_payment
 from core.money.payments.health import record_processor_status
-from core.money.payments.processor import PaymentProcessor, connected_processor
+from core.money.payments.processor import PaymentProcessor, connected_processor, processor_named
 from core.money.payments.task_runner import OPENING_ABANDONED, close_checkout_now
 from core.money.payments.tasks import close_checkouts, live_checkouts
 from core.money.payments.types import Consent, PaymentError, ProcessorError
@@ -147,3 +147,17 @@ def _open_page(payment: Payment, processor: PaymentProcessor, consent: Consent |
         check_payable(db.session.get(Invoice, payment.invoice_id))
         raise PaymentError(COULD_NOT_OPEN)
     return OpenedCheckout(url=hosted.url, payment_id=payment.id)
+
+
+def check_returning_payment(payment: Payment) -> Payment:
+    """The customer is back from the processor's page: while the payment is pending, ask the processor what
+    became of it (the browser's arrival proves nothing) and record that; commits. Returns the payment as
+    now known. A processor that cannot be reached leaves it pending, to be asked again."""
+    if payment.status in ("pending", "expiring"):
+        try:
+            processor_named(payment.processor).refresh_payment(payment)
+            db.session.commit()
+        except (PaymentError, ProcessorError):
+            log.exception("could not check payment %s with its processor", payment.id)
+            db.session.rollback()
+    return db.session.get(Payment, payment.id)

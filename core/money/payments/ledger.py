@@ -23,12 +23,15 @@ from core.database import lock_row
 from core.extensions import db
 from core.models import Invoice, Payment, Refund, SavedPaymentMethod
 from core.money.amounts import format_money
+from core.money.follow_up import stop_reminders
 from core.money.payments import emails
 from core.money.payments.saved_methods import save_payment_method
 from core.money.payments.tasks import REFUND, close_checkouts, schedule
 from core.money.payments.types import CAPTURED_STATUSES, CardDetails, Consent
 from core.money.payments.wording import PROBLEMS, actor_of, card_label, surface_of
-from core.plugins.events import emit_after_commit
+from core.money.reservations import apply_to_reservation
+from core.observability.metrics import count_failed_charge
+from core.plugins.events import after_commit, emit_after_commit
 from core.tenancy import utcnow
 from core.tenancy.state import current_business
 
@@ -38,13 +41,14 @@ log = logging.getLogger("suprata.payments")
 def record_payment_captured(processor_name: str, processor_ref: str, *, amount: int, currency: str,
                             checkout_ref: str | None = None, payment_id: int | None = None,
                             saved_method: CardDetails | None = None,
-                            card: CardDetails | None = None) -> Payment | None:
+                            card: CardDetails | None = None, live: bool | None = None) -> Payment | None:
     """The processor confirmed ``amount`` in ``currency`` for one of our payments; apply it exactly once.
 
     The payment is found by ``processor_ref`` (e.g. a PaymentIntent), ``checkout_ref`` or ``payment_id``
     (which the processor echoes back from the metadata we gave it). ``saved_method`` is the card the
     processor kept for later; it is stored only if the customer consented on this payment. ``card`` is the
-    card it was paid with (brand and last four shown on the receipt), kept or not.
+    card it was paid with (brand and last four shown on the receipt), kept or not. ``live`` says whether it
+    was real money (False: the processor's test mode), when the processor tells.
 
     Returns the payment, or None when it is not one of ours. A repeated report changes nothing. On the first
     report the invoice is marked paid (``on_payment_captured`` fires after commit, the receipt and maybe a
@@ -68,6 +72,7 @@ def record_payment_captured(processor_name: str, processor_ref: str, *, amount: 
     paid_with = card or saved_method
     if paid_with is not None:
         payment.card_brand, payment.card_last4 = paid_with.brand, paid_with.last4
+    payment.live = live
     problem = _why_not_applicable(payment, invoice, amount, currency)
     if problem:
         _set_aside(payment, invoice, problem, amount=amount, currency=currency)
@@ -92,9 +97,13 @@ def apply_payment(invoice: Invoice, payment: Payment, when) -> None:
     """Count ``payment`` towards ``invoice`` (both locked by the caller): paid once nothing is left. What is
     due changed, so every other checkout page of the invoice is closed."""
     invoice.amount_paid += payment.amount
+    apply_to_reservation(invoice, payment.amount)
     if invoice.balance == 0:
         invoice.status = "paid"
         invoice.paid_at = when
+        if invoice.autopay_state is not None:
+            invoice.autopay_state = "paid" if payment.source == "autopay" else None
+        stop_reminders(invoice)
     close_checkouts(invoice, keep=payment)
 
 
@@ -131,9 +140,11 @@ def record_payment_failed(processor_name: str, processor_ref: str | None, *, cod
     payment.failure_message = message
     audit("payment.failed", f"invoice {invoice.number}", actor=actor_of(payment), code=reason,
           processor=processor_name)
-    if payment.saved_method_id is not None:
+    # Autopay sends its own, once it knows whether and when it tries again (core.money.autopay.runner).
+    if payment.saved_method_id is not None and payment.source != "autopay":
         emails.queue_failure_notices(payment, invoice, reason)
     emit_after_commit("on_payment_failed", payment=payment, invoice=invoice, reason=reason)
+    after_commit(lambda: count_failed_charge(processor_name))
     return payment
 
 

@@ -19,8 +19,8 @@ from core.testing.records import create_customer, switch_plugin
 
 PLUGINS = "/b/acme/console/plugins"
 LOYALTY_SETTINGS = f"{PLUGINS}/loyalty/settings"
-# Until the portal provides a customer login page, Flask-Login answers 401; then it redirects there.
-NOT_LOGGED_IN = (302, 401)
+# Visitors without a customer login are sent to core's customer login page.
+NOT_LOGGED_IN = (302,)
 
 
 @pytest.fixture
