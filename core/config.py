@@ -80,6 +80,8 @@ def from_environment() -> dict:
         "MAIL_DEFAULT_SENDER": os.environ.get("SUPRATA_MAIL_SENDER", "no-reply@suprata.localhost"),
         # Seconds an SMTP connection may take to answer before the message waits for its next attempt.
         "MAIL_TIMEOUT": _env_int("SUPRATA_MAIL_TIMEOUT", 30),
+        # The SPF record the console tells businesses to publish (None: one naming MAIL_SERVER).
+        "SUPRATA_MAIL_SPF": os.environ.get("SUPRATA_MAIL_SPF"),
         "RATELIMIT_STORAGE_URI": rate_limit_storage,
         "RATELIMIT_STORAGE_OPTIONS": _rate_limit_storage_options(rate_limit_storage),
         # When the shared storage (Redis) is down each process counts on its own, so pages keep working.
