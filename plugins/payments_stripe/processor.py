@@ -39,6 +39,8 @@ NAME = "stripe"
 class StripeProcessor(PaymentProcessor):
     name = NAME
     label = "Stripe"
+    # The portal's "Payment methods" tab (plugins/payments_stripe/portal.py), where a saved card is replaced.
+    update_card_endpoint = "payments_stripe_portal.methods"
 
     def __init__(self):
         self.config = current_config()
