@@ -552,6 +552,15 @@ def _text_around_link(above: str, link: str, label: str, below: str) -> str:
                         if piece.strip()) + "\n"
 
 
+def _render_as(default: TemplateDefault, wording: Wording, context: dict) -> RenderedMessage:
+    """``wording`` rendered as the message ``default`` declares: a text message as written, an email from
+    its Markdown body."""
+    if default.channel == "sms":
+        with _budgeted():
+            return RenderedMessage(subject="", text=_render_part("Text", _text_env, wording.text, context))
+    return _render(wording, context, default.access_link)
+
+
 def _render(wording: Wording, context: dict, access: AccessLink | None = None) -> RenderedMessage:
     """The message: subject, text and, in the theme's layout, HTML. With ``access``, the link it names is
     taken out of what the business's wording may read and placed by core between its two pieces."""
@@ -620,12 +629,12 @@ def render(key: str, context: dict) -> tuple[RenderedMessage, str | None]:
     custom = db.session.scalar(select(NotificationTemplate).where(NotificationTemplate.key == key))
     if custom is not None:
         try:
-            return _render(_own_wording(default, custom), full_context, default.access_link), None
+            return _render_as(default, _own_wording(default, custom), full_context), None
         except TemplateRenderError as exc:
             log.warning("business %s: template %s failed, using the default: %s", info.slug, key, exc)
             custom.last_error, custom.last_error_at = str(exc), utcnow()
-            return _render(default.wording, full_context, default.access_link), str(exc)
-    return _render(default.wording, full_context, default.access_link), None
+            return _render_as(default, default.wording, full_context), str(exc)
+    return _render_as(default, default.wording, full_context), None
 
 
 def _own_wording(default: TemplateDefault, custom: NotificationTemplate) -> Wording:
@@ -656,7 +665,7 @@ def preview(key: str, wording: Wording) -> Preview:
     context = {**sample_context(key), "business": business_variables(info)}
     draft = replace(wording, subject=wording.subject or default.subject)
     try:
-        message = _render(draft, context, default.access_link)
+        message = _render_as(default, draft, context)
     except TemplateRenderError as exc:
         return Preview(error=str(exc))
     return Preview(subject=message.subject, text=message.text, html=message.html)

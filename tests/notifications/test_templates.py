@@ -146,6 +146,17 @@ def test_plugin_templates_preview_unknown_values_as_placeholders(business, in_bu
     assert (result.error, result.subject, result.text) == (None, "Re: [ticket_subject]", "[reply] ([amount])")
 
 
+def test_a_text_message_is_sent_as_written_not_as_markdown(business, in_business, monkeypatch):
+    monkeypatch.setattr(templates, "_defaults", dict(templates._defaults))
+    register_template("visit_sms", subject="", text="Hi {{ name }}: *{{ when }}* - {{ url }}", channel="sms",
+                      description="A text about a visit", sample={"name": "Jo *Star*", "when": "9 am",
+                                                                  "url": "https://x.test/a_b_c"})
+    with in_business(business):
+        result = preview("visit_sms", Wording("", "Hi {{ name }}: *{{ when }}* - {{ url }}"))
+    assert (result.error, result.html) == (None, None)
+    assert result.text == "Hi Jo *Star*: *9 am* - https://x.test/a_b_c"
+
+
 def test_dates_and_money_in_messages_follow_the_business_locale(make_business, in_business):
     paris = make_business("paris", name="Plomberie Paris", timezone="Europe/Paris", currency="EUR")
     with in_business(paris):
