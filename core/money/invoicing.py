@@ -22,8 +22,9 @@ from core.extensions import db
 from core.identity.tokens import hash_token, new_token
 from core.models import Business, Invoice, InvoiceLine, InvoiceView, PayLink
 from core.money.amounts import format_money
-from core.money.autopay.rules import plan_first_charge
+from core.money.autopay.rules import autopay_card, plan_first_charge
 from core.money.payments.tasks import close_checkouts
+from core.money.payments.wording import card_label
 from core.notifications.events import notify_event
 from core.notifications.outbox import enqueue
 from core.plugins.events import emit_after_commit
@@ -151,13 +152,14 @@ def send_invoice(invoice: Invoice, *, expires_at: datetime | None = None, resend
     invoice.sent_at = utcnow()
     db.session.flush()
     token = issue_pay_link(invoice, expires_at=expires_at)
+    if first_send:
+        plan_first_charge(invoice)  # before the email, which then says the card will be charged
     notify_event("invoice_sent", customer=invoice.customer, context=_invoice_context(invoice, token))
     summary = f"Invoice {invoice.number} {'re-sent' if not first_send else 'sent'}"
     record(invoice.customer_id, surface="console", kind="invoice.sent", summary=summary,
            invoice_id=invoice.id)
     audit("invoice.sent" if first_send else "invoice.resent", f"invoice {invoice.number}")
     if first_send:
-        plan_first_charge(invoice)
         emit_after_commit("on_invoice_sent", invoice=invoice)
     return token
 
@@ -174,7 +176,16 @@ def _invoice_context(invoice: Invoice, token: str) -> dict:
         "pay_url": public_url_for("paylink.show", token=token),
         "login_to_pay": login_to_pay(),
         "invoice_url": public_url_for("console.invoice", invoice_id=invoice.id),
+        "autopay_card": _card_to_charge(invoice),
     }
+
+
+def _card_to_charge(invoice: Invoice) -> str | None:
+    """"Visa ending 4242" when the invoice is about to be charged automatically, else None."""
+    if invoice.autopay_state not in ("scheduled", "charging"):
+        return None
+    card = autopay_card(invoice.customer_id)
+    return card_label(card) if card else None
 
 
 def send_reminder(invoice: Invoice) -> None:

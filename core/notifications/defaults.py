@@ -9,7 +9,8 @@ def register_core_defaults() -> None:
         "invoice_sent",
         description="To the customer when an invoice is sent or re-sent: the pay link. "
                     "Variables: invoice_number, customer_name, amount_due, total, currency, "
-                    "due_date (or none), pay_url, login_to_pay (customers log in to pay).",
+                    "due_date (or none), pay_url, login_to_pay (customers log in to pay), autopay_card "
+                    "(the card autopay charges for it, or none).",
         subject="Invoice {{ invoice_number }} from {{ business.name }}",
         text="""Hello {{ customer_name }},
 
@@ -21,7 +22,10 @@ Amount due now: {{ amount_due|money }}
 Due: {{ due_date|date }}
 {% endif %}
 
-{% if login_to_pay is defined and login_to_pay %}
+{% if autopay_card is defined and autopay_card %}
+It will be charged automatically to your {{ autopay_card }}: there is nothing for you to do, and the receipt
+follows by email. View it online:
+{% elif login_to_pay is defined and login_to_pay %}
 View it online, and log in to your account there to pay it:
 {% else %}
 View and pay it online:
@@ -40,7 +44,11 @@ for <strong>{{ total|money }}</strong>.</p>
 {% if due_date %}
 <p>Due: {{ due_date|date }}</p>
 {% endif %}
-{% if login_to_pay is defined and login_to_pay %}
+{% if autopay_card is defined and autopay_card %}
+<p>It will be charged automatically to your {{ autopay_card }}: there is nothing for you to do, and the
+receipt follows by email.</p>
+<p><a href="{{ pay_url }}" class="button">View invoice</a></p>
+{% elif login_to_pay is defined and login_to_pay %}
 <p>Log in to your account from the invoice's page to pay it.</p>
 <p><a href="{{ pay_url }}" class="button">View invoice</a></p>
 {% else %}
@@ -51,7 +59,8 @@ for <strong>{{ total|money }}</strong>.</p>
 """,
         sample={"invoice_number": "INV-0042", "customer_name": "Jordan Rivera", "amount_due": 24500,
                 "total": 24500, "currency": "USD", "due_date": "2026-07-15",
-                "pay_url": "https://pay.example.com/i/sample-link", "login_to_pay": False},
+                "pay_url": "https://pay.example.com/i/sample-link", "login_to_pay": False,
+                "autopay_card": None},
     )
     register_default(
         "payment_receipt",

@@ -10,11 +10,12 @@ from sqlalchemy import select
 
 from core.extensions import db
 from core.models import AutopayConsent, Customer, Invoice, SavedPaymentMethod
+from core.notifications.outbox import deliver_due
 from core.plugins.settings import set_enabled
 from core.tenancy import business_context, utcnow
 from core.testing.helpers import create_customer_login, login_customer, submit_form
 from plugins.payments_stripe.testing import local_path, pay_on_hosted_page
-from tests.autopay.support import issue_subscription, mail, pay_first_invoice, run_worker
+from tests.autopay.support import issue_subscription, mail, pay_first_invoice, payments_of, run_worker
 
 TAB = "/b/acme/portal/payment-methods/"
 
@@ -129,3 +130,26 @@ def test_a_declined_autopay_customer_replaces_the_card_from_the_email_and_the_in
     with app.app_context(), business_context(shop.id):
         invoice = db.session.get(Invoice, invoice_id)
         assert (invoice.status, invoice.autopay_state) == ("paid", "paid")
+
+
+def test_an_invoice_about_to_be_charged_says_so_and_takes_no_second_payment(
+        app, client, shop, enrolled, mailbox):
+    invoice_id = issue_subscription(app, shop, enrolled.customer_id)
+    with app.app_context(), business_context(shop.id):
+        assert db.session.get(Invoice, invoice_id).autopay_state == "scheduled"
+    with app.app_context():
+        deliver_due()
+    text = mailbox.text_of(mail(mailbox, "pat@example.com", "Invoice"))
+    assert "It will be charged automatically to your Visa ending 4242" in text
+    pay_url = re.search(r"http://suprata\.test(/b/acme/pay/[\w-]+)", text).group(1)
+
+    page = client.get(pay_url).get_data(as_text=True)
+    assert 'id="autopay-note"' in page and 'id="pay-form"' not in page
+    # A form posted anyway (an old tab) opens no checkout: the CSRF token comes from another page's form.
+    refused = submit_form(client, "/b/acme/account/login", {}, post_url=pay_url + "/checkout")
+    assert refused.status_code in (302, 303, 400, 409)
+    assert payments_of(app, shop, invoice_id) == []
+
+    run_worker(app)
+    with app.app_context(), business_context(shop.id):
+        assert db.session.get(Invoice, invoice_id).status == "paid"

@@ -60,6 +60,10 @@ class _Wanted:
     returns_to: str
 
 
+BEING_CHARGED = ("This invoice is being paid automatically with your saved card: there is nothing to pay "
+                 "here, and the receipt follows by email.")
+
+
 def open_checkout(invoice: Invoice, *, source: str, consent: Consent | None, success_url,
                   cancel_url: str) -> OpenedCheckout:
     """The checkout page for paying ``invoice`` on the business's connected processor; commits.
@@ -98,6 +102,9 @@ def _next_step(invoice_id: int, processor: PaymentProcessor, wanted: _Wanted, co
     close the others first ("close"), or start a new one ("open"). The caller commits."""
     invoice = lock_row(Invoice, invoice_id)
     check_payable(invoice)
+    if invoice.autopay_state in ("scheduled", "charging"):
+        # The worker is about to charge the saved card: a second, manual payment would be money taken twice.
+        raise PaymentError(BEING_CHARGED)
     now = utcnow()
     live = live_checkouts(invoice.id)
     if any(_being_opened(payment, now) for payment in live):
