@@ -130,7 +130,7 @@ def test_validate_reports_syntax_and_unknown_variables_per_part():
     assert validate(draft, key="invoice_sent") == []
     assert validate(Wording("Hi {{", "ok")) == ["Subject, line 1: unexpected 'end of template'"]
     [problem] = validate(Wording("Hi", "{{ pay_link }}"), key="invoice_sent")
-    assert problem.startswith("Text: unknown variable pay_link; available: amount_due, business, currency")
+    assert problem.startswith("Text: unknown variable pay_link; available: amount_due, autopay_card,")
     assert validate(Wording("Hi", "   ")) == ["The text version can't be empty."]
 
 
