@@ -20,6 +20,7 @@ import html
 import json
 import os
 import re
+import signal
 import time
 import uuid
 from datetime import datetime
@@ -208,6 +209,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     args.directory.mkdir(parents=True, exist_ok=True)
 
+    # Ctrl-C and `kill` stop it, even when started from a script that ignores SIGINT in background jobs.
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop_signal, signal.default_int_handler)
     smtp = Controller(SaveToDirectory(args.directory), hostname=HOST, port=args.smtp_port)
     pages = None
     # Ctrl-C may come at any moment, even while starting: whatever was started is stopped.
