@@ -60,6 +60,11 @@ from core.models import (
 from core.models.customer import search_condition as customer_search
 from core.models.types import UTCDateTime
 from core.money.amounts import currency_digits, format_money, to_major
+from core.money.autopay.enrolment import AutopayError
+from core.money.autopay.enrolment import consent_wording as autopay_consent_wording
+from core.money.autopay.enrolment import switch_off as switch_autopay_off
+from core.money.autopay.enrolment import switch_on as switch_autopay_on
+from core.money.autopay.enrolment import why_not_allowed as why_autopay_not_allowed
 from core.money.documents import invoice_pdf, receipt_payments, receipt_pdf
 from core.money.invoicing import InvoiceStateError
 from core.money.payments.checkout import check_returning_payment, open_checkout
@@ -101,6 +106,7 @@ __all__ = [
     "ActivityEvent",
     "Agreement",
     "AppointmentRequest",
+    "AutopayError",
     "Blueprint",
     "CardDetails",
     "Channel",
@@ -137,6 +143,7 @@ __all__ = [
     "VALID_EMAIL",
     "accept_invitation",
     "balance_invoice",
+    "autopay_consent_wording",
     "background_task",
     "business_context",
     "call_hook",
@@ -193,6 +200,9 @@ __all__ = [
     "settings_of",
     "sign_in",
     "staff_blueprint",
+    "switch_autopay_off",
+    "switch_autopay_on",
     "to_major",
     "utcnow",
+    "why_autopay_not_allowed",
 ]

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+import stripe
 from flask import current_app
 from sqlalchemy import select
 
@@ -46,6 +47,8 @@ from core.money.invoicing import (
     void_invoice,
 )
 from core.money.payments.ledger import record_payment_captured
+from core.money.payments.types import CardDetails, Consent
+from core.money.payments.wording import save_card_wording
 from core.plugins.settings import save_settings, set_enabled
 from core.tenancy import business_context, utcnow
 from core.tenancy.businesses import create_business, delete_business
@@ -149,6 +152,9 @@ class DemoBusiness:
     # (name, email, phone, note) of someone waiting in the portal's approval queue (a business that queues
     # sign-ups with addresses not on file: policy unknown_signup_policy = "queue").
     applicant: tuple[str, str, str, str] | None = None
+    # Customers who paid a first invoice by card through Stripe and saved it, ready for autopay: (customer,
+    # the test card the saved card answers as from then on: 4242... keeps paying, 4000000000009995 declines).
+    card_holders: tuple[tuple[int, str], ...] = ()
 
 
 ACME = DemoBusiness(
@@ -238,6 +244,7 @@ ACME = DemoBusiness(
         (4, "portal", "appointment.requested", "Requested an appointment: leaking shower valve"),
         (1, "sms", "sms.reminder", "Appointment reminder sent for the grease trap service"),
     ),
+    card_holders=((6, "4242424242424242"), (5, "4000000000009995")),
 )
 
 HARBOR = DemoBusiness(
@@ -394,7 +401,8 @@ def seed_demo(*, reset: bool = False, stripe_test_server: str | None = None,
                 entry.logins.append(("portal", demo.customers[0].emails[0][0], PORTAL_PASSWORD))
                 entry.notes.append(portal_note(demo))
             if created:
-                entry.notes.extend(fill_demo_business(demo, webhook_catcher))
+                entry.notes.extend(fill_demo_business(demo, webhook_catcher,
+                                                      stripe_test_server if stripe_loaded else None))
             entry.pay_links.extend(showcase_pay_links())
             db.session.commit()
             if stripe_test_server and stripe_loaded:
@@ -427,8 +435,10 @@ def portal_note(demo: DemoBusiness) -> str:
     return note
 
 
-def fill_demo_business(demo: DemoBusiness, webhook_catcher: str | None = None) -> list[str]:
-    """Everything inside one (new, current) business; returns notes for the report."""
+def fill_demo_business(demo: DemoBusiness, webhook_catcher: str | None = None,
+                       stripe_test_server: str | None = None) -> list[str]:
+    """Everything inside one (new, current) business; returns notes for the report. With the Stripe test
+    server, the business's card holders paid a first invoice by card there and saved the card."""
     notes = enable_plugins(demo, webhook_catcher)
     db.session.commit()
     business_cache().forget()
@@ -450,6 +460,14 @@ def fill_demo_business(demo: DemoBusiness, webhook_catcher: str | None = None) -
         add_reservation(customers[spec.customer], spec)
     for index, surface, kind, summary in demo.timeline:
         record(customers[index].id, surface=surface, kind=kind, summary=summary)
+    if stripe_test_server:
+        for index, behaves_as in demo.card_holders:
+            try:
+                with db.session.begin_nested():
+                    pay_first_invoice_by_card(demo, customers[index], stripe_test_server, behaves_as)
+            except (stripe.StripeError, OSError) as exc:
+                notes.append(f"{customers[index].name} has no saved card: the Stripe test server did not "
+                             f"answer ({exc})")
     if demo.applicant and "portal" in current_app.extensions["suprata"].plugins.plugin_names():
         add_applicant(*demo.applicant)
     if "helpdesk" in current_app.extensions["suprata"].plugins.plugin_names():
@@ -592,6 +610,40 @@ def add_invoice(demo: DemoBusiness, customer: Customer, spec: DemoInvoice) -> In
     elif spec.issued_days_ago >= 3:
         add_earlier_view(invoice, token, days_ago=spec.issued_days_ago - 1)
     return invoice
+
+
+def pay_first_invoice_by_card(demo: DemoBusiness, customer: Customer, server: str, behaves_as: str) -> None:
+    """The customer paid a first invoice with a Visa at the Stripe test server, ticking "save this card": a
+    manual payment through the processor, so staff may switch autopay on. From then on the saved card answers
+    as the test card ``behaves_as`` (one that declines, for the demo of a failed automatic charge)."""
+    invoice = add_invoice(demo, customer, DemoInvoice(0, "one_off", "open", 45,
+                                                      (("First visit and inspection", "1", 9500, None),)))
+    api = stripe.StripeClient(DEMO_STRIPE_SETTINGS["test_secret_key"], base_addresses={"api": server},
+                              max_network_retries=0)
+    stripe_customer = api.v1.customers.create(params={"name": customer.name, "email": customer.primary_email})
+    card = api.v1.payment_methods.create(params={"type": "card", "card": {
+        "number": "4242424242424242", "exp_month": 12, "exp_year": date.today().year + 3, "cvc": "123"}})
+    api.v1.payment_methods.attach(card.id, params={"customer": stripe_customer.id})
+    consent = Consent(at=utcnow(), text=save_card_wording(demo.name), ip="203.0.113.20", user_agent="demo")
+    payment = Payment(invoice_id=invoice.id, customer_id=customer.id, processor="stripe",
+                      amount=invoice.amount_due, currency=invoice.currency, source="pay_link",
+                      details={"consent": consent.as_dict()})
+    db.session.add(payment)
+    db.session.flush()
+    intent = api.v1.payment_intents.create(params={
+        "amount": payment.amount, "currency": payment.currency.lower(), "customer": stripe_customer.id,
+        "payment_method": card.id, "confirm": True, "off_session": True,
+        "metadata": {"suprata_business_id": str(payment.business_id), "suprata_invoice_id": str(invoice.id),
+                     "suprata_payment_id": str(payment.id)}})
+    record_payment_captured("stripe", intent.id, amount=intent.amount, currency=intent.currency,
+                            payment_id=payment.id, live=False,
+                            saved_method=CardDetails(card.id, "visa", "4242", card.card.exp_month,
+                                                     card.card.exp_year))
+    if behaves_as != "4242424242424242":
+        data = urllib.parse.urlencode({"behaves_as": behaves_as}).encode()
+        request = urllib.request.Request(f"{server}/_config/payment_methods/{card.id}", data=data,  # noqa: S310
+                                         method="POST")
+        urllib.request.urlopen(request, timeout=10).close()  # noqa: S310 - the demo's own test server
 
 
 def record_check_payment(invoice: Invoice) -> None:

@@ -9,8 +9,11 @@
 Tasks: ``deliver_message(id)``, queued once an outbox row is committed; ``run_task(id)``, queued once a
 background task's row is committed (:mod:`core.background.tasks`); ``run_processor_task(id)``, queued once a
 payment processor's task is committed (close a checkout page, refund money paid twice:
-:mod:`core.money.payments.tasks`); ``deliver_due``, ``run_due_tasks`` and ``processor_tasks_due``, the
-sweeps of those tables, every minute; and the jobs plugins declare in their
+:mod:`core.money.payments.tasks`); ``run_autopay_attempt(id)``, queued once an invoice's automatic charge
+is planned (:mod:`core.money.autopay`); ``deliver_due``, ``run_due_tasks``, ``processor_tasks_due`` and
+``autopay_due``, the sweeps of those tables (retries of the autopay ladder included), every minute;
+``follow_up``, reminders of unpaid invoices and notices of expiring autopay cards
+(:mod:`core.money.follow_up`), every 15 minutes; and the jobs plugins declare in their
 ``register_periodic_tasks(schedule)`` hook. Each task runs in an app context of its own. The worker is
 :func:`run_worker` (``flask suprata worker``).
 """
@@ -30,6 +33,9 @@ from core.background.schedule import PeriodicJob, collect_schedules
 from core.config import ConfigurationError
 from core.extensions import db
 from core.models import PluginState
+from core.money.autopay.runner import run_autopay_attempt, run_due_autopay
+from core.money.follow_up import INTERVAL_MINUTES as FOLLOW_UP_MINUTES
+from core.money.follow_up import follow_up_everywhere
 from core.money.payments.task_runner import run_due_processor_tasks, run_processor_task
 from core.notifications.outbox import deliver_due, deliver_one
 from core.tenancy import business_context
@@ -77,6 +83,12 @@ def sweep_processor_tasks() -> None:
         pass
 
 
+def sweep_autopay() -> None:
+    """Charge every due autopay attempt, in batches."""
+    while run_due_autopay(SWEEP_BATCH) == SWEEP_BATCH:
+        pass
+
+
 def _in_app_context(app: Flask, fn: Callable, *bound) -> Callable:
     """A task body that runs in a fresh app context (and so its own database session) on any thread."""
 
@@ -100,6 +112,11 @@ class TaskQueue:
             _in_app_context(app, run_processor_task))
         huey.periodic_task(crontab(), name="processor_tasks_due")(
             _in_app_context(app, sweep_processor_tasks))
+        self.run_autopay_attempt = huey.task(name="run_autopay_attempt")(
+            _in_app_context(app, run_autopay_attempt))
+        huey.periodic_task(crontab(), name="autopay_due")(_in_app_context(app, sweep_autopay))
+        huey.periodic_task(crontab(minute=f"*/{FOLLOW_UP_MINUTES}"), name="follow_up")(
+            _in_app_context(app, follow_up_everywhere))
         for job in jobs:
             huey.periodic_task(job.is_due, name=f"periodic:{job.task_name}")(
                 _in_app_context(app, run_periodic_job, job)
@@ -119,6 +136,10 @@ class TaskQueue:
     def run_processor_task_soon(self, task_id: int) -> None:
         """Ask a worker to carry out a payment processor task now; never raises (the sweep does it later)."""
         _soon(self.run_processor_task, task_id, "processor task", "run")
+
+    def run_autopay_soon(self, attempt_id: int) -> None:
+        """Ask a worker to charge an autopay attempt now; never raises (the sweep charges it later)."""
+        _soon(self.run_autopay_attempt, attempt_id, "autopay attempt", "charge")
 
 
 def _soon(task, row_id: int, what: str, does: str) -> None:

@@ -5,6 +5,7 @@ from core.console import (  # noqa: F401
     addresses,
     audit,
     auth,
+    autopay,
     customers,
     dashboard,
     invoices,

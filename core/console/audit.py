@@ -14,7 +14,7 @@ from core.money.amounts import format_money
 PER_PAGE = 50
 # What staff can narrow the trail to, each the action-name prefixes it covers.
 ACTION_GROUPS = {
-    "money": ("Money", ("payment.", "payment_method.")),
+    "money": ("Money", ("payment.", "payment_method.", "autopay.")),
     "invoices": ("Invoices", ("invoice.",)),
     "customers": ("Customers", ("customer.",)),
     "setup": ("Settings, plugins and staff",
@@ -32,6 +32,13 @@ ACTION_LABELS = {
     "payment.checkout_not_closed": "Payment page could not be closed",
     "payment_method.saved": "Card saved",
     "payment_method.removed": "Card removed",
+    "autopay.switched_on": "Autopay switched on, with consent",
+    "autopay.switched_off": "Autopay switched off",
+    "autopay.card_chosen": "Autopay card chosen",
+    "autopay.card_removed": "Autopay card removed",
+    "autopay.charge": "Automatic charge",
+    "autopay.declined": "Automatic charge declined",
+    "autopay.not_charged": "Automatic charge given up: the processor could not be reached",
     "invoice.created": "Invoice created",
     "invoice.updated": "Invoice changed",
     "invoice.sent": "Invoice sent",

@@ -7,7 +7,7 @@ from io import BytesIO
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from core.account.invitations import INVITATION_PURPOSE, invitation_page, send_invitation
 from core.account.logins import login_of_customer
@@ -17,9 +17,11 @@ from core.console.forms import CustomerForm
 from core.extensions import db
 from core.identity.roles import requires_permission
 from core.models import (
+    INVOICE_KINDS,
     ActionToken,
     ActivityEvent,
     Agreement,
+    AutopayConsent,
     Customer,
     CustomerEmail,
     CustomerPhone,
@@ -31,6 +33,8 @@ from core.models import (
     SavedPaymentMethod,
 )
 from core.models.customer import search_condition
+from core.money.autopay.enrolment import why_not_allowed
+from core.money.autopay.rules import autopay_card, autopay_kinds
 from core.tenancy import utcnow
 
 PER_PAGE = 25
@@ -185,6 +189,7 @@ def customer(customer_id: int):
                 ActionToken.used_at.is_(None), ActionToken.revoked_at.is_(None),
                 ActionToken.expires_at > utcnow())
         ),
+        autopay=autopay_of(record),
         invoices=rows(Invoice, Invoice.created_at.desc(), Invoice.id.desc()),
         payments=db.session.execute(
             select(Payment, Invoice.number)
@@ -228,6 +233,20 @@ def invite_customer(customer_id: int):
         flash("No invitation was sent: the customer needs an email address on file and no login yet, and "
               "the customer portal must be on.", "error")
     return redirect(url_for("console.customer", customer_id=customer_id))
+
+
+def autopay_of(customer: Customer) -> dict:
+    """What the customer page shows about autopay: the card, the kinds, why it cannot go on, the consents."""
+    return {
+        "card": autopay_card(customer.id),
+        "kinds": [INVOICE_KINDS[kind] for kind in autopay_kinds()],
+        "not_allowed": None if customer.autopay_enabled else why_not_allowed(customer),
+        "consents": db.session.scalars(
+            select(AutopayConsent).where(AutopayConsent.customer_id == customer.id)
+            .options(joinedload(AutopayConsent.staff_user))
+            .order_by(AutopayConsent.given_at.desc(), AutopayConsent.id.desc())
+        ).all(),
+    }
 
 
 @bp.get("/customers/<int:customer_id>/agreements/<int:agreement_id>/document")

@@ -18,8 +18,10 @@ from wtforms import (
     FieldList,
     Form,
     FormField,
+    IntegerField,
     PasswordField,
     SelectField,
+    SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
@@ -28,10 +30,12 @@ from wtforms.validators import (
     DataRequired,
     InputRequired,
     Length,
+    NumberRange,
     Optional,
     Regexp,
     ValidationError,
 )
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from core.extensions import db
 from core.identity.forms import VALID_EMAIL
@@ -353,6 +357,28 @@ class SettingsForm(FlaskForm):
         description="Either way the billing inbox is told and the audit trail records it.",
     )
 
+    autopay_kinds = SelectMultipleField(
+        "Invoice kinds charged automatically",
+        choices=dict(INVOICE_KINDS),
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+        description="For customers who switched autopay on; every other invoice goes to the customer to pay.",
+    )
+    autopay_retry_days = StringField(
+        "Try a declined automatic charge again after (days)",
+        description="Days after the first decline, separated by commas, like 1, 3, 7. Lost, stolen and "
+                    "expired cards are never retried. Leave blank for no retries.",
+    )
+    card_expiry_notice_days = IntegerField(
+        "Tell customers their autopay card expires (days ahead)",
+        validators=[Optional(), NumberRange(min=0, max=120)],
+    )
+    reminder_days = StringField(
+        "Remind customers of unpaid invoices (days from the due date)",
+        description="Negative days are before the due date, like -3, 1, 7, 14. Declined automatic charges "
+                    "get the same reminders. Leave blank for none.",
+    )
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.theme.choices = {name: name.title() for name in available_themes()}
@@ -368,6 +394,12 @@ class SettingsForm(FlaskForm):
     def validate_currency(self, field):
         field.data = field.data.upper()
 
+    def validate_autopay_retry_days(self, field):
+        field.days = _day_list(field.data, 1, 60)
+
+    def validate_reminder_days(self, field):
+        field.days = _day_list(field.data, -60, 365)
+
     def validate_logo(self, field):
         if field.data is None:
             return
@@ -378,6 +410,23 @@ class SettingsForm(FlaskForm):
         if mime is None:
             raise ValidationError("Upload a PNG, JPEG or WebP image.")
         self.logo_bytes, self.logo_mime = data, mime
+
+
+def _day_list(text: str | None, lowest: int, highest: int) -> list[int]:
+    """"1, 3, 7" -> [1, 3, 7]; a clear message for anything else."""
+    days = []
+    for part in (text or "").replace(";", ",").split(","):
+        if not part.strip():
+            continue
+        try:
+            day = int(part.strip())
+        except ValueError:
+            raise ValidationError(f"Write whole numbers of days separated by commas, like 1, 3, 7 "
+                                  f"(not {part.strip()!r}).") from None
+        if not lowest <= day <= highest:
+            raise ValidationError(f"Each number of days must be between {lowest} and {highest}.")
+        days.append(day)
+    return sorted(set(days))
 
 
 class TemplateForm(FlaskForm):

@@ -14,7 +14,7 @@ from core.console.customers import search_condition
 from core.console.forms import InvoiceForm, PayLinkForm, VoidForm
 from core.extensions import db
 from core.identity.roles import requires_permission
-from core.models import Business, Customer, Invoice, InvoiceView, Payment, SavedPaymentMethod
+from core.models import AutopayAttempt, Business, Customer, Invoice, InvoiceView, Payment, SavedPaymentMethod
 from core.models.invoice import INVOICE_STATUSES
 from core.money.amounts import to_major_text
 from core.money.invoicing import (
@@ -25,6 +25,7 @@ from core.money.invoicing import (
     send_invoice,
     void_invoice,
 )
+from core.money.payments.wording import save_card_wording
 from core.tenancy.state import current_business
 from core.tenancy.urls import public_url_for
 
@@ -202,6 +203,11 @@ def invoice(invoice_id: int):
                 SavedPaymentMethod.customer_id == record.customer_id, SavedPaymentMethod.detached_at.is_(None)
             )
         ).all(),
+        autopay_attempts=db.session.scalars(
+            select(AutopayAttempt).where(AutopayAttempt.invoice_id == invoice_id)
+            .order_by(AutopayAttempt.number)
+        ).all(),
+        save_card_text=save_card_wording(current_business().name),
         link_form=PayLinkForm(timezone=current_business().timezone, formdata=None),
         history=entries_about(f"invoice {record.number}", HISTORY_SHOWN),
     )

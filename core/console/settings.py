@@ -14,10 +14,13 @@ from core.extensions import db
 from core.identity.roles import requires_permission
 from core.models import Business
 from core.money.amounts import format_money
+from core.money.autopay.rules import first_live_payment_at
 from core.tenancy.state import business_cache, current_business
 from core.web.helpers import format_date
 
 POLICY_FIELDS = (
+    "autopay_kinds",
+    "card_expiry_notice_days",
     "duplicate_payments",
     "invite_after_payment",
     "self_registration",
@@ -25,6 +28,8 @@ POLICY_FIELDS = (
     "login_to_pay",
     "verify_public_tickets",
 )
+# Policies written as "1, 3, 7" in the form.
+DAY_LIST_FIELDS = ("autopay_retry_days", "reminder_days")
 PLAIN_FIELDS = (
     "name",
     "email",
@@ -57,7 +62,7 @@ def settings():
     status = 400 if form.is_submitted() else 200
     return render_template(
         "console/settings.html", form=form, has_logo=business.logo_mime is not None,
-        locale_example=_written_in(business),
+        locale_example=_written_in(business), first_live_payment_at=first_live_payment_at(),
     ), status
 
 
@@ -71,6 +76,7 @@ def _form_data(business: Business) -> dict:
     sender_name, sender_address = parseaddr(business.mail_from or "")
     data = {name: getattr(business, name) for name in PLAIN_FIELDS}
     data.update({name: business.policy(name) for name in POLICY_FIELDS})
+    data.update({name: ", ".join(str(day) for day in business.policy(name)) for name in DAY_LIST_FIELDS})
     data.update(mail_from_name=sender_name, mail_from_address=sender_address)
     return data
 
@@ -84,7 +90,9 @@ def _save(business: Business, form: SettingsForm) -> None:
     address = (form.mail_from_address.data or "").strip()
     name = (form.mail_from_name.data or "").strip()
     business.mail_from = formataddr((name, address)) if address else None
-    business.policies = {**(business.policies or {}), **{name: form[name].data for name in POLICY_FIELDS}}
+    chosen = {name: form[name].data for name in POLICY_FIELDS if form[name].data is not None}
+    business.policies = {**(business.policies or {}), **chosen,
+                         **{name: form[name].days for name in DAY_LIST_FIELDS}}
     if form.logo_bytes is not None:
         business.logo, business.logo_mime = form.logo_bytes, form.logo_mime
     elif form.remove_logo.data:

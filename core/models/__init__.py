@@ -1,6 +1,7 @@
 """Core data model. Every business-owned table mixes in :class:`core.tenancy.TenantScoped`."""
 
 from core.models.activity import ActivityEvent, AuditEntry
+from core.models.autopay import AutopayAttempt, AutopayConsent, InvoiceReminder
 from core.models.background import QueuedTask
 from core.models.business import Business, BusinessHost
 from core.models.customer import Customer, CustomerEmail, CustomerPhone
@@ -19,6 +20,8 @@ __all__ = [
     "Agreement",
     "AppointmentRequest",
     "AuditEntry",
+    "AutopayAttempt",
+    "AutopayConsent",
     "AuthSession",
     "Business",
     "BusinessHost",
@@ -28,6 +31,7 @@ __all__ = [
     "CustomerUser",
     "Invoice",
     "InvoiceLine",
+    "InvoiceReminder",
     "InvoiceView",
     "Job",
     "NotificationTemplate",

@@ -23,6 +23,15 @@ DEFAULT_POLICIES = {
     # Money that arrives for an invoice already paid or voided (a customer who paid twice): "refund" it
     # automatically, or "hold" it for staff to refund.
     "duplicate_payments": "refund",
+    # Invoice kinds charged automatically for customers with autopay on (core.models.invoice.INVOICE_KINDS).
+    "autopay_kinds": ["service_agreement", "recurring_rental", "subscription"],
+    # After a declined automatic charge, try again this many days after the first decline (a final decline,
+    # such as a lost or stolen card, is never retried).
+    "autopay_retry_days": [1, 3, 7],
+    # Tell a customer this many days ahead that their autopay card expires.
+    "card_expiry_notice_days": 30,
+    # Remind customers of unpaid invoices this many days after the due date (negative: before it).
+    "reminder_days": [-3, 1, 7, 14],
 }
 
 

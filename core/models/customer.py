@@ -3,7 +3,7 @@
 import re
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, String, Text, UniqueConstraint, or_
+from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint, or_
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.extensions import db
@@ -20,9 +20,9 @@ class Customer(TenantScoped, db.Model):
     address: Mapped[str | None] = mapped_column(String(500))
     # Staff-only: never rendered on a customer-facing page.
     internal_notes: Mapped[str | None] = mapped_column(Text)
+    # Invoices of the kinds the business charges automatically are charged to the customer's autopay card
+    # (core.money.autopay); on only with the customer's recorded consent.
     autopay_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
-    # Invoice kinds charged automatically when autopay is on (see core.models.invoice.INVOICE_KINDS).
-    autopay_kinds: Mapped[list] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     emails: Mapped[list["CustomerEmail"]] = relationship(

@@ -18,6 +18,10 @@ INVOICE_KINDS = {
     "subscription": "Subscription",
 }
 INVOICE_STATUSES = ("draft", "open", "paid", "void")
+# scheduled: to be charged; charging: being charged; failed: declined ("autopay failed"), retried on the
+# business's ladder unless the decline was final; action_required: the bank wants the customer to confirm the
+# payment themselves; paid: paid by autopay.
+AUTOPAY_STATES = ("scheduled", "charging", "failed", "action_required", "paid")
 
 
 class Invoice(TenantScoped, db.Model):
@@ -45,6 +49,8 @@ class Invoice(TenantScoped, db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Where automatic charging stands (core.money.autopay): None when it is not charged automatically.
+    autopay_state: Mapped[str | None] = mapped_column(String(16))
 
     customer: Mapped[Customer] = relationship()
     lines: Mapped[list["InvoiceLine"]] = relationship(

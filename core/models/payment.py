@@ -1,6 +1,6 @@
 """Payments, refunds and saved payment methods (only the processor's references are kept)."""
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -16,7 +16,7 @@ from core.tenancy import TenantScoped, utcnow
 PAYMENT_STATUSES = ("pending", "expiring", "succeeded", "failed", "canceled", "unapplied")
 # Where a payment was started, as staff read it.
 PAYMENT_SOURCES = {"pay_link": "Pay link", "portal": "Customer portal", "staff": "Staff",
-                   "autopay": "Autopay"}
+                   "phone": "Staff, by phone", "autopay": "Autopay"}
 
 
 class Payment(TenantScoped, db.Model):
@@ -46,6 +46,8 @@ class Payment(TenantScoped, db.Model):
     details: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     captured_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # True for real money, False for a processor's test mode; None when the processor does not say.
+    live: Mapped[bool | None] = mapped_column(Boolean)
 
     invoice: Mapped[Invoice] = relationship()
     refunds: Mapped[list["Refund"]] = relationship(back_populates="payment", order_by="Refund.id")
@@ -91,8 +93,23 @@ class SavedPaymentMethod(TenantScoped, db.Model):
     consent_text: Mapped[str] = mapped_column(Text)
     consent_ip: Mapped[str | None] = mapped_column(String(64))
     consent_user_agent: Mapped[str | None] = mapped_column(String(300))
+    # The staff member the customer said yes to, when the card was saved during a payment by phone.
+    consent_staff_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="SET NULL"))
+    # The card autopay charges (at most one per customer).
+    used_for_autopay: Mapped[bool] = mapped_column(Boolean, default=False)
+    # When the customer was told the card expires soon; cleared when its expiry changes.
+    expiry_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     detached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def expires_on(self):
+        """The last day the card can be charged (the end of its expiry month), or None if unknown."""
+        if not (self.exp_month and self.exp_year):
+            return None
+        following = date(self.exp_year + self.exp_month // 12, self.exp_month % 12 + 1, 1)
+        return following - timedelta(days=1)
 
 
 # close_checkout: close a payment's checkout page at its processor; refund: refund money that arrived twice.

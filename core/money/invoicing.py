@@ -17,6 +17,7 @@ from core.database import lock_row
 from core.extensions import db
 from core.identity.tokens import hash_token, new_token
 from core.models import Invoice, InvoiceView, PayLink
+from core.money.autopay.rules import plan_first_charge
 from core.money.payments.tasks import close_checkouts
 from core.notifications.outbox import enqueue
 from core.plugins.events import emit_after_commit
@@ -91,7 +92,8 @@ def pay_link_is_live(link: PayLink | None) -> bool:
 def send_invoice(invoice: Invoice, *, expires_at: datetime | None = None, resend: bool = False) -> str:
     """Issue a draft (draft -> open) or re-send an open invoice: new pay link, email through the outbox.
 
-    Returns the pay-link token. ``on_invoice_sent`` fires after commit on the first send only.
+    Returns the pay-link token. On the first send only, an invoice charged automatically gets its charge
+    planned (:mod:`core.money.autopay`) and ``on_invoice_sent`` fires after commit.
     """
     if invoice.status == "void":
         raise InvoiceStateError("A void invoice can't be sent.")
@@ -131,6 +133,7 @@ def send_invoice(invoice: Invoice, *, expires_at: datetime | None = None, resend
            invoice_id=invoice.id)
     audit("invoice.sent" if first_send else "invoice.resent", f"invoice {invoice.number}")
     if first_send:
+        plan_first_charge(invoice)
         emit_after_commit("on_invoice_sent", invoice=invoice)
     return token
 

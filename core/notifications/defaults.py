@@ -103,43 +103,73 @@ agreements and manage how you pay.</p>
     )
     register_default(
         "payment_failed",
-        description="To the customer when a charge (manual or autopay) failed. Variables: invoice_number, "
-                    "amount, currency, reason, pay_url, update_card_url (or none).",
+        description="To the customer when a charge of a saved card (by staff or autopay) failed. Variables: "
+                    "invoice_number, amount, currency, reason, pay_url, update_card_url (or none), "
+                    "autopay (true for an automatic charge), next_try (the date of the next automatic try, "
+                    "or none).",
         subject="Payment for invoice {{ invoice_number }} did not go through",
         text="""Hello,
 
-We could not collect {{ amount|money }} for invoice {{ invoice_number }}: {{ reason }}.
+We could not collect {{ amount|money }} for invoice {{ invoice_number }}
+{%- if autopay %} automatically{% endif %}: {{ reason }}.
+{% if next_try %}
+We will try your card again on {{ next_try|date }}. To settle it now instead, pay online below.
+{% endif %}
+
+Pay the invoice now:
+{{ pay_url }}
 {% if update_card_url %}
 
 Update your card:
 {{ update_card_url }}
 {% endif %}
 
-Pay the invoice online:
-{{ pay_url }}
-
 {{ business.name }}
 """,
         html="""<p>Hello,</p>
 <p>We could not collect <strong>{{ amount|money }}</strong> for invoice
-<strong>{{ invoice_number }}</strong>: {{ reason }}.</p>
+<strong>{{ invoice_number }}</strong>{% if autopay %} automatically{% endif %}: {{ reason }}.</p>
+{% if next_try %}
+<p>We will try your card again on {{ next_try|date }}. To settle it now instead, pay online below.</p>
+{% endif %}
+<p><a href="{{ pay_url }}" class="button">Pay invoice now</a></p>
 {% if update_card_url %}
 <p><a href="{{ update_card_url }}">Update your card</a></p>
 {% endif %}
-<p><a href="{{ pay_url }}" class="button">Pay invoice</a></p>
 <p>{{ business.name }}</p>
 """,
         sample={"invoice_number": "INV-0042", "amount": 24500, "currency": "USD",
-                "reason": "the card was declined", "pay_url": "https://pay.example.com/i/sample-link",
+                "reason": "the card has insufficient funds", "pay_url": "https://pay.example.com/i/sample-link",
+                "update_card_url": "https://portal.example.com/payment-methods", "autopay": True,
+                "next_try": "2026-07-05"},
+    )
+    register_default(
+        "payment_failed_text",
+        description="Text message to the customer's verified phone when an automatic charge failed (sent "
+                    "only while a text-message channel is on). Variables: invoice_number, amount, currency, "
+                    "reason, pay_url, update_card_url (or none).",
+        subject="Payment for invoice {{ invoice_number }} did not go through",
+        text=("{{ business.name }}: we could not collect {{ amount|money }} for invoice {{ invoice_number }} "
+              "({{ reason }}). Pay: {{ pay_url }}"
+              "{% if update_card_url %} Update card: {{ update_card_url }}{% endif %}"),
+        sample={"invoice_number": "INV-0042", "amount": 24500, "currency": "USD",
+                "reason": "the card has insufficient funds", "pay_url": "https://pay.example.com/i/sample-link",
                 "update_card_url": "https://portal.example.com/payment-methods"},
     )
     register_default(
         "payment_failed_staff",
         description="To the business's billing inbox when a charge of a saved card failed. Variables: "
-                    "invoice_number, customer_name, amount, currency, reason, invoice_url, customer_told.",
-        subject="Payment failed: invoice {{ invoice_number }} ({{ customer_name }})",
-        text="""A payment of {{ amount|money }} from {{ customer_name }} for invoice {{ invoice_number }}
-failed: {{ reason }}.
+                    "invoice_number, customer_name, amount, currency, reason, invoice_url, customer_told, "
+                    "autopay (true for an automatic charge), next_try (or none).",
+        subject="{% if autopay %}Autopay{% else %}Payment{% endif %} failed: invoice {{ invoice_number }} "
+                "({{ customer_name }})",
+        text="""{% if autopay %}The automatic charge{% else %}A payment{% endif %} of {{ amount|money }} from
+{{- " " }}{{ customer_name }} for invoice {{ invoice_number }} failed: {{ reason }}.
+{% if next_try %}
+It will be tried again on {{ next_try|date }}.
+{% elif autopay %}
+It will not be tried again automatically: follow up with the customer.
+{% endif %}
 
 {% if customer_told -%}
 The customer has been emailed a link to pay.
@@ -149,9 +179,89 @@ The customer has no email address on file: contact them.
 {{ invoice_url }}
 """,
         sample={"invoice_number": "INV-0042", "customer_name": "Jordan Rivera", "amount": 24500,
-                "currency": "USD", "reason": "the card was declined",
+                "currency": "USD", "reason": "the card has insufficient funds",
                 "invoice_url": "https://suprata.example.com/b/acme/console/invoices/42",
-                "customer_told": True},
+                "customer_told": True, "autopay": True, "next_try": "2026-07-05"},
+    )
+    register_default(
+        "autopay_card_removed",
+        description="To the customer when the card autopay charged was removed (by them, or at the payment "
+                    "processor). Variables: customer_name, removed_card, replacement_card (or none: autopay "
+                    "is off), update_card_url (or none).",
+        subject="{% if replacement_card %}Autopay now uses your {{ replacement_card }}"
+                "{% else %}Autopay is off: your card was removed{% endif %}",
+        text="""Hello {{ customer_name }},
+
+Your {{ removed_card }} was removed, so {{ business.name }} can no longer charge it.
+{% if replacement_card %}
+Your invoices will be charged automatically to your {{ replacement_card }} from now on.
+{% else %}
+Automatic payment is off: your invoices will come to you to pay. To turn it back on, save a card and
+switch autopay on again.
+{% endif %}
+{% if update_card_url %}
+Manage your cards:
+{{ update_card_url }}
+{% endif %}
+
+{{ business.name }}
+""",
+        sample={"customer_name": "Jordan Rivera", "removed_card": "Visa ending 4242",
+                "replacement_card": None, "update_card_url": "https://portal.example.com/payment-methods"},
+    )
+    register_default(
+        "card_expiring",
+        description="To a customer whose autopay card expires soon. Variables: customer_name, card, "
+                    "expires_on, update_card_url (or none).",
+        subject="Your {{ card }} expires on {{ expires_on|date }}",
+        text="""Hello {{ customer_name }},
+
+The card {{ business.name }} charges automatically, your {{ card }}, expires on {{ expires_on|date }}.
+Update it before then so your next invoice is paid without a hitch.
+{% if update_card_url %}
+Update your card:
+{{ update_card_url }}
+{% else %}
+Reply to this email or call us to update it.
+{% endif %}
+
+{{ business.name }}
+""",
+        sample={"customer_name": "Jordan Rivera", "card": "Visa ending 4242", "expires_on": "2026-07-31",
+                "update_card_url": "https://portal.example.com/payment-methods"},
+    )
+    register_default(
+        "invoice_reminder",
+        description="To the customer, on the business's reminder schedule, while an invoice is unpaid. "
+                    "Variables: customer_name, invoice_number, amount_due, currency, due_date, days (after "
+                    "the due date; negative before it), autopay_failed, pay_url, update_card_url (or none).",
+        subject="{% if days < 0 %}Invoice {{ invoice_number }} is due on {{ due_date|date }}"
+                "{% else %}Reminder: invoice {{ invoice_number }} is unpaid{% endif %}",
+        text="""Hello {{ customer_name }},
+
+{% if days < 0 -%}
+A friendly reminder: invoice {{ invoice_number }} for {{ amount_due|money }} is due on {{ due_date|date }}.
+{%- elif autopay_failed -%}
+Invoice {{ invoice_number }} for {{ amount_due|money }} is still unpaid: the automatic charge of your
+card did not go through.
+{%- else -%}
+Invoice {{ invoice_number }} for {{ amount_due|money }} was due on {{ due_date|date }} and is still unpaid.
+{%- endif %}
+
+Pay it online:
+{{ pay_url }}
+{% if autopay_failed and update_card_url %}
+Update your card:
+{{ update_card_url }}
+{% endif %}
+
+If you have paid already, thank you, and please ignore this email.
+{{ business.name }}
+""",
+        sample={"customer_name": "Jordan Rivera", "invoice_number": "INV-0042", "amount_due": 24500,
+                "currency": "USD", "due_date": "2026-07-15", "days": 7, "autopay_failed": False,
+                "pay_url": "https://pay.example.com/i/sample-link",
+                "update_card_url": "https://portal.example.com/payment-methods"},
     )
     register_default(
         "payment_unapplied_staff",

@@ -10,6 +10,9 @@ hooks per business (:mod:`.host`), blueprints with a login realm (:mod:`.bluepri
 #: (required), ``CheckoutRedirect.expires_at`` and the account-access link arguments of ``register_template``.
 #: 2.3 added staff roles: ``requires_permission`` and ``staff_blueprint(..., permission=...)``.
 #: 2.4 added the customer login, tokens, checkout and documents that customer pages need (see the guide's
-#: "API versions").
+#: "API versions"), and autopay for a customer page (``switch_autopay_on``, ``switch_autopay_off``,
+#: ``autopay_consent_wording``, ``why_autopay_not_allowed``, ``AutopayError``),
+#: ``PaymentProcessor.update_card_endpoint``, ``Consent.staff_user_id`` and ``record_payment_captured``'s
+#: ``live``.
 #: 2.5 added ``emit_after_commit`` (a hook called once the caller's transaction commits) and ``StaffUser``.
 API_VERSION = "2.5"

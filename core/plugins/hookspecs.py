@@ -31,7 +31,10 @@ def on_payment_captured(payment, invoice):
 def on_payment_failed(payment, invoice, reason):
     """A charge for an invoice, manual or autopay, definitively failed.
 
-    Called after the failed payment is committed; the invoice stays open.
+    Called after the failed payment is committed; the invoice stays open. An automatic charge
+    (``payment.source == "autopay"``) has already been followed up by core: the customer was emailed (and
+    texted, through any ``"sms"`` channel the business has on, at a verified number) links to pay now and to
+    update their card, the billing inbox was told, and a retry is planned unless the decline was final.
 
     :param core.models.Payment payment: the failed payment (``status == "failed"``).
     :param core.models.Invoice invoice: the invoice that is still unpaid.

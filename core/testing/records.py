@@ -49,8 +49,9 @@ def create_customer(app, business, name: str = "Pat Jones", *, email: str | None
 
 
 def issue_invoice(app, business, *, customer_id: int | None = None, email: str = "pat@example.com",
-                  lines=DEFAULT_LINES, currency: str = "USD") -> IssuedInvoice:
-    """An invoice issued and emailed the way staff send one (its email waits in the outbox).
+                  lines=DEFAULT_LINES, currency: str = "USD", kind: str = "one_off") -> IssuedInvoice:
+    """An invoice issued and emailed the way staff send one (its email waits in the outbox; its automatic
+    charge, for an autopay kind and a customer with autopay on, waits for the worker).
 
     It goes to customer ``customer_id``, or to a new customer "Pat Jones" with ``email``. ``lines`` are
     (description, quantity, unit price in minor units, tax rate in basis points).
@@ -60,7 +61,7 @@ def issue_invoice(app, business, *, customer_id: int | None = None, email: str =
             customer = Customer(name="Pat Jones", emails=[CustomerEmail(email=email, is_primary=True)])
         else:
             customer = db.session.get(Customer, customer_id)
-        invoice = Invoice(customer=customer, number=next_invoice_number("INV-"), currency=currency)
+        invoice = Invoice(customer=customer, number=next_invoice_number("INV-"), currency=currency, kind=kind)
         for position, (description, quantity, unit_price, tax_rate_bp) in enumerate(lines):
             invoice.lines.append(InvoiceLine(position=position, description=description,
                                              quantity=Decimal(quantity), unit_price=unit_price,

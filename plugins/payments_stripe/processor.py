@@ -233,7 +233,7 @@ class StripeProcessor(PaymentProcessor):
         if intent.status == "succeeded":
             record_payment_captured(NAME, intent.id, amount=intent.amount, currency=intent.currency,
                                     checkout_ref=checkout_ref, payment_id=payment_id,
-                                    saved_method=_kept_card(intent))
+                                    saved_method=_kept_card(intent), live=getattr(intent, "livemode", None))
         elif intent.status in ("requires_payment_method", "canceled") and intent.last_payment_error:
             error = intent.last_payment_error.to_dict()
             record_payment_failed(NAME, intent.id, code=error.get("decline_code") or error.get("code"),

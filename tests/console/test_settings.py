@@ -70,6 +70,9 @@ def test_settings_are_saved_and_used_at_once(app, db, acme, console):
                                       "AC-")
     assert saved.mail_from == "Acme Billing <billing@acme.test>"
     assert saved.policies == {
+        "autopay_kinds": [],
+        "autopay_retry_days": [],
+        "reminder_days": [],
         "duplicate_payments": "hold",
         "invite_after_payment": False,
         "self_registration": True,
@@ -163,3 +166,24 @@ def test_logos_are_checked_by_content_and_size(app, db, acme, console, data, nam
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)
     assert _business(app, db, acme).logo is None
+
+
+def test_autopay_and_reminder_settings_are_saved_and_bad_days_explained(app, db, acme, console):
+    response = submit_form(console, SETTINGS, _valid(autopay_kinds=["subscription", "recurring_rental"],
+                                                     autopay_retry_days="7, 1,3", reminder_days="14, -3, 1",
+                                                     card_expiry_notice_days="21"))
+    assert response.status_code == 302
+    business = _business(app, db, acme)
+    assert business.policy("autopay_kinds") == ["subscription", "recurring_rental"]
+    assert business.policy("autopay_retry_days") == [1, 3, 7]
+    assert business.policy("card_expiry_notice_days") == 21
+    assert business.policy("reminder_days") == [-3, 1, 14]
+    page = console.get(SETTINGS).get_data(as_text=True)
+    assert 'value="1, 3, 7"' in page and 'value="-3, 1, 14"' in page
+    assert "has not completed a live payment yet" in page
+
+    refused = submit_form(console, SETTINGS, _valid(autopay_retry_days="1, soon", reminder_days="400"))
+    assert refused.status_code == 400
+    text = refused.get_data(as_text=True)
+    assert "Write whole numbers of days separated by commas" in text
+    assert "between -60 and 365" in text

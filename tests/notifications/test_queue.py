@@ -92,8 +92,9 @@ def test_a_periodic_job_runs_once_per_business_that_has_its_plugin_on(other_app,
     make_business("off")
     huey = application.extensions["suprata"].queue.huey
 
-    sweeps = ["deliver_due", "run_due_tasks", "processor_tasks_due"]
+    sweeps = ["deliver_due", "run_due_tasks", "processor_tasks_due", "autopay_due"]
     assert [t.name for t in huey.read_periodic(datetime(2026, 1, 1, 12, 3))] == sweeps
+    assert "follow_up" in [t.name for t in huey.read_periodic(datetime(2026, 1, 1, 12, 15))]
     [task] = [t for t in huey.read_periodic(datetime(2026, 1, 1, 12, 5)) if t.name == "periodic:ticker.tick"]
     huey.execute(task)
 

@@ -1,7 +1,7 @@
 """appointment answers and reservation balance invoices
 
 Revision ID: 0006_core
-Revises: 0004_core
+Revises: 0009_core
 Create Date: 2026-11-30 23:57:54.783250
 """
 
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0006_core"
-down_revision = "0004_core"
+down_revision = "0009_core"
 branch_labels = None
 depends_on = None
 

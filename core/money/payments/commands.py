@@ -106,8 +106,7 @@ def charge_saved_method(invoice: Invoice, method: SavedPaymentMethod, *, source:
     )
     if payment is None:
         processor = processor_named(method.processor)
-        payment = _new_payment(invoice, method.processor, source=source, saved_method_id=method.id)
-        payment.idempotency_key = f"suprata-{payment.business_id}-payment-{payment.id}"
+        payment = new_saved_method_payment(invoice, method, source=source)
         audit("payment.charge_saved_method", f"invoice {invoice.number}",
               amount=payment.amount, currency=payment.currency, card=card_label(method))
     else:
@@ -121,6 +120,15 @@ def charge_saved_method(invoice: Invoice, method: SavedPaymentMethod, *, source:
         raise PaymentError(f"The charge did not go through: {exc}") from exc
     db.session.commit()
     return db.session.get(Payment, payment.id)
+
+
+def new_saved_method_payment(invoice: Invoice, method: SavedPaymentMethod, *, source: str,
+                             idempotency_key: str | None = None) -> Payment:
+    """A pending payment of the amount due on ``invoice`` (locked by the caller) to charge ``method``
+    off-session, with the idempotency key every charge of it carries (default: one of its own)."""
+    payment = _new_payment(invoice, method.processor, source=source, saved_method_id=method.id)
+    payment.idempotency_key = idempotency_key or f"suprata-{payment.business_id}-payment-{payment.id}"
+    return payment
 
 
 def refund_payment(payment: Payment, amount: int, *, reason: str = "", staff_user_id: int | None = None,

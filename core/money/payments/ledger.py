@@ -23,6 +23,7 @@ from core.database import lock_row
 from core.extensions import db
 from core.models import Invoice, Payment, Refund, SavedPaymentMethod
 from core.money.amounts import format_money
+from core.money.follow_up import stop_reminders
 from core.money.payments import emails
 from core.money.payments.saved_methods import save_payment_method
 from core.money.payments.tasks import REFUND, close_checkouts, schedule
@@ -38,12 +39,14 @@ log = logging.getLogger("suprata.payments")
 
 def record_payment_captured(processor_name: str, processor_ref: str, *, amount: int, currency: str,
                             checkout_ref: str | None = None, payment_id: int | None = None,
-                            saved_method: CardDetails | None = None) -> Payment | None:
+                            saved_method: CardDetails | None = None, live: bool | None = None
+                            ) -> Payment | None:
     """The processor confirmed ``amount`` in ``currency`` for one of our payments; apply it exactly once.
 
     The payment is found by ``processor_ref`` (e.g. a PaymentIntent), ``checkout_ref`` or ``payment_id``
     (which the processor echoes back from the metadata we gave it). ``saved_method`` is the card the
-    processor kept for later; it is stored only if the customer consented on this payment.
+    processor kept for later; it is stored only if the customer consented on this payment. ``live`` says
+    whether it was real money (False: the processor's test mode), when the processor tells.
 
     Returns the payment, or None when it is not one of ours. A repeated report changes nothing. On the first
     report the invoice is marked paid (``on_payment_captured`` fires after commit, the receipt and maybe a
@@ -64,6 +67,7 @@ def record_payment_captured(processor_name: str, processor_ref: str, *, amount: 
     payment.processor_ref = processor_ref
     payment.checkout_ref = payment.checkout_ref or checkout_ref
     payment.captured_at = now
+    payment.live = live
     problem = _why_not_applicable(payment, invoice, amount, currency)
     if problem:
         _set_aside(payment, invoice, problem, amount=amount, currency=currency)
@@ -75,6 +79,9 @@ def record_payment_captured(processor_name: str, processor_ref: str, *, amount: 
     if invoice.amount_due == 0:
         invoice.status = "paid"
         invoice.paid_at = now
+        if invoice.autopay_state is not None:
+            invoice.autopay_state = "paid" if payment.source == "autopay" else None
+        stop_reminders(invoice)
     close_checkouts(invoice, keep=payment)
     kept = _keep_consented_card(payment, invoice, saved_method)
     money = format_money(amount, currency)
@@ -122,7 +129,8 @@ def record_payment_failed(processor_name: str, processor_ref: str | None, *, cod
     payment.failure_message = message
     audit("payment.failed", f"invoice {invoice.number}", actor=actor_of(payment), code=reason,
           processor=processor_name)
-    if payment.saved_method_id is not None:
+    # Autopay sends its own, once it knows whether and when it tries again (core.money.autopay.runner).
+    if payment.saved_method_id is not None and payment.source != "autopay":
         emails.queue_failure_notices(payment, invoice, reason)
     emit_after_commit("on_payment_failed", payment=payment, invoice=invoice, reason=reason)
     return payment

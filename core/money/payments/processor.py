@@ -30,6 +30,9 @@ class PaymentProcessor(ABC):
     name: str = ""
     #: shown to staff
     label: str = ""
+    #: the endpoint of the customer page where a saved card is replaced, if the processor's plugin has one;
+    #: core links to it from failed-charge and card notices
+    update_card_endpoint: str | None = None
 
     @abstractmethod
     def is_connected(self) -> bool:

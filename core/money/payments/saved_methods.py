@@ -7,6 +7,7 @@ from sqlalchemy import select
 from core.activity import audit, record
 from core.extensions import db
 from core.models import Customer, SavedPaymentMethod
+from core.money.autopay.enrolment import card_removed
 from core.money.payments.processor import processor_named
 from core.money.payments.types import CardDetails, Consent
 from core.money.payments.wording import card_label
@@ -34,9 +35,12 @@ def save_payment_method(customer, processor: str, ref: str, brand: str | None, l
         method = SavedPaymentMethod(customer_id=customer.id, processor=processor, processor_ref=ref,
                                     is_default=has_default is None)
         db.session.add(method)
+    if (method.exp_month, method.exp_year) != (exp_month, exp_year):
+        method.expiry_notified_at = None  # a new expiry date deserves its own notice
     method.brand, method.last4, method.exp_month, method.exp_year = brand, last4, exp_month, exp_year
     method.consent_at, method.consent_text = consent.at, consent.text
     method.consent_ip, method.consent_user_agent = consent.ip, (consent.user_agent or "")[:300] or None
+    method.consent_staff_user_id = consent.staff_user_id
     method.detached_at = None
     db.session.flush()
     record(customer.id, surface=surface, kind="payment_method.saved",
@@ -64,7 +68,9 @@ def detach_payment_method(method: SavedPaymentMethod) -> None:
 
 
 def record_method_detached(processor_name: str, ref: str) -> SavedPaymentMethod | None:
-    """The processor no longer keeps this card: it can't be charged any more."""
+    """The processor no longer keeps this card: it can't be charged any more. If autopay charged it, autopay
+    moves to another card or goes off, and the customer is told
+    (:func:`core.money.autopay.enrolment.card_removed`)."""
     method = db.session.scalar(
         select(SavedPaymentMethod).where(SavedPaymentMethod.processor == processor_name,
                                          SavedPaymentMethod.processor_ref == ref)
@@ -76,6 +82,7 @@ def record_method_detached(processor_name: str, ref: str) -> SavedPaymentMethod 
     record(method.customer_id, surface="system", kind="payment_method.removed",
            summary=f"{card_label(method)} removed", payment_method_id=method.id)
     audit("payment_method.removed", f"card {card_label(method)}")
+    card_removed(method)
     return method
 
 

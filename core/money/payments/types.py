@@ -19,20 +19,23 @@ class ProcessorError(RuntimeError):
 
 @dataclass(frozen=True)
 class Consent:
-    """A customer's explicit yes to keeping their card: when, the exact wording shown, from where."""
+    """A customer's explicit yes to keeping their card: when, the exact wording shown, from where, and, for a
+    yes given out loud during a payment by phone, the staff member who asked."""
 
     at: datetime
     text: str
     ip: str | None
     user_agent: str | None
+    staff_user_id: int | None = None
 
     def as_dict(self) -> dict:
-        return {"at": self.at.isoformat(), "text": self.text, "ip": self.ip, "user_agent": self.user_agent}
+        return {"at": self.at.isoformat(), "text": self.text, "ip": self.ip, "user_agent": self.user_agent,
+                "staff_user_id": self.staff_user_id}
 
     @classmethod
     def from_dict(cls, data: dict) -> Consent:
         return cls(at=datetime.fromisoformat(data["at"]), text=data["text"], ip=data.get("ip"),
-                   user_agent=data.get("user_agent"))
+                   user_agent=data.get("user_agent"), staff_user_id=data.get("staff_user_id"))
 
 
 @dataclass(frozen=True)
