@@ -8,7 +8,7 @@ group whose module implements hooks from :mod:`core.plugins.hookspecs`::
 
     from core.plugin_api import hookimpl, PortalTab
 
-    API_VERSION = "2.4"
+    API_VERSION = "2.9"
 
     @hookimpl
     def render_portal_tab(customer, request):
@@ -55,6 +55,7 @@ from core.models import (
     Payment,
     Reservation,
     SavedPaymentMethod,
+    StaffUser,
 )
 from core.models.customer import search_condition as customer_search
 from core.models.types import UTCDateTime
@@ -94,6 +95,7 @@ from core.phones import PhoneNumberError, normalise_phone
 from core.plugins import API_VERSION
 from core.plugins.blueprints import customer_blueprint, login_exempt, public_blueprint, staff_blueprint
 from core.plugins.contributions import MenuItem, PortalTab, Setting
+from core.plugins.events import emit_after_commit
 from core.plugins.host import call_hook
 from core.plugins.settings import settings_of
 from core.tenancy import TenantScoped, business_context, current_business_id, utcnow
@@ -139,6 +141,7 @@ __all__ = [
     "Schedule",
     "SetPasswordForm",
     "Setting",
+    "StaffUser",
     "TIME_WINDOWS",
     "TenantScoped",
     "UTCDateTime",
@@ -162,6 +165,7 @@ __all__ = [
     "customer_choices",
     "db",
     "detach_payment_method",
+    "emit_after_commit",
     "find_invitation",
     "format_date",
     "format_datetime",

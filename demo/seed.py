@@ -38,6 +38,7 @@ from core.models import (
     Payment,
     Reservation,
     SavedItem,
+    StaffUser,
     TaxRate,
 )
 from core.money.invoicing import (
@@ -505,7 +506,70 @@ def fill_demo_business(demo: DemoBusiness, webhook_catcher: str | None = None,
             except (stripe.StripeError, OSError) as exc:
                 notes.append(f"{customers[index].name} has no saved card: the Stripe test server did not "
                              f"answer ({exc})")
+    if "helpdesk" in current_app.extensions["suprata"].plugins.plugin_names():
+        db.session.flush()
+        notes.append(add_help_site(demo, customers))
     return notes
+
+
+# Help site articles every demo business publishes: (category, title, Markdown).
+HELP_ARTICLES = (
+    ("Billing and payments", "How to pay an invoice online",
+     "Every invoice we email has a **Pay** link. Click it, check the invoice and press **Pay Now**: you "
+     "enter your card on a secure payment page, and the receipt arrives by email.\n\n"
+     "- No login is needed for one invoice.\n- To see all your invoices, log in to your account.\n"),
+    ("Billing and payments", "Saving a card and autopay",
+     "When you pay, you can choose to **save the card**. We never see the card number: it is kept by our "
+     "payment processor.\n\nWith a saved card you can turn on *autopay* for service agreements and "
+     "rentals, so those invoices pay themselves.\n"),
+    ("Your account", "Signing up for your account",
+     "Use the email address we send your invoices to. We email you a link to confirm it, then you "
+     "choose a password.\n\nDidn't get the email? Check your spam folder, then "
+     "[send us a request](../tickets/new)."),
+    ("Heating and hot water", "My water heater makes a knocking noise",
+     "Knocking (\"kettling\") usually means sediment at the bottom of the tank.\n\n"
+     "1. Turn the heater off at the breaker or gas valve.\n2. Attach a hose to the drain valve.\n"
+     "3. Drain a few gallons until the water runs clear.\n\nStill knocking? Send us a request and we'll "
+     "book a visit."),
+    ("Heating and hot water", "Resetting your thermostat",
+     "Hold the **Mode** button for five seconds until the display flashes, then set the time and your "
+     "schedule again.\n\n| Setting | Suggested |\n|---|---|\n| Home | 68°F |\n| Away | 60°F |\n"),
+    ("Heating and hot water", "Bleeding a radiator",
+     "A radiator that is cold at the top has air in it. Open the bleed valve with a radiator key a quarter "
+     "turn, wait for water, close it."),
+)
+
+
+def add_help_site(demo: DemoBusiness, customers: list[Customer]) -> str:
+    """The knowledge base, and a few tickets: one answered (with an internal note), one waiting for the
+    team, and one from the public form whose confirmation email is waiting in the mailbox."""
+    from plugins.helpdesk import articles, tickets  # only once the help desk is known to be installed
+    from plugins.helpdesk.models import HelpCategory
+
+    categories = {}
+    for position, (category, title, body) in enumerate(HELP_ARTICLES):
+        if category not in categories:
+            categories[category] = articles.save_category(None, name=category, description=None,
+                                                          position=position)
+        articles.save_article(None, title=title, body_markdown=body, category_id=categories[category].id,
+                              status="published")
+    articles.save_article(None, title="Winter maintenance checklist (draft)", status="draft",
+                          body_markdown="To write before the cold season.",
+                          category_id=db.session.scalar(select(HelpCategory.id).limit(1)))
+    staff = db.session.scalar(select(StaffUser).where(StaffUser.email == demo.staff[-1][1]))
+    answered = tickets.submit_signed_in(customers[0], subject="Invoice paid twice?", files=[],
+                                        body="I think my card was charged twice for the last visit.")
+    tickets.add_note(answered, staff, body="Checked the payments: one charge; the card shows a pending hold.")
+    tickets.staff_reply(answered, staff, status="pending",
+                        body="We see a single payment; the second line on your statement is a hold that "
+                             "disappears within a few days. Does that match what you see?")
+    tickets.submit_signed_in(customers[2], subject="Water heater knocking", files=[],
+                             body="The water heater knocks every night around 2 am.")
+    tickets.submit_public(name="Robin Park", email="robin.park@example.test", files=[],
+                          subject="Do you install heat pumps?",
+                          body="Looking for a quote for a heat pump in a 3-bedroom house.")
+    return (f"help site: {public_url_for('helpdesk.home')}; a public request from robin.park@example.test "
+            "waits for the link in the mailbox; the queue is under Tickets in the console")
 
 
 def add_applicant(name: str, email: str, phone: str, note: str) -> None:

@@ -101,10 +101,26 @@ def table_owners(app: Flask) -> dict[str, str]:
     return owners
 
 
+def companion_names() -> tuple[str, ...]:
+    """Names of what owners build with DDL of their own beside a model's table, as the table's
+    ``info["companions"]`` declares them: a full-text index (SQLite's FTS5 table, PostgreSQL's expression
+    index). No model describes them, so autogenerate must neither compare nor drop them; SQLite's shadow
+    tables of a companion (``<name>_data``, ...) count as the companion."""
+    return tuple(name for table in db.metadata.tables.values() for name in table.info.get("companions", ()))
+
+
+def is_companion(name: str | None, companions: tuple[str, ...]) -> bool:
+    return bool(name) and any(name == c or name.startswith(c + "_") for c in companions)
+
+
 def include_object_for(owners: dict[str, str], branch: str | None):
-    """An Alembic ``include_object`` that keeps the tables of ``branch`` (``None``: of every known owner)."""
+    """An Alembic ``include_object`` that keeps the tables of ``branch`` (``None``: of every known owner),
+    and leaves companions (:func:`companion_names`) alone."""
+    companions = companion_names()
 
     def include_object(obj, name, type_, reflected, compare_to):
+        if reflected and compare_to is None and is_companion(name, companions):
+            return False
         if type_ != "table":
             return True  # columns, indexes and constraints follow their table
         owner = owners.get(name)

@@ -17,5 +17,6 @@ hooks per business (:mod:`.host`), blueprints with a login realm (:mod:`.bluepri
 #: checkout and documents that customer pages need (see the guide's "API versions"); 2.8 the
 #: ``plugin_settings_problems`` hook, ``record_webhook_received`` and ``record_processor_status`` (payments
 #: that cannot stop silently), the ``card`` a payment was made with to ``record_payment_captured``, and
-#: payments staff record outside the processor in ``on_payment_captured``.
-API_VERSION = "2.8"
+#: payments staff record outside the processor in ``on_payment_captured``; 2.9 ``emit_after_commit`` (a hook
+#: called once the caller's transaction commits) and ``StaffUser``.
+API_VERSION = "2.9"

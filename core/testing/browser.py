@@ -57,6 +57,13 @@ def accessibility_problems(page) -> list[str]:
             for violation in violations if violation["impact"] in BLOCKING_IMPACTS]
 
 
+def assert_accessible(page, where: str) -> None:
+    """An axe-core scan of the page as it is now finds no serious or critical violation (``where`` names the
+    page in the failure)."""
+    problems = accessibility_problems(page)
+    assert problems == [], f"{where}: {problems}"
+
+
 def policy_breaches(page) -> list[str]:
     """A list that fills with every Content-Security-Policy breach the browser reports on ``page``."""
     breaches: list[str] = []

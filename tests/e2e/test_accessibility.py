@@ -2,7 +2,8 @@
 critical violation, and breaks no rule of its Content-Security-Policy.
 
 The pages: each business's home, the pay link of an open, a paid and a void invoice, its receipt and print
-view, the page for a link that does not work, and a page that is not there; and the installation's list.
+view, the page for a link that does not work, and a page that is not there; the help site's home, search,
+a category, an article, the ticket form and its link that does not work; and the installation's list.
 Plugins that add customer pages (portal, help site) add their paths to ``customer_pages`` below.
 """
 
@@ -28,6 +29,10 @@ def customer_pages(app, db) -> list[str]:
         for business in businesses:
             base = f"/b/{business.slug}"
             paths += [f"{base}/", f"{base}/pay/not-a-real-link", f"{base}/no/such/page"]
+            paths += [f"{base}/help/", f"{base}/help/search?q=water+heater", f"{base}/help/tickets/new",
+                      f"{base}/help/categories/heating-and-hot-water",
+                      f"{base}/help/articles/resetting-your-thermostat",
+                      f"{base}/help/tickets/confirm/not-a-real-link"]
             with business_context(business.id):
                 for status in ("open", "paid", "void"):
                     invoice = db.session.scalar(select(Invoice).where(Invoice.status == status).limit(1))
@@ -50,4 +55,4 @@ def test_every_customer_page_passes_axe_and_its_policy(served_app, browser, cust
     context.close()
     assert problems == [], "\n".join(problems)
     assert breaches == []
-    assert len(customer_pages) >= 19
+    assert len(customer_pages) >= 31

@@ -9,13 +9,13 @@ import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from sqlalchemy import select
 
 from core.extensions import db
 from core.models import Agreement, AppointmentRequest, Customer, CustomerEmail, Invoice, Job
 from core.notifications.outbox import deliver_due
 from core.tenancy import business_context
+from core.testing.browser import assert_accessible
 from core.testing.records import issue_invoice
 from demo.seed import minimal_pdf
 from plugins.payments_stripe.testing import WEBHOOK_SECRET, connect_stripe
@@ -49,13 +49,6 @@ def live_portal(app, make_business, served_app, stripe_server, stripe_api, monke
     issue_invoice(app, business, customer_id=customer_id)
     yield business
     stripe_server.unregister_webhook(webhook)
-
-
-def assert_accessible(page, where: str) -> None:
-    violations = Axe().run(page).response["violations"]
-    bad = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in violations
-           if v["impact"] in ("serious", "critical")]
-    assert bad == [], f"{where}: {bad}"
 
 
 @pytest.mark.parametrize("size", sorted(SIZES))
