@@ -26,3 +26,28 @@ def audit(action: str, target: str, *, actor: str | None = None, **details) -> A
     entry = AuditEntry(staff_user_id=staff_id, actor=actor, action=action, target=target, details=details)
     db.session.add(entry)
     return entry
+
+
+SECRET_CHANGED = "changed (hidden)"  # noqa: S105 - the words an audit entry shows
+
+
+def describe_changes(before: dict, after: dict, *, secrets: frozenset[str] | set[str] = frozenset()) -> dict:
+    """What changed between two sets of settings, for an audit entry: {"phone": "555 0100 → 555 0199"}.
+    A secret's value never appears: it reads "set", "removed" or "changed (hidden)"."""
+    changes = {}
+    for name in sorted(set(before) | set(after)):
+        old, new = before.get(name), after.get(name)
+        if (old or None) == (new or None):
+            continue
+        if name in secrets:
+            changes[name] = "set" if not old else "removed" if not new else SECRET_CHANGED
+        else:
+            changes[name] = f"{_shown(old)} → {_shown(new)}"
+    return changes
+
+
+def _shown(value) -> str:
+    if value in (None, ""):
+        return "(none)"
+    text = str(value)
+    return text if len(text) <= 80 else text[:77] + "…"

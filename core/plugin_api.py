@@ -8,7 +8,7 @@ group whose module implements hooks from :mod:`core.plugins.hookspecs`::
 
     from core.plugin_api import hookimpl, PortalTab
 
-    API_VERSION = "2.5"
+    API_VERSION = "2.9"
 
     @hookimpl
     def render_portal_tab(customer, request):
@@ -72,6 +72,7 @@ from core.money.autopay.enrolment import why_not_allowed as why_autopay_not_allo
 from core.money.documents import invoice_pdf, receipt_payments, receipt_pdf
 from core.money.invoicing import InvoiceStateError
 from core.money.payments.checkout import check_returning_payment, open_checkout
+from core.money.payments.health import record_processor_status, record_webhook_received
 from core.money.payments.ledger import (
     record_checkout_expired,
     record_payment_captured,
@@ -201,7 +202,9 @@ __all__ = [
     "record_method_detached",
     "record_payment_captured",
     "record_payment_failed",
+    "record_processor_status",
     "record_refund",
+    "record_webhook_received",
     "report_sso_clock_offset",
     "register_template",
     "revoke_tokens",

@@ -20,6 +20,7 @@ import html
 import json
 import os
 import re
+import signal
 import time
 import uuid
 from datetime import datetime
@@ -208,18 +209,24 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     args.directory.mkdir(parents=True, exist_ok=True)
 
+    # Ctrl-C and `kill` stop it, even when started from a script that ignores SIGINT in background jobs.
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop_signal, signal.default_int_handler)
     smtp = Controller(SaveToDirectory(args.directory), hostname=HOST, port=args.smtp_port)
-    smtp.start()
-    pages = serve_pages(args.directory, args.http_port)
-    print(f"Mailbox: SMTP on {HOST}:{args.smtp_port}, mail to read at http://{HOST}:{args.http_port}/",
-          flush=True)
+    pages = None
+    # Ctrl-C may come at any moment, even while starting: whatever was started is stopped.
     try:
+        smtp.start()
+        pages = serve_pages(args.directory, args.http_port)
+        print(f"Mailbox: SMTP on {HOST}:{args.smtp_port}, mail to read at http://{HOST}:{args.http_port}/",
+              flush=True)
         pages.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
-        pages.server_close()
-        smtp.stop()
+        if pages is not None:
+            pages.server_close()
+        smtp.stop(no_assert=True)
 
 
 if __name__ == "__main__":

@@ -37,7 +37,9 @@ from core.models import (
     Job,
     Payment,
     Reservation,
+    SavedItem,
     StaffUser,
+    TaxRate,
 )
 from core.money.invoicing import (
     find_pay_link,
@@ -47,6 +49,7 @@ from core.money.invoicing import (
     void_invoice,
 )
 from core.money.payments.ledger import record_payment_captured
+from core.money.payments.offline import record_offline_payment
 from core.money.payments.types import CardDetails, Consent
 from core.money.payments.wording import save_card_wording
 from core.notifications.mail_auth import generate_key
@@ -59,7 +62,6 @@ from core.testing.twilio_server import ACCOUNT_SID as TWILIO_TEST_ACCOUNT
 from core.testing.twilio_server import AUTH_TOKEN as TWILIO_TEST_TOKEN
 from core.web.themes import THEMES_DIR
 
-MANUAL_PROCESSOR = "manual"  # payments staff record by hand (cash, cheque)
 BUNDLED_PLUGINS = ("payments_stripe", "sms_twilio", "helpdesk", "portal")
 # The example third-party plugin (examples/suprata-loyalty), switched on when run-demo installed it.
 LOYALTY_PLUGIN = "loyalty"
@@ -95,7 +97,7 @@ class DemoCustomer:
 class DemoInvoice:
     customer: int  # index into the business's customers
     kind: str
-    status: str  # draft, open, paid or void
+    status: str  # draft, open, part_paid (half paid by cheque), paid or void
     issued_days_ago: int
     lines: tuple[tuple[str, str, int, int | None], ...]  # (description, quantity, unit price, unit cost)
     memo: str | None = None
@@ -150,7 +152,9 @@ class DemoBusiness:
     address: str
     invoice_prefix: str
     sms_sender: str  # the business's Twilio number in the demo
-    tax_rate_bp: int
+    tax: tuple[str, Decimal]  # the business's default tax rate: name, basis points
+    # Saved items: (name, price, cost), taxed at the default rate.
+    items: tuple[tuple[str, int, int | None], ...]
     # (name, email, password, role): the first is the owner, the others show what each role may do.
     staff: tuple[tuple[str, str, str, str], ...]
     customers: tuple[DemoCustomer, ...]
@@ -180,7 +184,9 @@ ACME = DemoBusiness(
     address="120 Canal Street, New York, NY 10013",
     invoice_prefix="ACME-",
     sms_sender="+12125550100",
-    tax_rate_bp=888,
+    tax=("NY sales tax", Decimal("887.5")),
+    items=(("Drain cleaning", 18500, 4000), ("Service call, first hour", 12500, None),
+           ("P-trap and fittings", 1250, 400), ("Water heater flush", 14500, 2000)),
     staff=(
         ("Dana Ortiz", "dana@acme.test", "demo-pass-acme", "owner"),
         ("Lee Chen", "lee@acme.test", "demo-pass-billing", "billing"),
@@ -218,7 +224,8 @@ ACME = DemoBusiness(
                     internal_notes="Crew of two, 3 hours."),
         DemoInvoice(2, "recurring_rental", "paid", 35,
                     (("Water softener rental, monthly", "1", 3900, None),)),
-        DemoInvoice(3, "subscription", "open", 6, (("Building maintenance plan, 6 units", "6", 2500, None),)),
+        DemoInvoice(3, "subscription", "part_paid", 6,
+                    (("Building maintenance plan, 6 units", "6", 2500, None),)),
         DemoInvoice(4, "one_off", "draft", 0, (("Water heater replacement, 50 gal", "1", 145000, 98000),
                                                ("Haul-away of old unit", "1", 7500, None)),
                     internal_notes="Quote accepted by phone; confirm install date."),
@@ -266,14 +273,15 @@ HARBOR = DemoBusiness(
     name="Harbor HVAC",
     theme="harbor",
     brand_color="#0f766e",
-    accent_color="#ea580c",
+    accent_color="#c2410c",
     timezone="America/Los_Angeles",
     email="hello@harbor.test",
     phone="+1 310 555 0140",
     address="2200 Harbor Boulevard, San Pedro, CA 90731",
     invoice_prefix="HVAC-",
     sms_sender="+13105550140",
-    tax_rate_bp=950,
+    tax=("CA sales tax", Decimal("950")),
+    items=(("AC diagnostic visit", 12900, 3000), ("Filter change", 4500, 1200)),
     # Harbor's office prefers to call a customer who paid twice before refunding, and approves portal
     # sign-ups with addresses not on file itself.
     policies=(("duplicate_payments", "hold"), ("unknown_signup_policy", "queue")),
@@ -491,8 +499,13 @@ def fill_demo_business(demo: DemoBusiness, webhook_catcher: str | None = None,
     first = customers[0]
     db.session.add(CustomerUser(customer_id=first.id, email=first.primary_email,
                                 password_hash=hash_password(PORTAL_PASSWORD), email_confirmed_at=utcnow()))
+    tax_rate = TaxRate(name=demo.tax[0], rate_bp=demo.tax[1], is_default=True)
+    db.session.add(tax_rate)
+    db.session.flush()
+    db.session.add_all(SavedItem(name=name, unit_price=price, unit_cost=cost, tax_rate_id=tax_rate.id)
+                       for name, price, cost in demo.items)
     for spec in demo.invoices:
-        add_invoice(demo, customers[spec.customer], spec)
+        add_invoice(demo, customers[spec.customer], spec, tax_rate)
     zone = zoneinfo.ZoneInfo(demo.timezone)
     for spec in demo.jobs:
         add_job(customers[spec.customer], spec, zone)
@@ -508,7 +521,8 @@ def fill_demo_business(demo: DemoBusiness, webhook_catcher: str | None = None,
         for index, behaves_as in demo.card_holders:
             try:
                 with db.session.begin_nested():
-                    pay_first_invoice_by_card(demo, customers[index], stripe_test_server, behaves_as)
+                    pay_first_invoice_by_card(demo, customers[index], stripe_test_server, behaves_as,
+                                              tax_rate)
             except (stripe.StripeError, OSError) as exc:
                 notes.append(f"{customers[index].name} has no saved card: the Stripe test server did not "
                              f"answer ({exc})")
@@ -628,7 +642,7 @@ def add_customer(spec: DemoCustomer) -> Customer:
     return customer
 
 
-def add_invoice(demo: DemoBusiness, customer: Customer, spec: DemoInvoice) -> Invoice:
+def add_invoice(demo: DemoBusiness, customer: Customer, spec: DemoInvoice, tax_rate: TaxRate) -> Invoice:
     issue_date = date.today() - timedelta(days=spec.issued_days_ago)
     invoice = Invoice(
         customer=customer, number=next_invoice_number(demo.invoice_prefix),
@@ -637,7 +651,8 @@ def add_invoice(demo: DemoBusiness, customer: Customer, spec: DemoInvoice) -> In
     )
     invoice.lines = [
         InvoiceLine(position=i, description=description, quantity=Decimal(quantity), unit_price=price,
-                    unit_cost=cost, tax_rate_bp=demo.tax_rate_bp)
+                    unit_cost=cost, tax_rate_id=tax_rate.id, tax_name=tax_rate.name,
+                    tax_rate_bp=tax_rate.rate_bp)
         for i, (description, quantity, price, cost) in enumerate(spec.lines)
     ]
     invoice.recompute_totals()
@@ -647,7 +662,9 @@ def add_invoice(demo: DemoBusiness, customer: Customer, spec: DemoInvoice) -> In
         return invoice
     token = send_invoice(invoice)
     if spec.status == "paid":
-        record_check_payment(invoice)
+        record_check_payment(invoice, invoice.amount_due)
+    elif spec.status == "part_paid":
+        record_check_payment(invoice, invoice.amount_due // 2)
     elif spec.status == "void":
         void_invoice(invoice, reason="demo data")
     elif spec.issued_days_ago >= 3:
@@ -655,12 +672,14 @@ def add_invoice(demo: DemoBusiness, customer: Customer, spec: DemoInvoice) -> In
     return invoice
 
 
-def pay_first_invoice_by_card(demo: DemoBusiness, customer: Customer, server: str, behaves_as: str) -> None:
+def pay_first_invoice_by_card(demo: DemoBusiness, customer: Customer, server: str, behaves_as: str,
+                              tax_rate: TaxRate) -> None:
     """The customer paid a first invoice with a Visa at the Stripe test server, ticking "save this card": a
     manual payment through the processor, so staff may switch autopay on. From then on the saved card answers
     as the test card ``behaves_as`` (one that declines, for the demo of a failed automatic charge)."""
     invoice = add_invoice(demo, customer, DemoInvoice(0, "one_off", "open", 45,
-                                                      (("First visit and inspection", "1", 9500, None),)))
+                                                      (("First visit and inspection", "1", 9500, None),)),
+                          tax_rate)
     api = stripe.StripeClient(DEMO_STRIPE_SETTINGS["test_secret_key"], base_addresses={"api": server},
                               max_network_retries=0)
     stripe_customer = api.v1.customers.create(params={"name": customer.name, "email": customer.primary_email})
@@ -689,15 +708,10 @@ def pay_first_invoice_by_card(demo: DemoBusiness, customer: Customer, server: st
         urllib.request.urlopen(request, timeout=10).close()  # noqa: S310 - the demo's own test server
 
 
-def record_check_payment(invoice: Invoice) -> None:
-    """Staff took a cheque: recorded through core's payment rules, so the receipt goes out as for a card."""
-    payment = Payment(invoice_id=invoice.id, customer_id=invoice.customer_id, processor=MANUAL_PROCESSOR,
-                      amount=invoice.amount_due, currency=invoice.currency, source="staff",
-                      details={"method": "check"})
-    db.session.add(payment)
-    db.session.flush()
-    record_payment_captured(MANUAL_PROCESSOR, f"demo-{invoice.number}", amount=payment.amount,
-                            currency=payment.currency, payment_id=payment.id)
+def record_check_payment(invoice: Invoice, amount: int) -> None:
+    """Staff took a cheque: recorded as staff record one in the console, so the receipt says so."""
+    record_offline_payment(invoice, method="cheque", amount=amount, received_on=invoice.issue_date,
+                           reference=f"{1000 + invoice.id}", note="Mailed to the office")
 
 
 def add_earlier_view(invoice: Invoice, token: str, *, days_ago: int) -> None:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import available_timezones
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -11,8 +10,6 @@ from sqlalchemy import select
 from wtforms import (
     BooleanField,
     ColorField,
-    DateField,
-    DateTimeLocalField,
     EmailField,
     FieldList,
     Form,
@@ -27,7 +24,6 @@ from wtforms import (
 )
 from wtforms.validators import (
     DataRequired,
-    InputRequired,
     Length,
     NumberRange,
     Optional,
@@ -39,11 +35,11 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from core.extensions import db
 from core.identity.forms import VALID_EMAIL
 from core.identity.roles import DEFAULT_ROLE, ROLES
-from core.models import INVOICE_KINDS, CustomerEmail, CustomerPhone, InvoiceLine
-from core.money.amounts import LARGEST_AMOUNT, parse_decimal, to_minor_units
+from core.models import INVOICE_KINDS, CustomerEmail, CustomerPhone
+from core.money.totals import ROUNDING
 from core.phones import PhoneNumberError, normalise_phone
-from core.tenancy import utcnow
 from core.tenancy.locales import locale_choices
+from core.web.contrast import readability_problem
 from core.web.themes import available_themes
 
 # -- staff ------------------------------------------------------------------------------------------------
@@ -129,129 +125,6 @@ class CustomerForm(FlaskForm):
             owner = db.session.scalar(select(model).where(column == value))
             if owner is not None and owner.customer_id != self.customer_id:
                 yield entry, f"Already on file for {owner.customer.name}."
-
-
-# -- invoices -----------------------------------------------------------------------------------------------
-
-
-class LineEntry(Form):
-    description = StringField("Description", validators=[Optional(), Length(max=500)])
-    quantity = StringField("Qty", default="1")
-    unit_price = StringField("Unit price")
-    tax_rate = StringField("Tax %", default="0")
-    unit_cost = StringField("Unit cost (staff only)")
-
-    def is_blank(self) -> bool:
-        return not any((f.data or "").strip() for f in (self.description, self.unit_price, self.unit_cost))
-
-    def to_line(self, currency: str, position: int) -> InvoiceLine | None:
-        """The line these fields describe (not yet in the session), or None with field errors set."""
-        values = {}
-        if not (self.description.data or "").strip():
-            self.description.errors.append("Describe the work or item.")
-        parsers = {
-            "quantity": lambda text: _bounded(parse_decimal(text, places=3), 1_000_000, "quantity"),
-            "unit_price": lambda text: to_minor_units(text, currency, allow_negative=True),
-            "tax_rate": lambda text: int(_bounded(parse_decimal(text, places=2), 100, "tax rate") * 100),
-            "unit_cost": lambda text: to_minor_units(text, currency) if (text or "").strip() else None,
-        }
-        for name, parse in parsers.items():
-            try:
-                values[name] = parse(self[name].data)
-            except ValueError as exc:
-                self[name].errors.append(str(exc))
-        if "quantity" in values and values["quantity"] == 0:
-            self.quantity.errors.append("Enter a quantity above zero.")
-        if any(field.errors for field in self):
-            return None
-        line = InvoiceLine(
-            position=position,
-            description=self.description.data.strip(),
-            quantity=values["quantity"],
-            unit_price=values["unit_price"],
-            tax_rate_bp=values["tax_rate"],
-            unit_cost=values["unit_cost"],
-        )
-        line.recompute()
-        return line
-
-
-def _bounded(value, largest, what: str):
-    if value > largest:
-        raise ValueError(f"That {what} is too large.")
-    return value
-
-
-class InvoiceForm(FlaskForm):
-    """A draft invoice. Amounts are typed in major units and converted here; totals come from the lines."""
-
-    kind = SelectField("Kind", choices=dict(INVOICE_KINDS))
-    due_date = DateField("Due date", validators=[Optional()])
-    memo = TextAreaField("Memo (the customer sees this)", validators=[Optional(), Length(max=5000)])
-    internal_notes = TextAreaField("Internal notes (staff only)", validators=[Optional(), Length(max=20000)])
-    lines = FieldList(FormField(LineEntry), min_entries=1, max_entries=100)
-    add_line = SubmitField("Add a line")
-
-    def __init__(self, *args, currency: str, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.currency = currency
-        self.invoice_lines: list[InvoiceLine] = []
-
-    def validate(self, extra_validators=None) -> bool:
-        valid = super().validate(extra_validators)
-        return self._build_lines() and valid
-
-    def _build_lines(self) -> bool:
-        """Parse the filled-in lines into ``invoice_lines``; blank rows are ignored."""
-        lines = []
-        ok = True
-        for entry in self.lines:
-            if entry.form.is_blank():
-                continue
-            line = entry.form.to_line(self.currency, position=len(lines))
-            if line is None:
-                ok = False
-            else:
-                lines.append(line)
-        if not ok:
-            return False
-        total = sum(line.amount + line.tax_amount for line in lines)
-        if not lines:
-            self.form_errors.append("Add at least one line.")
-        elif total > LARGEST_AMOUNT or any(
-            abs(ln.amount) + abs(ln.tax_amount) > LARGEST_AMOUNT for ln in lines
-        ):
-            self.form_errors.append("The invoice total is too large.")
-        elif total < 0:
-            self.form_errors.append("The invoice total can't be negative.")
-        else:
-            self.invoice_lines = lines
-            return True
-        return False
-
-
-class PayLinkForm(FlaskForm):
-    expires_at = DateTimeLocalField("Link expires (optional)", validators=[Optional()])
-
-    def __init__(self, *args, timezone: str, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.timezone = timezone
-
-    def expiry_utc(self):
-        """The expiry typed in the business's time zone, in UTC (None for a link that does not expire)."""
-        if self.expires_at.data is None:
-            return None
-        return self.expires_at.data.replace(tzinfo=ZoneInfo(self.timezone)).astimezone(UTC)
-
-    def validate_expires_at(self, _field):
-        expiry = self.expiry_utc()
-        if expiry is not None and expiry <= utcnow():
-            raise ValidationError("Choose a time in the future.")
-
-
-class VoidForm(FlaskForm):
-    reason = TextAreaField("Reason (staff only)", validators=[Optional(), Length(max=500)])
-    confirm = BooleanField("Yes, void this invoice", validators=[InputRequired("Tick the box to confirm.")])
 
 
 # -- settings -----------------------------------------------------------------------------------------------
@@ -352,6 +225,9 @@ class SettingsForm(FlaskForm):
                     "first.",
     )
     verify_public_tickets = BooleanField("Public help requests must confirm their email first")
+    tax_rounding = SelectField("Rounding of tax on new invoices", choices=dict(ROUNDING), default="invoice",
+                               description="Most tax authorities expect tax worked out on the invoice as a "
+                                           "whole. Invoices already made keep the rule they were made with.")
     duplicate_payments = SelectField(
         "Money paid twice for one invoice (or for a cancelled one)",
         choices={"refund": "Refund it to the customer automatically", "hold": "Hold it for us to refund"},
@@ -395,6 +271,15 @@ class SettingsForm(FlaskForm):
     def validate_currency(self, field):
         field.data = field.data.upper()
 
+    def validate_brand_color(self, field):
+        problem = not field.errors and readability_problem(field.data, "White text (the header and buttons)")
+        if problem:
+            raise ValidationError(problem)
+
+    def validate_accent_color(self, field):
+        problem = not field.errors and readability_problem(field.data, "Links and white text")
+        if problem:
+            raise ValidationError(problem)
     def validate_autopay_retry_days(self, field):
         field.days = _day_list(field.data, 1, 60)
 
@@ -431,11 +316,11 @@ def _day_list(text: str | None, lowest: int, highest: int) -> list[int]:
 
 
 class TemplateForm(FlaskForm):
+    """A message's wording: its subject and one body, from which both its text and its HTML are made."""
+
     subject = StringField("Subject", validators=[Optional(), Length(max=500)])
-    text = TextAreaField("Plain-text body", validators=[DataRequired(), Length(max=50000)])
-    text_after = TextAreaField("Plain text below the link", validators=[Optional(), Length(max=50000)])
-    html = TextAreaField("HTML body (optional)", validators=[Optional(), Length(max=100000)])
-    html_after = TextAreaField("HTML below the link", validators=[Optional(), Length(max=100000)])
+    text = TextAreaField("Message", validators=[DataRequired(), Length(max=50000)])
+    text_after = TextAreaField("Message below the link", validators=[Optional(), Length(max=50000)])
     preview = SubmitField("Preview")
     save = SubmitField("Save")
 

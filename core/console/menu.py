@@ -19,6 +19,7 @@ CORE_PAGES = (
     ("console.dashboard", "Dashboard", "dashboard"),
     ("console.customers", "Customers", "customers"),
     ("console.invoices", "Invoices", "invoices"),
+    ("console.saved_items", "Saved items", "items"),
     ("console.past_due_list", "Past due", "past_due"),
     ("console.outbox_page", "Outbox", "outbox"),
     ("console.notification_events", "Notifications", "notifications"),

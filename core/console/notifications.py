@@ -137,28 +137,25 @@ def _length_of(default: TemplateDefault, rendered):
 def _editor_data(default: TemplateDefault, custom: NotificationTemplate | None) -> dict:
     """The business's own wording if it has one (a blank subject means the default one), else the default."""
     if custom is None:
-        return {"subject": default.subject, "text": default.text, "html": default.html,
-                "text_after": default.text_after, "html_after": default.html_after}
-    return {"subject": custom.subject, "text": custom.body_text, "html": custom.body_html,
-            "text_after": custom.body_text_after, "html_after": custom.body_html_after}
+        return {"subject": default.subject, "text": default.text, "text_after": default.text_after}
+    return {"subject": custom.subject, "text": custom.body_text, "text_after": custom.body_text_after}
 
 
 def _wording_of(form: TemplateForm, default: TemplateDefault) -> Wording:
-    """The draft in the form; the pieces below the link only for a message that carries one."""
+    """The draft in the form: one body (and, for a message that carries a link, the body below it)."""
     if default.channel == "sms":
         return Wording(subject="", text=form.text.data)  # a text has no subject or HTML
     around_link = default.access_link is not None
-    return Wording(subject=form.subject.data or "", text=form.text.data, html=form.html.data or None,
-                   text_after=(form.text_after.data or "") if around_link else "",
-                   html_after=(form.html_after.data or None) if around_link else None)
+    return Wording(subject=form.subject.data or "", text=form.text.data,
+                   text_after=(form.text_after.data or "") if around_link else "")
 
 
 def _save(key: str, custom: NotificationTemplate | None, wording: Wording) -> None:
     if custom is None:
         custom = NotificationTemplate(key=key)
         db.session.add(custom)
-    custom.subject, custom.body_text, custom.body_html = wording.subject or None, wording.text, wording.html
-    custom.body_text_after, custom.body_html_after = wording.text_after or None, wording.html_after
+    custom.subject, custom.body_text = wording.subject or None, wording.text
+    custom.body_text_after = wording.text_after or None
     custom.last_error = custom.last_error_at = None
     audit("template.changed", f"template {key}")
     db.session.commit()

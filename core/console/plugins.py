@@ -9,14 +9,21 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from markupsafe import Markup
 from sqlalchemy import func, select
 
-from core.activity import audit
+from core.activity import audit, describe_changes
 from core.background.tasks import TaskStateError, retry
 from core.console.blueprint import bp
 from core.console.forms import plugin_settings_form, setting_field_name
 from core.extensions import db
 from core.identity.roles import can, requires_permission
 from core.models import PluginError, QueuedTask
-from core.plugins.settings import declared_settings, save_settings, set_enabled, settings_for
+from core.plugins.settings import (
+    declared_settings,
+    get_state,
+    readable_settings,
+    save_settings,
+    set_enabled,
+    settings_for,
+)
 from core.tenancy import utcnow
 from core.tenancy.state import business_cache, current_business
 
@@ -125,6 +132,11 @@ def _page(posted_for: str | None = None, posted_form=None):
     return render_template("console/plugins.html", cards=cards, broken=host.broken), status
 
 
+def _stored_settings(name: str) -> dict:
+    """The plugin's settings as this transaction stored them (the cached snapshot is from before)."""
+    return readable_settings(name, get_state(name).settings or {})
+
+
 def _plugin_markup(contribution) -> Markup | None:
     """What ``render_plugin_settings`` returned, as markup: the plugin rendered it (``render_template``
     gives a plain string) and is trusted with its own card, as with its own pages."""
@@ -152,14 +164,18 @@ def plugin_settings(name: str):
     form = plugin_settings_form(name, declared, settings_for(name), formdata=request.form)
     if not form.validate_on_submit():
         return _page(posted_for=name, posted_form=form)
+    before = settings_for(name)
     errors = save_settings(name, {s.name: form[setting_field_name(s.name)].data for s in declared},
                            only={s.name for s in declared})
     if errors:
         db.session.rollback()
         for setting_name, message in errors.items():
-            form[setting_field_name(setting_name)].errors.append(message)
+            field = form._fields.get(setting_field_name(setting_name))
+            (field.errors if field is not None else form.form_errors).append(message)
         return _page(posted_for=name, posted_form=form)
-    audit("plugin.settings_changed", f"plugin {name}")
+    secrets = {s.name for s in declared_settings(name) if s.kind == "secret"}
+    audit("plugin.settings_changed", f"plugin {name}",
+          **describe_changes(before, _stored_settings(name), secrets=secrets))
     db.session.commit()
     business_cache().forget(current_business().id)
     flash(f"Settings of {name} are saved.", "success")

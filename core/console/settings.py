@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 from email.utils import formataddr, parseaddr
 
 from flask import flash, redirect, render_template, request, url_for
 
-from core.activity import audit
+from core.activity import audit, describe_changes
 from core.console.blueprint import bp
 from core.console.forms import SettingsForm
 from core.extensions import db
@@ -22,6 +23,7 @@ POLICY_FIELDS = (
     "autopay_kinds",
     "card_expiry_notice_days",
     "duplicate_payments",
+    "tax_rounding",
     "invite_after_payment",
     "self_registration",
     "unknown_signup_policy",
@@ -53,8 +55,10 @@ def settings():
     business = db.session.get(Business, current_business().id)
     form = SettingsForm(data=_form_data(business)) if request.method == "GET" else SettingsForm()
     if form.validate_on_submit():
+        before = _form_data(business) | {"logo": business.logo_hash}
         _save(business, form)
-        audit("business.settings_changed", f"business {business.slug}")
+        changes = describe_changes(before, _form_data(business) | {"logo": business.logo_hash})
+        audit("business.settings_changed", f"business {business.slug}", **changes)
         db.session.commit()
         business_cache().forget(business.id)
         flash("Settings are saved.", "success")
@@ -95,5 +99,6 @@ def _save(business: Business, form: SettingsForm) -> None:
                          **{name: form[name].days for name in DAY_LIST_FIELDS}}
     if form.logo_bytes is not None:
         business.logo, business.logo_mime = form.logo_bytes, form.logo_mime
+        business.logo_hash = hashlib.sha256(form.logo_bytes).hexdigest()[:16]
     elif form.remove_logo.data:
-        business.logo, business.logo_mime = None, None
+        business.logo, business.logo_mime, business.logo_hash = None, None, None

@@ -14,6 +14,7 @@ from core.activity import audit
 from core.console.auth import LINK_PURPOSE, send_password_link
 from core.console.blueprint import bp
 from core.console.forms import StaffInviteForm
+from core.console.invoice_forms import ConfirmForm
 from core.extensions import db
 from core.identity import tokens
 from core.identity.roles import ROLES, requires_permission
@@ -83,14 +84,20 @@ def set_staff_role(user_id: int):
     return _recorded("staff.role_changed", user, f"{user.name} is now {ROLES[role].label}.", role=role)
 
 
-@bp.post("/staff/<int:user_id>/deactivate")
+@bp.route("/staff/<int:user_id>/deactivate", methods=["GET", "POST"])
 @requires_permission("staff")
 def deactivate_staff(user_id: int):
-    """Lock someone out at once: their sessions and password links end; their name stays on the records."""
+    """Lock someone out at once, after a confirmation that says so: their sessions and password links end;
+    their name stays on the records."""
     user = _member_or_404(user_id)
     if user.id == current_user.id:
         flash("You can't deactivate yourself; ask someone else on the staff.", "error")
         return redirect(url_for("console.staff"))
+    form = ConfirmForm()
+    form.confirm.label.text = f"Yes, deactivate {user.name}"
+    if not form.validate_on_submit():
+        status = 400 if form.is_submitted() else 200
+        return render_template("console/deactivate_staff.html", member=user, form=form), status
     try:
         deactivate(user)
     except StaffRuleError as exc:

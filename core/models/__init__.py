@@ -4,6 +4,7 @@ from core.models.activity import ActivityEvent, AuditEntry
 from core.models.autopay import AutopayAttempt, AutopayConsent, InvoiceReminder
 from core.models.background import QueuedTask
 from core.models.business import Business, BusinessHost
+from core.models.catalog import SavedItem, TaxRate
 from core.models.customer import Customer, CustomerEmail, CustomerPhone
 from core.models.identity import ActionToken, AuthSession, CustomerUser, StaffUser
 from core.models.invoice import INVOICE_KINDS, Invoice, InvoiceLine, InvoiceView, PayLink
@@ -16,7 +17,7 @@ from core.models.notification import (
     ReminderSent,
 )
 from core.models.oidc import OidcAuthorizationCode, OidcClient, OidcSigningKey
-from core.models.payment import Payment, ProcessorTask, Refund, SavedPaymentMethod
+from core.models.payment import Payment, ProcessorHealth, ProcessorTask, Refund, SavedPaymentMethod
 from core.models.plugin_state import PluginError, PluginState
 from core.models.schedule import PeriodicRun
 from core.models.work import TIME_WINDOWS, Agreement, AppointmentRequest, Job, Reservation
@@ -56,11 +57,14 @@ __all__ = [
     "PeriodicRun",
     "PluginError",
     "PluginState",
+    "ProcessorHealth",
     "ProcessorTask",
     "QueuedTask",
     "ReminderSent",
     "Refund",
     "Reservation",
+    "SavedItem",
     "SavedPaymentMethod",
     "StaffUser",
+    "TaxRate",
 ]

@@ -23,6 +23,8 @@ DEFAULT_POLICIES = {
     # Money that arrives for an invoice already paid or voided (a customer who paid twice): "refund" it
     # automatically, or "hold" it for staff to refund.
     "duplicate_payments": "refund",
+    # How tax is rounded on new invoices (a key of core.money.totals.ROUNDING).
+    "tax_rounding": "invoice",
     # Invoice kinds charged automatically for customers with autopay on (core.models.invoice.INVOICE_KINDS).
     "autopay_kinds": ["service_agreement", "recurring_rental", "subscription"],
     # After a declined automatic charge, try again this many days after the first decline (a final decline,
@@ -46,6 +48,8 @@ class Business(db.Model):
     accent_color: Mapped[str] = mapped_column(String(7), default="#0b3d91")
     logo: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))  # served by its own route
     logo_mime: Mapped[str | None] = mapped_column(String(64))
+    # A digest of the logo, in its address: a new logo is a new address, so no browser shows the old one.
+    logo_hash: Mapped[str | None] = mapped_column(String(16))
     email: Mapped[str | None] = mapped_column(String(255))
     phone: Mapped[str | None] = mapped_column(String(64))
     address: Mapped[str | None] = mapped_column(String(500))

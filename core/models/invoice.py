@@ -1,14 +1,27 @@
-"""Invoices, their lines, pay links and the record of every pay-link view. Money is integer minor units."""
+"""Invoices, their lines, pay links and the record of every pay-link view. Money is integer minor units;
+rates (tax, discount, deposit) are basis points to a tenth (887.5 = 8.875 %)."""
 
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint, event
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy import (
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+)
+from sqlalchemy.orm import Mapped, Session, deferred, mapped_column, relationship
 
 from core.extensions import db
 from core.models.customer import Customer
-from core.models.types import UTCDateTime
+from core.models.types import SealedText, UTCDateTime
+from core.money.totals import LineFigures, work_out
 from core.tenancy import TenantScoped, utcnow
 
 INVOICE_KINDS = {
@@ -18,6 +31,8 @@ INVOICE_KINDS = {
     "subscription": "Subscription",
 }
 INVOICE_STATUSES = ("draft", "open", "paid", "void")
+# A rate in basis points, to a tenth: 887.5 is 8.875 %.
+Rate = Numeric(7, 1)
 # scheduled: to be charged; charging: being charged; failed: declined ("autopay failed"), retried on the
 # business's ladder unless the decline was final; action_required: the bank wants the customer to confirm the
 # payment themselves; paid: paid by autopay.
@@ -41,10 +56,20 @@ class Invoice(TenantScoped, db.Model):
     due_date: Mapped[date | None] = mapped_column(Date)
     memo: Mapped[str | None] = mapped_column(Text)  # shown to the customer
     internal_notes: Mapped[str | None] = mapped_column(Text)  # staff only
-    subtotal: Mapped[int] = mapped_column(Integer, default=0)
+    subtotal: Mapped[int] = mapped_column(Integer, default=0)  # the lines, after their own discounts
+    # A discount on the whole invoice, before tax: ``discount_rate_bp`` of the subtotal, or a fixed amount.
+    discount: Mapped[int] = mapped_column(Integer, default=0)
+    discount_rate_bp: Mapped[Decimal | None] = mapped_column(Rate)
     tax_total: Mapped[int] = mapped_column(Integer, default=0)
     total: Mapped[int] = mapped_column(Integer, default=0)
+    # A first payment asked for before the rest (0: none): ``deposit_rate_bp`` of the total, or an amount.
+    deposit: Mapped[int] = mapped_column(Integer, default=0)
+    deposit_rate_bp: Mapped[Decimal | None] = mapped_column(Rate)
+    # How tax is rounded (a key of core.money.totals.ROUNDING), fixed when the invoice is created.
+    tax_rounding: Mapped[str] = mapped_column(String(8), default="invoice")
     amount_paid: Mapped[int] = mapped_column(Integer, default=0)
+    # Refunded to the customer out of ``amount_paid`` (which it does not reduce).
+    amount_refunded: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -61,20 +86,45 @@ class Invoice(TenantScoped, db.Model):
     )
 
     @property
-    def amount_due(self) -> int:
+    def balance(self) -> int:
+        """What is left to pay on the whole invoice."""
         return max(self.total - self.amount_paid, 0)
+
+    @property
+    def amount_due(self) -> int:
+        """What the customer is asked to pay now: the rest of the deposit while it is unpaid, else the
+        balance."""
+        if self.deposit and self.amount_paid < self.deposit:
+            return min(self.deposit - self.amount_paid, self.balance)
+        return self.balance
+
+    @property
+    def net_paid(self) -> int:
+        return self.amount_paid - self.amount_refunded
 
     @property
     def kind_label(self) -> str:
         return INVOICE_KINDS.get(self.kind, self.kind)
 
+    def work_out_totals(self):
+        """The invoice's figures from its lines (:func:`core.money.totals.work_out`), without storing them."""
+        lines = [LineFigures(line.quantity, line.unit_price, line.discount_rate_bp, line.discount,
+                             line.tax_name, line.tax_rate_bp) for line in self.lines]
+        return work_out(lines, discount_rate_bp=self.discount_rate_bp, discount=self.discount,
+                        deposit_rate_bp=self.deposit_rate_bp, deposit=self.deposit,
+                        rounding=self.tax_rounding or "invoice")
+
     def recompute_totals(self) -> None:
         """Totals are always derived from the lines on the server, never taken from a form."""
-        for line in self.lines:
-            line.recompute()
-        self.subtotal = sum(line.amount for line in self.lines)
-        self.tax_total = sum(line.tax_amount for line in self.lines)
-        self.total = self.subtotal + self.tax_total
+        totals = self.work_out_totals()
+        for line, figures in zip(self.lines, totals.lines, strict=True):
+            line.amount, line.discount, line.tax_amount = figures.amount, figures.discount, figures.tax
+        self.subtotal, self.discount, self.tax_total = totals.subtotal, totals.discount, totals.tax_total
+        self.total, self.deposit = totals.total, totals.deposit
+
+    def taxes(self):
+        """The tax of each rate on this invoice, as :class:`core.money.totals.TaxFigure`, for display."""
+        return self.work_out_totals().taxes
 
 
 class InvoiceLine(TenantScoped, db.Model):
@@ -86,18 +136,18 @@ class InvoiceLine(TenantScoped, db.Model):
     description: Mapped[str] = mapped_column(String(500))
     quantity: Mapped[Decimal] = mapped_column(Numeric(12, 3), default=Decimal(1))
     unit_price: Mapped[int] = mapped_column(Integer)  # minor units
-    tax_rate_bp: Mapped[int] = mapped_column(Integer, default=0)  # basis points: 825 = 8.25 %
-    amount: Mapped[int] = mapped_column(Integer, default=0)
-    tax_amount: Mapped[int] = mapped_column(Integer, default=0)
+    # A discount on this line: ``discount_rate_bp`` of quantity x price, or a fixed amount.
+    discount: Mapped[int] = mapped_column(Integer, default=0)
+    discount_rate_bp: Mapped[Decimal | None] = mapped_column(Rate)
+    # The business tax rate chosen, and its name and rate as they were then (a rate may change later).
+    tax_rate_id: Mapped[int | None] = mapped_column(ForeignKey("tax_rate.id", ondelete="SET NULL"))
+    tax_name: Mapped[str | None] = mapped_column(String(100))
+    tax_rate_bp: Mapped[Decimal] = mapped_column(Rate, default=Decimal(0))  # 825 = 8.25 %
+    amount: Mapped[int] = mapped_column(Integer, default=0)  # quantity x price, less the line's discount
+    tax_amount: Mapped[int] = mapped_column(Integer, default=0)  # its share of the invoice's tax
     unit_cost: Mapped[int | None] = mapped_column(Integer)  # staff only
 
     invoice: Mapped[Invoice] = relationship(back_populates="lines")
-
-    def recompute(self) -> None:
-        amount = (Decimal(self.quantity) * self.unit_price).quantize(Decimal(1), rounding=ROUND_HALF_UP)
-        self.amount = int(amount)
-        tax = (amount * self.tax_rate_bp / Decimal(10000)).quantize(Decimal(1), rounding=ROUND_HALF_UP)
-        self.tax_amount = int(tax)
 
 
 @event.listens_for(Session, "before_flush")
@@ -123,6 +173,9 @@ class PayLink(TenantScoped, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id", ondelete="CASCADE"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The token itself, sealed (encrypted at rest, like queued messages' links), so staff can copy the link
+    # again and a corrected invoice goes out with the link the customer already has. Lookups use the hash.
+    token_sealed: Mapped[str | None] = deferred(mapped_column(SealedText))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -142,3 +195,5 @@ class InvoiceView(TenantScoped, db.Model):
     viewed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     ip: Mapped[str | None] = mapped_column(String(64))
     user_agent: Mapped[str | None] = mapped_column(String(300))
+    # False when the page said "Online payment isn't available" to a customer who owed money.
+    payment_offered: Mapped[bool | None] = mapped_column(Boolean)

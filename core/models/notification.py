@@ -43,7 +43,8 @@ class OutboxMessage(TenantScoped, db.Model):
 
 
 class NotificationTemplate(TenantScoped, db.Model):
-    """A business's own wording for one message; absent means the built-in default is used."""
+    """A business's own wording for one message; absent means the built-in default is used. One body, in
+    Markdown with the template's variables, from which both the text and the HTML parts are made."""
 
     __tablename__ = "notification_template"
     __table_args__ = (UniqueConstraint("business_id", "key"),)
@@ -52,10 +53,8 @@ class NotificationTemplate(TenantScoped, db.Model):
     key: Mapped[str] = mapped_column(String(64))
     subject: Mapped[str | None] = mapped_column(String(500))
     body_text: Mapped[str] = mapped_column(Text)
-    body_html: Mapped[str | None] = mapped_column(Text)
     # Below the account-access link, in messages that carry one (core places the link between the two).
     body_text_after: Mapped[str | None] = mapped_column(Text)
-    body_html_after: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     last_error: Mapped[str | None] = mapped_column(Text)
     last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -12,8 +12,9 @@ from core.tenancy import TenantScoped, utcnow
 
 # expiring: its checkout page is being closed at the processor (the invoice was paid, voided or changed, or a
 # newer page replaces it); unapplied: money received that could not be applied to its invoice (see
-# core.money.payments.ledger), refunded automatically or held for staff.
-PAYMENT_STATUSES = ("pending", "expiring", "succeeded", "failed", "canceled", "unapplied")
+# core.money.payments.ledger), refunded automatically or held for staff; reversed: a payment staff recorded by
+# hand and took back (core.money.payments.offline).
+PAYMENT_STATUSES = ("pending", "expiring", "succeeded", "failed", "canceled", "unapplied", "reversed")
 # Where a payment was started, as staff read it.
 PAYMENT_SOURCES = {"pay_link": "Pay link", "portal": "Customer portal", "staff": "Staff",
                    "phone": "Staff, by phone", "autopay": "Autopay"}
@@ -42,6 +43,14 @@ class Payment(TenantScoped, db.Model):
     failure_message: Mapped[str | None] = mapped_column(Text)
     source: Mapped[str] = mapped_column(String(16), default="pay_link")  # a PAYMENT_SOURCES key
     saved_method_id: Mapped[int | None] = mapped_column(ForeignKey("saved_payment_method.id"))
+    # The card it was paid with, as the processor reported it (kept or not).
+    card_brand: Mapped[str | None] = mapped_column(String(32))
+    card_last4: Mapped[str | None] = mapped_column(String(4))
+    # A payment taken outside the processor (processor "offline"): how (an OFFLINE_METHODS key), the
+    # cheque number or transfer reference, and staff's note.
+    method: Mapped[str | None] = mapped_column(String(16))
+    reference: Mapped[str | None] = mapped_column(String(100))
+    note: Mapped[str | None] = mapped_column(Text)
     idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True)
     details: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -110,6 +119,20 @@ class SavedPaymentMethod(TenantScoped, db.Model):
             return None
         following = date(self.exp_year + self.exp_month // 12, self.exp_month % 12 + 1, 1)
         return following - timedelta(days=1)
+
+
+class ProcessorHealth(TenantScoped, db.Model):
+    """What the business's payment processor was last seen doing, for the dashboard's "Needs a look": when
+    its last webhook arrived, and since when calls to it fail (keys refused, unreachable), with why."""
+
+    __tablename__ = "processor_health"
+    __table_args__ = (UniqueConstraint("business_id", "processor"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    processor: Mapped[str] = mapped_column(String(32))
+    last_webhook_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failure: Mapped[str | None] = mapped_column(String(500))
 
 
 # close_checkout: close a payment's checkout page at its processor; refund: refund money that arrived twice.

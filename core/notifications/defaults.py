@@ -9,7 +9,8 @@ def register_core_defaults() -> None:
         "invoice_sent",
         description="To the customer when an invoice is sent or re-sent: the pay link. "
                     "Variables: invoice_number, customer_name, amount_due, total, currency, "
-                    "due_date (or none), pay_url, login_to_pay (customers log in to pay).",
+                    "due_date (or none), pay_url, login_to_pay (customers log in to pay), autopay_card "
+                    "(the card autopay charges for it, or none).",
         subject="Invoice {{ invoice_number }} from {{ business.name }}",
         text="""Hello {{ customer_name }},
 
@@ -21,7 +22,10 @@ Amount due now: {{ amount_due|money }}
 Due: {{ due_date|date }}
 {% endif %}
 
-{% if login_to_pay is defined and login_to_pay %}
+{% if autopay_card is defined and autopay_card %}
+It will be charged automatically to your {{ autopay_card }}: there is nothing for you to do, and the receipt
+follows by email. View it online:
+{% elif login_to_pay is defined and login_to_pay %}
 View it online, and log in to your account there to pay it:
 {% else %}
 View and pay it online:
@@ -40,7 +44,11 @@ for <strong>{{ total|money }}</strong>.</p>
 {% if due_date %}
 <p>Due: {{ due_date|date }}</p>
 {% endif %}
-{% if login_to_pay is defined and login_to_pay %}
+{% if autopay_card is defined and autopay_card %}
+<p>It will be charged automatically to your {{ autopay_card }}: there is nothing for you to do, and the
+receipt follows by email.</p>
+<p><a href="{{ pay_url }}" class="button">View invoice</a></p>
+{% elif login_to_pay is defined and login_to_pay %}
 <p>Log in to your account from the invoice's page to pay it.</p>
 <p><a href="{{ pay_url }}" class="button">View invoice</a></p>
 {% else %}
@@ -51,16 +59,27 @@ for <strong>{{ total|money }}</strong>.</p>
 """,
         sample={"invoice_number": "INV-0042", "customer_name": "Jordan Rivera", "amount_due": 24500,
                 "total": 24500, "currency": "USD", "due_date": "2026-07-15",
-                "pay_url": "https://pay.example.com/i/sample-link", "login_to_pay": False},
+                "pay_url": "https://pay.example.com/i/sample-link", "login_to_pay": False,
+                "autopay_card": None},
     )
     register_default(
         "payment_receipt",
-        description="To the customer when a payment is confirmed. "
-                    "Variables: invoice_number, amount, currency, paid_at, receipt_url.",
+        description="To the customer when a payment is confirmed or recorded by staff. Variables: "
+                    "invoice_number, amount, currency, paid_at, paid_with (\u201cVisa ending 4242\u201d, "
+                    "\u201cCheque no. 1042\u201d), balance (left to pay), lines (each with description, "
+                    "quantity, amount), receipt_url, card_saved (or none).",
         subject="Receipt for invoice {{ invoice_number }} from {{ business.name }}",
         text="""Thank you for your payment.
 
-We received {{ amount|money }} for invoice {{ invoice_number }} on {{ paid_at|datetime }}.
+We received {{ amount|money }} for invoice {{ invoice_number }} on {{ paid_at|datetime }},
+paid with {{ paid_with }}.
+{% if balance %}
+{{ balance|money }} is left to pay on the invoice.
+{% endif %}
+
+{% for line in lines %}
+- {{ line.description }} x {{ line.quantity }}: {{ line.amount|money }}
+{% endfor %}
 
 Your receipt:
 {{ receipt_url }}
@@ -69,12 +88,99 @@ Your receipt:
 """,
         html="""<p>Thank you for your payment.</p>
 <p>We received <strong>{{ amount|money }}</strong> for invoice <strong>{{ invoice_number }}</strong>
-on {{ paid_at|datetime }}.</p>
+on {{ paid_at|datetime }}, paid with {{ paid_with }}.</p>
+{% if balance %}
+<p>{{ balance|money }} is left to pay on the invoice.</p>
+{% endif %}
+<ul>
+{% for line in lines %}
+<li>{{ line.description }} &times; {{ line.quantity }}: {{ line.amount|money }}</li>
+{% endfor %}
+</ul>
 <p><a href="{{ receipt_url }}" class="button">View receipt</a></p>
 <p>{{ business.name }}</p>
 """,
         sample={"invoice_number": "INV-0042", "amount": 24500, "currency": "USD",
-                "paid_at": "2026-07-02T15:04:00+00:00", "receipt_url": "https://pay.example.com/i/sample-link"},
+                "paid_at": "2026-07-02T15:04:00+00:00", "paid_with": "Visa ending 4242", "balance": 0,
+                "lines": [{"description": "Water heater flush", "quantity": "1", "amount": 24500}],
+                "receipt_url": "https://pay.example.com/i/sample-link", "card_saved": None},
+    )
+    register_default(
+        "refund_receipt",
+        description="To the customer when money paid for an invoice is refunded (all or part). Variables: "
+                    "customer_name, invoice_number, amount, currency, refunded_to, payment_amount, net_paid, "
+                    "refunded_at, receipt_url.",
+        subject="Refund of {{ amount|money }} for invoice {{ invoice_number }}",
+        text="""Hello {{ customer_name }},
+
+We refunded **{{ amount|money }}** of your {{ payment_amount|money }} payment for invoice {{ invoice_number }}
+to {{ refunded_to }} on {{ refunded_at|date }}. It can take a few days to show on your statement.
+
+You have paid {{ net_paid|money }} for this invoice, net of refunds.
+
+[Your receipt]({{ receipt_url }})
+
+{{ business.name }}
+""",
+        sample={"customer_name": "Jordan Rivera", "invoice_number": "INV-0042", "amount": 5000,
+                "currency": "USD", "refunded_to": "Visa ending 4242", "payment_amount": 24500,
+                "net_paid": 19500, "refunded_at": "2026-07-09T15:04:00+00:00",
+                "receipt_url": "https://pay.example.com/i/sample-link"},
+    )
+    register_default(
+        "invoice_corrected",
+        description="To the customer when staff correct an invoice already sent (and chose to tell them). "
+                    "Variables: invoice_number, customer_name, amount_due, total, previous_total, currency, "
+                    "due_date (or none), pay_url (the link they already have).",
+        subject="Corrected: invoice {{ invoice_number }} from {{ business.name }}",
+        text="""Hello {{ customer_name }},
+
+We corrected invoice {{ invoice_number }}: its total is now **{{ total|money }}**
+(it was {{ previous_total|money }}).
+{% if due_date %}
+It is due on {{ due_date|date }}.
+{% endif %}
+
+The link you already have shows the corrected invoice; you can pay it there:
+{{ pay_url }}
+
+Thank you,
+{{ business.name }}
+""",
+        sample={"invoice_number": "INV-0042", "customer_name": "Jordan Rivera", "amount_due": 22500,
+                "total": 22500, "previous_total": 24500, "currency": "USD", "due_date": "2026-07-15",
+                "pay_url": "https://pay.example.com/i/sample-link"},
+    )
+    register_default(
+        "invoice_reminder",
+        description="To the customer while an invoice is unpaid: sent by staff from the invoice list. "
+                    "Variables: customer_name, invoice_number, amount_due, currency, due_date, days (after "
+                    "the due date; negative before it), autopay_failed, pay_url, update_card_url (or none).",
+        subject="{% if days < 0 %}Invoice {{ invoice_number }} is due on {{ due_date|date }}"
+                "{% else %}Reminder: invoice {{ invoice_number }} is unpaid{% endif %}",
+        text="""Hello {{ customer_name }},
+
+{% if days < 0 %}
+A friendly reminder: invoice {{ invoice_number }} for {{ amount_due|money }} is due on {{ due_date|date }}.
+{% else %}
+Invoice {{ invoice_number }} for {{ amount_due|money }} was due on {{ due_date|date }} and is still unpaid.
+{% endif %}
+
+Pay it online:
+{{ pay_url }}
+{% if autopay_failed and update_card_url %}
+
+Update your card:
+{{ update_card_url }}
+{% endif %}
+
+If you have paid already, thank you, and please ignore this email.
+
+{{ business.name }}
+""",
+        sample={"customer_name": "Jordan Rivera", "invoice_number": "INV-0042", "amount_due": 24500,
+                "currency": "USD", "due_date": "2026-07-15", "days": 7, "autopay_failed": False,
+                "pay_url": "https://pay.example.com/i/sample-link", "update_card_url": None},
     )
     register_default(
         "portal_invitation",

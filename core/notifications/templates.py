@@ -1,7 +1,9 @@
 """Notification templates: built-in defaults, each business's own wording, and sandboxed rendering.
 
 Every notification names a template key. Core and plugins register a default per key; a business may
-rewrite subject, text and HTML in its console (a :class:`~core.models.NotificationTemplate` row). Those
+rewrite its subject and its one body in its console (a :class:`~core.models.NotificationTemplate` row). The
+body is Markdown with the template's variables, from which both the text and the HTML parts are made
+(:mod:`.markdown`), so the two always say the same; a built-in default may bring HTML of its own. Those
 rewrites are tenant content, so they render in Jinja's immutable sandbox: they can read the values they are
 given, never Python internals, and change nothing. Rendering has a budget (time, output size, loop rounds
 and calls, checked as it goes), so no template can keep a worker busy: a draft over budget is refused on
@@ -9,7 +11,8 @@ save and preview with what to change. When a business's version fails to render,
 the default is used instead and the error is recorded on the template (for the editor) and returned to the
 caller (for the outbox row): a message is never lost to a typo.
 
-Context values are flat JSON (numbers, strings, ``None``); every template also gets ``business`` (name,
+Context values are JSON (numbers, strings, ``None``, and lists of flat objects such as an invoice's
+lines); every template also gets ``business`` (name,
 email, phone, address, url, logo_url, colours). Filters: ``money`` (integer minor units, in the message's
 ``currency`` unless given), ``date`` and ``datetime`` (ISO strings or datetimes, in the business's time zone
 and written as its locale writes them, or with a strftime pattern given as the argument).
@@ -31,18 +34,19 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-import nh3
 from flask import current_app, render_template
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, meta, nodes, pass_context
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from jinja2.visitor import NodeTransformer
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from sqlalchemy import select
 
 from core.extensions import db
 from core.models import NotificationTemplate
 from core.money.amounts import format_money
+from core.notifications import markdown
 from core.notifications.channels import RenderedMessage, channel_for
+from core.notifications.markdown import escape_value as markdown_escape
 from core.tenancy import utcnow
 from core.tenancy.state import current_business
 from core.tenancy.urls import business_base_url, public_url_for
@@ -56,8 +60,9 @@ ACCESS_LINK_TEMPLATE = "email/access_link.html"
 
 @dataclass(frozen=True)
 class Wording:
-    """What one message says: subject, text and (optional) HTML. A message that carries an account-access
-    link has its text and HTML in two pieces, above the link and below it (``*_after``)."""
+    """What one message says: subject, body (Markdown) and, for a built-in default only, HTML of its own. A
+    message that carries an account-access link has its body (and HTML) in two pieces, above the link and
+    below it (``*_after``)."""
 
     subject: str
     text: str
@@ -123,10 +128,11 @@ def register_default(key: str, *, subject: str, text: str, html: str | None = No
                      channel: str = "email") -> None:
     """Declare the built-in template for ``key`` (registering a key again replaces it).
 
-    ``html`` is the inside of the message only: it is placed in the theme's ``email/layout.html`` with the
-    business's branding. Without it the HTML part is made from the text. ``sample`` holds example context
-    values for previews; variables it lacks are previewed as ``[name]``. ``channel="sms"`` declares a text
-    message: only ``text`` is sent (pass ``subject=""``).
+    ``text`` is Markdown: the text part is made from it, and so is the HTML part unless ``html`` (the inside
+    of the message only) is given. Either way the HTML is placed in the theme's ``email/layout.html`` with
+    the business's branding. A business that rewrites the message writes one Markdown body for both parts.
+    ``sample`` holds example context values for previews; variables it lacks are previewed as ``[name]``.
+    ``channel="sms"`` declares a text message: only ``text`` is sent, as written (pass ``subject=""``).
 
     ``access_link`` names the variable that holds an account-access link (set or reset a password, accept
     an invitation, confirm an email, sign in). Such a link stays out of the business's hands: its templates
@@ -482,22 +488,25 @@ def _datetime_filter(context, value, fmt: str | None = None) -> str:
     return _date_filter(context, value, fmt)
 
 
-def _sandbox(*, html: bool) -> _TemplateSandbox:
+def _sandbox(*, html: bool, markdown_body: bool = False) -> _TemplateSandbox:
     # trim_blocks and lstrip_blocks: a line holding only "{% if %}" leaves no blank line in the text email
     env = _TemplateSandbox(autoescape=html, undefined=StrictUndefined, keep_trailing_newline=True,
-                           trim_blocks=True, lstrip_blocks=True)
+                           trim_blocks=True, lstrip_blocks=True,
+                           finalize=markdown_escape if markdown_body else None)
     env.filters.update(money=_money_filter, date=_date_filter, datetime=_datetime_filter)
     return env
 
 
 _text_env = _sandbox(html=False)
 _html_env = _sandbox(html=True)
+# The one body of a message is Markdown: the values put into it are escaped as Markdown text.
+_markdown_env = _sandbox(html=False, markdown_body=True)
 
 
 def _parts(wording: Wording) -> Iterator[tuple[str, str, _TemplateSandbox]]:
     """Each part that is written, with its name for error messages and the environment it renders in."""
-    for part, source, env in (("Subject", wording.subject, _text_env), ("Text", wording.text, _text_env),
-                              ("Text below the link", wording.text_after, _text_env),
+    for part, source, env in (("Subject", wording.subject, _text_env), ("Text", wording.text, _markdown_env),
+                              ("Text below the link", wording.text_after, _markdown_env),
                               ("HTML", wording.html, _html_env),
                               ("HTML below the link", wording.html_after, _html_env)):
         if source:
@@ -537,42 +546,19 @@ def _render_part(part: str, env: _TemplateSandbox, source: str, context: dict) -
         raise TemplateRenderError(_describe(part, exc), over_budget=isinstance(exc, OverBudget)) from exc
 
 
-_URL = re.compile(r"https?://[^\s<>\"']*[^\s<>\"'.,;:!?)]")
-
-
-def _linkify(line: str) -> Markup:
-    pieces, end = [], 0
-    for match in _URL.finditer(line):
-        pieces += [escape(line[end:match.start()]), Markup('<a href="{0}">{0}</a>').format(match.group(0))]
-        end = match.end()
-    pieces.append(escape(line[end:]))
-    return Markup("").join(pieces)
-
-
-def _text_to_html(text: str) -> Markup:
-    """An HTML body from the text body: escaped, paragraphs and line breaks kept, links clickable."""
-    paragraphs = [
-        Markup("<br>\n").join(_linkify(line) for line in chunk.split("\n"))
-        for chunk in re.split(r"\n\s*\n", text.strip()) if chunk.strip()
-    ]
-    return Markup("\n").join(Markup("<p>{}</p>").format(paragraph) for paragraph in paragraphs)
-
-
-# A business's HTML around an account-access link is re-serialized from a parse: every element it opens is
-# closed and comments and unfinished attributes end where its part ends, so nothing of it can hide the link
-# or take it inside an element of its own. Classes stay (the layout's "button"); styles and scripts do not.
-_AROUND_LINK_ATTRIBUTES = {"*": {"class"}, **nh3.ALLOWED_ATTRIBUTES}
-
-
-def _self_contained(html: str) -> Markup:
-    return Markup(nh3.clean(html, attributes=_AROUND_LINK_ATTRIBUTES, strip_comments=True,  # noqa: S704
-                            link_rel=None))
-
-
 def _text_around_link(above: str, link: str, label: str, below: str) -> str:
     """The business's text, then the link alone on its line between blank lines, then the rest of the text."""
     return "\n\n".join(piece for piece in (above.strip("\n"), f"{label}:\n{link}", below.strip("\n"))
                         if piece.strip()) + "\n"
+
+
+def _render_as(default: TemplateDefault, wording: Wording, context: dict) -> RenderedMessage:
+    """``wording`` rendered as the message ``default`` declares: a text message as written, an email from
+    its Markdown body."""
+    if default.channel == "sms":
+        with _budgeted():
+            return RenderedMessage(subject="", text=_render_part("Text", _text_env, wording.text, context))
+    return _render(wording, context, default.access_link)
 
 
 def _render(wording: Wording, context: dict, access: AccessLink | None = None) -> RenderedMessage:
@@ -587,18 +573,21 @@ def _render(wording: Wording, context: dict, access: AccessLink | None = None) -
     with _budgeted():
         rendered = {part: _render_part(part, env, source, context) for part, source, env in _parts(wording)}
     subject = " ".join(rendered.get("Subject", "").split())
-    text = rendered.get("Text", "")
-    # The sandbox autoescapes values in the HTML parts; the markup itself is the business's own.
-    html, html_after = (Markup(rendered.get(part, "")) for part in ("HTML", "HTML below the link"))  # noqa: S704
+    # The body is Markdown: its text part and, unless the default brings HTML of its own, its HTML part.
+    body, body_below = rendered.get("Text", ""), rendered.get("Text below the link", "")
+    text = markdown.to_text(body)
+    # Only a built-in default has HTML of its own (businesses write the one body); the sandbox autoescapes
+    # its values.
+    html, html_after = (Markup(rendered[part]) if part in rendered else None  # noqa: S704
+                        for part in ("HTML", "HTML below the link"))
     if access is None:
-        content = html if wording.html else _text_to_html(text)
+        content = html or markdown.to_html(body)
     else:
-        below = rendered.get("Text below the link", "")
-        above_html, below_html = ((_self_contained(html), _self_contained(html_after)) if wording.html
-                                  else (_text_to_html(text), _text_to_html(below)))
         block = Markup(render_template(ACCESS_LINK_TEMPLATE, url=link, label=access.label))  # noqa: S704
-        content = above_html + block + below_html
-        text = _text_around_link(text, link, access.label, below)
+        content = (html or markdown.to_html(body)) + block + (
+            html_after if html_after is not None else markdown.to_html(body_below) if body_below.strip()
+            else Markup(""))
+        text = _text_around_link(text, link, access.label, markdown.to_text(body_below))
     rendered_html = render_template(LAYOUT_TEMPLATE, content=content, subject=subject,
                                     business=context["business"])
     return RenderedMessage(subject=subject, text=text, html=rendered_html)
@@ -618,7 +607,7 @@ def business_variables(info) -> dict:
         "phone": info.phone,
         "address": info.address,
         "url": business_base_url(info),
-        "logo_url": public_url_for("site.logo") if info.has_logo else None,
+        "logo_url": public_url_for("site.logo", v=info.logo_hash) if info.has_logo else None,
         "brand_color": info.brand_color,
         "accent_color": info.accent_color,
         "currency": info.currency,
@@ -640,19 +629,19 @@ def render(key: str, context: dict) -> tuple[RenderedMessage, str | None]:
     custom = db.session.scalar(select(NotificationTemplate).where(NotificationTemplate.key == key))
     if custom is not None:
         try:
-            return _render(_own_wording(default, custom), full_context, default.access_link), None
+            return _render_as(default, _own_wording(default, custom), full_context), None
         except TemplateRenderError as exc:
             log.warning("business %s: template %s failed, using the default: %s", info.slug, key, exc)
             custom.last_error, custom.last_error_at = str(exc), utcnow()
-            return _render(default.wording, full_context, default.access_link), str(exc)
-    return _render(default.wording, full_context, default.access_link), None
+            return _render_as(default, default.wording, full_context), str(exc)
+    return _render_as(default, default.wording, full_context), None
 
 
 def _own_wording(default: TemplateDefault, custom: NotificationTemplate) -> Wording:
-    """A business's version; its blank subject means the default one."""
+    """A business's version: one body (and the one below the link), from which both parts are made; its
+    blank subject means the default one."""
     return Wording(subject=default.subject if custom.subject is None else custom.subject,
-                   text=custom.body_text, html=custom.body_html, text_after=custom.body_text_after or "",
-                   html_after=custom.body_html_after)
+                   text=custom.body_text, text_after=custom.body_text_after or "")
 
 
 # -- the console's editor ----------------------------------------------------------------------------------
@@ -676,7 +665,7 @@ def preview(key: str, wording: Wording) -> Preview:
     context = {**sample_context(key), "business": business_variables(info)}
     draft = replace(wording, subject=wording.subject or default.subject)
     try:
-        message = _render(draft, context, default.access_link)
+        message = _render_as(default, draft, context)
     except TemplateRenderError as exc:
         return Preview(error=str(exc))
     return Preview(subject=message.subject, text=message.text, html=message.html)

@@ -167,7 +167,9 @@ def configure_logging(level: str = "INFO", log_format: str = "plain") -> bool:
         root = logging.getLogger()
         root.addHandler(handler)
         root.setLevel(level)
-        # SQLAlchemy logs every statement at INFO once its logger is enabled: only its warnings here.
-        logging.getLogger("sqlalchemy").setLevel(max(logging.WARNING, root.level))
+        # SQLAlchemy logs every statement, and the Stripe and Twilio SDKs every API call, at INFO: only their
+        # warnings here (the access line and our own records already say what happened).
+        for chatty in ("sqlalchemy", "stripe", "twilio"):
+            logging.getLogger(chatty).setLevel(max(logging.WARNING, root.level))
         _handler = handler
     return True

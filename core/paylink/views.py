@@ -64,11 +64,13 @@ def show(token: str):
                            login_url=_login_first(invoice, token),
                            save_card_wording=save_card_wording(current_business().name))
     now = utcnow()
+    owes = invoice.status == "open" and invoice.amount_due > 0
     # A plain INSERT on the session's connection and transaction: no unit of work for one row, its
     # business stated as the tenancy mechanism would stamp it.
     db.session.connection().execute(_RECORD_VIEW, {
         "business_id": invoice.business_id, "invoice_id": invoice.id, "pay_link_id": link.id,
-        "viewed_at": now, "ip": request.remote_addr, "user_agent": request.user_agent.string[:300] or None})
+        "viewed_at": now, "ip": request.remote_addr, "user_agent": request.user_agent.string[:300] or None,
+        "payment_offered": processor is not None if owes else None})
     if last_viewed_at is None:
         record(invoice.customer_id, surface="pay_link", kind="invoice.viewed",
                summary=f"Opened invoice {invoice.number} for the first time", invoice_id=invoice.id)
@@ -128,9 +130,9 @@ def return_page(token: str):
 @bp.get("/pay/<token>/receipt")
 @limiter.limit(view_limit)
 def receipt(token: str):
-    """The receipt of a paid invoice, printable."""
+    """The receipt of what was paid on the invoice (all of it, or so far), printable."""
     invoice = _live_link(token)[0].invoice
-    if invoice.status != "paid":
+    if not invoice.amount_paid:
         return redirect(url_for("paylink.show", token=token))
     return render_template("paylink/receipt.html", invoice=invoice, payments=receipt_payments(invoice),
                            token=token)

@@ -14,8 +14,11 @@ hooks per business (:mod:`.host`), blueprints with a login realm (:mod:`.bluepri
 #: ``PaymentProcessor.update_card_endpoint``, ``Consent.staff_user_id`` and ``record_payment_captured``'s
 #: ``live``; 2.5 ``render_customer_record``, ``notify_event``, the customer's channel choices and phone
 #: numbers, and text-message templates; 2.6 ``observe_webhook_lag``; 2.7 the customer login, tokens,
-#: checkout and documents that customer pages need (see the guide's "API versions"); 2.8 ``emit_after_commit``
-#: (a hook called once the caller's transaction commits), ``StaffUser``, and single sign-on for a plugin that
-#: is a client of the business's OpenID Connect provider: ``sso_client``, ``sso_issuer``,
+#: checkout and documents that customer pages need (see the guide's "API versions"); 2.8 the
+#: ``plugin_settings_problems`` hook, ``record_webhook_received`` and ``record_processor_status`` (payments
+#: that cannot stop silently), the ``card`` a payment was made with to ``record_payment_captured``, and
+#: payments staff record outside the processor in ``on_payment_captured``; 2.9 ``emit_after_commit`` (a hook
+#: called once the caller's transaction commits) and ``StaffUser``; 2.10 single sign-on for a plugin that is a
+#: client of the business's OpenID Connect provider: ``sso_client``, ``sso_issuer``,
 #: ``report_sso_clock_offset`` and ``SSO_LOGOUT_EVENT``.
-API_VERSION = "2.8"
+API_VERSION = "2.10"

@@ -16,10 +16,12 @@ hookspec = pluggy.HookspecMarker("suprata")
 
 @hookspec
 def on_payment_captured(payment, invoice):
-    """Money for an invoice was confirmed by the payment processor.
+    """Money for an invoice was confirmed by the payment processor, or recorded by staff as taken outside it
+    (cash, cheque, bank transfer: ``payment.processor == "offline"``, how in ``payment.method``).
 
-    Called once per payment, from the verified webhook (or server-side re-fetch) that confirmed it, after
-    the invoice's new status and the payment are committed. Never called from a browser redirect.
+    Called once per payment, from the verified webhook (or server-side re-fetch) that confirmed it, or the
+    staff action that recorded it, after the invoice's new status and the payment are committed. Never
+    called from a browser redirect.
 
     :param core.models.Payment payment: the captured payment (``status == "succeeded"``).
     :param core.models.Invoice invoice: the invoice it paid, already updated.
@@ -157,6 +159,20 @@ def plugin_settings():
 
     :return: a list of :class:`core.plugin_api.Setting` declaring the plugin's settings, their defaults and
         validation. Not ``firstresult``; each plugin answers for itself.
+    """
+
+
+@hookspec
+def plugin_settings_problems(settings):
+    """Core is about to save a plugin's settings, which passed each setting's own check; the plugin says what
+    is wrong with them together (live mode without a live key, a key its service refuses).
+
+    Called on the plugin's own implementation only (not through the business's switch), before anything is
+    stored; the settings are saved only when it reports nothing.
+
+    :param dict settings: every declared setting's value as it would be saved, secrets in clear.
+    :return: a dict of setting name to a message for staff (what is wrong and what to do), or ``None``.
+        Not ``firstresult``; each plugin answers for itself.
     """
 
 

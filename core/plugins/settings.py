@@ -26,7 +26,12 @@ def declared_settings(plugin_name: str) -> list:
 def settings_for(plugin_name: str) -> dict:
     """The current business's settings for a plugin: defaults, then stored values, secrets decrypted."""
     info = current_business()
-    stored = info.plugin_settings.get(plugin_name, {}) if info else {}
+    return readable_settings(plugin_name, info.plugin_settings.get(plugin_name, {}) if info else {})
+
+
+def readable_settings(plugin_name: str, stored: dict) -> dict:
+    """Settings as stored (a ``PluginState.settings`` value), with the defaults of those not stored, secrets
+    decrypted."""
     values = {}
     for setting in declared_settings(plugin_name):
         raw = stored.get(setting.name, setting.default)
@@ -99,5 +104,14 @@ def save_settings(plugin_name: str, form_values: dict, *, only: set[str] | None 
                 continue
         new[setting.name] = seal(value, SECRET_PURPOSE) if setting.kind == "secret" else value
     if not errors:
+        errors = _problems_together(plugin_name, new)
+    if not errors:
         state.settings = new
     return errors
+
+
+def _problems_together(plugin_name: str, stored: dict) -> dict[str, str]:
+    """What the plugin finds wrong with its settings as a whole (``plugin_settings_problems``)."""
+    problems = current_app.extensions["suprata"].plugins.call_plugin(
+        plugin_name, "plugin_settings_problems", settings=readable_settings(plugin_name, stored))
+    return dict(problems or {})

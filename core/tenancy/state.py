@@ -33,6 +33,7 @@ class BusinessInfo:
     brand_color: str
     accent_color: str
     has_logo: bool
+    logo_hash: str | None
     email: str | None
     phone: str | None
     address: str | None
@@ -67,6 +68,7 @@ def _snapshot(business: Business) -> BusinessInfo:
         brand_color=business.brand_color,
         accent_color=business.accent_color,
         has_logo=business.logo_mime is not None,
+        logo_hash=business.logo_hash,
         email=business.email,
         phone=business.phone,
         address=business.address,

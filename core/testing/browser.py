@@ -11,6 +11,7 @@ import shutil
 import threading
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from werkzeug.serving import make_server
 
 CHROMIUM_ARGS = [
@@ -45,18 +46,30 @@ class ServedApp:
         self._thread.join()
 
 
-BLOCKING_IMPACTS = ("serious", "critical")
+BLOCKING_IMPACTS = {"serious", "critical"}
+
+
+def accessibility_problems(page) -> list[str]:
+    """The serious and critical violations axe-core finds on the page open in ``page``, each as
+    "rule (impact) at [targets]"."""
+    violations = Axe().run(page).response["violations"]
+    return [f"{violation['id']} ({violation['impact']}) at {[node['target'] for node in violation['nodes']]}"
+            for violation in violations if violation["impact"] in BLOCKING_IMPACTS]
 
 
 def assert_accessible(page, where: str) -> None:
     """An axe-core scan of the page as it is now finds no serious or critical violation (``where`` names the
     page in the failure)."""
-    from axe_playwright_python.sync_playwright import Axe
+    problems = accessibility_problems(page)
+    assert problems == [], f"{where}: {problems}"
 
-    violations = Axe().run(page).response["violations"]
-    bad = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in violations
-           if v["impact"] in BLOCKING_IMPACTS]
-    assert bad == [], f"{where}: {bad}"
+
+def policy_breaches(page) -> list[str]:
+    """A list that fills with every Content-Security-Policy breach the browser reports on ``page``."""
+    breaches: list[str] = []
+    page.on("console", lambda message: breaches.append(message.text)
+            if "Content Security Policy" in message.text else None)
+    return breaches
 
 
 @pytest.fixture(scope="session")

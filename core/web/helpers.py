@@ -17,7 +17,9 @@ from flask import current_app
 from markupsafe import Markup, escape
 
 from core.identity.roles import can, can_open
-from core.money.amounts import business_locale, format_money
+from core.money.amounts import business_locale, format_money, to_major_text
+from core.money.payments.wording import paid_with
+from core.money.totals import percent_text
 from core.tenancy.state import current_business
 
 
@@ -73,6 +75,17 @@ def hook_slot(hook_name: str, **kwargs) -> list:
     return sorted(results, key=lambda item: (getattr(item, "order", 100), str(getattr(item, "title", ""))))
 
 
+def format_percent(rate_bp) -> str:
+    """A rate in basis points as people read it: 887.5 -> "8.875 %"."""
+    return f"{percent_text(rate_bp)} %"
+
+
+def tel_href(phone: str | None) -> str:
+    """A phone number as a ``tel:`` address: "+1 (555) 010-2030" -> "tel:+15550102030"."""
+    digits = "".join(ch for ch in phone or "" if ch.isdigit())
+    return f"tel:{'+' if (phone or '').strip().startswith('+') else ''}{digits}"
+
+
 def nl2br(text: str | None) -> Markup:
     if not text:
         return Markup("")
@@ -80,7 +93,9 @@ def nl2br(text: str | None) -> Markup:
 
 
 def init_app(app) -> None:
-    app.jinja_env.filters.update(money=format_money, datetime=format_datetime, date=format_date, nl2br=nl2br)
+    app.jinja_env.filters.update(money=format_money, datetime=format_datetime, date=format_date, nl2br=nl2br,
+                                 percent=format_percent, paid_with=paid_with, tel=tel_href,
+                                 major=lambda amount, currency: to_major_text(amount, currency))
     app.jinja_env.globals.update(hook_slot=hook_slot, can=can, can_open=can_open)
 
     @app.context_processor

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template
+from flask import Blueprint, Response, abort, render_template, request
 from sqlalchemy import select
 
 from core.extensions import db
@@ -24,10 +24,14 @@ def installation_home():
 
 @bp.get("/logo")
 def logo():
-    query = select(Business.logo, Business.logo_mime).where(Business.id == current_business().id)
+    """The business's logo. Pages ask for it with its digest (``?v=``): a new logo is a new address, shown at
+    once, and an address keeps its image for good, so browsers may keep it."""
+    query = select(Business.logo, Business.logo_mime, Business.logo_hash).where(
+        Business.id == current_business().id)
     row = db.session.execute(query).first()
     if row is None or row.logo is None:
         abort(404)
     response = Response(row.logo, mimetype=row.logo_mime)
-    response.headers["Cache-Control"] = "public, max-age=300"
+    versioned = row.logo_hash is not None and request.args.get("v") == row.logo_hash
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable" if versioned else "no-cache"
     return response

@@ -5,10 +5,10 @@ from flask import render_template, url_for
 from core.plugin_api import PortalTab, hookimpl, public_url
 from plugins.payments_stripe import models  # noqa: F401  (its tables join the metadata)
 from plugins.payments_stripe.processor import StripeProcessor
-from plugins.payments_stripe.settings import SETTINGS
+from plugins.payments_stripe.settings import SETTINGS, settings_problems
 
 TITLE = "Stripe payments"
-API_VERSION = "2.7"
+API_VERSION = "2.8"
 
 
 @hookimpl
@@ -19,6 +19,11 @@ def payment_processors():
 @hookimpl
 def plugin_settings():
     return SETTINGS
+
+
+@hookimpl
+def plugin_settings_problems(settings):
+    return settings_problems(settings)
 
 
 @hookimpl

@@ -1,5 +1,7 @@
 """The customer's "Payment methods" tab: the cards kept for them (core keeps the rows), adding or replacing
-one through Stripe's hosted page in setup mode, removing one, and choosing which is used first.
+one through Stripe's hosted page in setup mode, removing one, choosing which is used first, and the autopay
+toggle (core decides when autopay may go on and records the customer's consent). Core links here from every
+notice about a failed automatic charge or an expiring card (``StripeProcessor.update_card_endpoint``).
 
 A card is kept only with the customer's consent, recorded with it; whether the hosted page really saved a
 card is asked of Stripe by our server (here on return, and by the ``setup_intent.succeeded`` webhook),
@@ -14,9 +16,11 @@ from flask import abort, flash, redirect, render_template, request, session, url
 from flask_login import current_user
 
 from core.plugin_api import (
+    AutopayError,
     Consent,
     ProcessorError,
     SavedPaymentMethod,
+    autopay_consent_wording,
     card_label,
     current_business,
     customer_blueprint,
@@ -28,7 +32,10 @@ from core.plugin_api import (
     record_activity,
     save_card_wording,
     saved_methods_of,
+    switch_autopay_off,
+    switch_autopay_on,
     utcnow,
+    why_autopay_not_allowed,
 )
 from plugins.payments_stripe.processor import StripeProcessor
 
@@ -38,6 +45,9 @@ portal = customer_blueprint("payments_stripe_portal", __name__, url_prefix="/por
                             template_folder="templates")
 SETUP_KEY = "stripe_card_setup"  # the Checkout Session this browser opened, in its signed session cookie
 SETUP_LIMIT = "10 per hour"
+# Core's reasons are written for staff; the customer is told what to do themselves.
+NOT_YET = ("Autopay can be switched on once you have paid an invoice online yourself with \u201csave this "
+           "card\u201d ticked, and have a saved card.")
 
 
 def _own_method(method_id: int) -> SavedPaymentMethod:
@@ -50,10 +60,47 @@ def _own_method(method_id: int) -> SavedPaymentMethod:
 @portal.get("/")
 def methods():
     processor = StripeProcessor()
+    customer = current_user.customer
+    methods = saved_methods_of(customer.id)
     return render_template("payments_stripe/payment_methods.html",
-                           methods=saved_methods_of(current_user.customer_id),
+                           methods=methods,
                            can_add=processor.is_connected(),
-                           consent_wording=save_card_wording(current_business().name))
+                           consent_wording=save_card_wording(current_business().name),
+                           autopay_on=customer.autopay_enabled,
+                           autopay_card=next((m for m in methods if m.used_for_autopay), None),
+                           autopay_not_yet=None if why_autopay_not_allowed(customer) is None else NOT_YET,
+                           autopay_wording=autopay_consent_wording(current_business().name))
+
+
+@portal.post("/autopay")
+@limiter.limit(SETUP_LIMIT)
+def autopay():
+    """Switch autopay on (charging the card chosen, with the consent ticked) or off."""
+    customer = current_user.customer
+    back = redirect(url_for("payments_stripe_portal.methods"))
+    if request.form.get("switch") == "off":
+        switch_autopay_off(customer, by_customer=True)
+        db.session.commit()
+        flash("Autopay is off. New invoices come to you to pay, as before.", "success")
+        return back
+    if why_autopay_not_allowed(customer) is not None:
+        flash(NOT_YET, "error")
+        return back
+    if request.form.get("consent") != "yes":
+        flash("Tick the box to agree to automatic charges; autopay stays as it was.", "error")
+        return back
+    method = _own_method(request.form.get("method_id", type=int) or 0)
+    try:
+        switch_autopay_on(customer, method, channel="portal",
+                          wording=autopay_consent_wording(current_business().name), ip=request.remote_addr,
+                          user_agent=request.user_agent.string[:300] or None)
+    except AutopayError:
+        db.session.rollback()
+        flash(NOT_YET, "error")
+        return back
+    db.session.commit()
+    flash(f"Autopay is on: {card_label(method)} is charged when an invoice it covers is issued.", "success")
+    return back
 
 
 @portal.post("/add")

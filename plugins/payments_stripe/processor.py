@@ -39,6 +39,8 @@ NAME = "stripe"
 class StripeProcessor(PaymentProcessor):
     name = NAME
     label = "Stripe"
+    # The portal's "Payment methods" tab (plugins/payments_stripe/portal.py), where a saved card is replaced.
+    update_card_endpoint = "payments_stripe_portal.methods"
 
     def __init__(self):
         self.config = current_config()
@@ -233,7 +235,8 @@ class StripeProcessor(PaymentProcessor):
         if intent.status == "succeeded":
             record_payment_captured(NAME, intent.id, amount=intent.amount, currency=intent.currency,
                                     checkout_ref=checkout_ref, payment_id=payment_id,
-                                    saved_method=_kept_card(intent), live=getattr(intent, "livemode", None))
+                                    saved_method=_kept_card(intent), card=_card_paid_with(intent),
+                                    live=getattr(intent, "livemode", None))
         elif intent.status in ("requires_payment_method", "canceled") and intent.last_payment_error:
             error = intent.last_payment_error.to_dict()
             record_payment_failed(NAME, intent.id, code=error.get("decline_code") or error.get("code"),
@@ -316,6 +319,14 @@ def _kept_card(intent) -> CardDetails | None:
     """The card Stripe kept on a customer for later use through this payment, if any."""
     card = intent.payment_method
     if not intent.setup_future_usage or card is None or isinstance(card, str) or not card.customer:
+        return None
+    return _card_details(card)
+
+
+def _card_paid_with(intent) -> CardDetails | None:
+    """The card the intent was paid with (brand and last four for the receipt), when Stripe says."""
+    card = intent.payment_method
+    if card is None or isinstance(card, str) or getattr(card, "card", None) is None:
         return None
     return _card_details(card)
 

@@ -74,6 +74,39 @@ def current_config() -> StripeConfig:
     )
 
 
+def settings_problems(values: dict) -> dict[str, str]:
+    """Live mode takes real money, so it is saved only with what it needs: a live key that Stripe accepts
+    and a webhook signing secret (without webhooks no payment would ever be marked paid)."""
+    if values.get("mode") != "live":
+        return {}
+    key = values.get("live_secret_key")
+    if not key:
+        return {"live_secret_key": "Live mode needs your live secret key (sk_live_… from Stripe's dashboard, "
+                                   "Developers > API keys). Until you have it, keep the mode on Test."}
+    problems = {}
+    if not values.get("webhook_secret"):
+        problems["webhook_secret"] = MISSING_WEBHOOK_SIGNATURE_KEY
+    failure = connection_problem(StripeConfig("live", key, values.get("webhook_secret"), None))
+    if failure:
+        problems["live_secret_key"] = (f"Stripe did not accept this live key: {failure} Copy the secret key "
+                                       "again from Stripe's dashboard (Developers > API keys); until it "
+                                       "works, keep the mode on Test.")
+    return problems
+
+
+MISSING_WEBHOOK_SIGNATURE_KEY = ("Live mode needs the signing secret (whsec_…) of the webhook endpoint you "
+                                 "added in Stripe's dashboard; without it no payment is marked paid.")
+
+
+def connection_problem(config: StripeConfig) -> str | None:
+    """Ask Stripe for the account's balance with ``config``'s key: None when it answers, else why not."""
+    try:
+        client_for(config).v1.balance.retrieve()
+    except stripe.StripeError as exc:
+        return exc.user_message or str(exc).splitlines()[0]
+    return None
+
+
 def client_for(config: StripeConfig) -> stripe.StripeClient:
     """A Stripe client for the business's current mode and key."""
     return _client(config.secret_key, config.api_base)

@@ -8,7 +8,7 @@ from flask import url_for
 from core import create_app
 from core.extensions import db as _db
 from core.identity.tokens import hash_token
-from core.models import AuthSession, Customer, CustomerEmail
+from core.models import AuthSession, Customer, CustomerEmail, TaxRate
 from core.plugin_api import MenuItem, Setting, hookimpl, staff_blueprint
 from core.tenancy import business_context
 from core.testing.fixtures import base_test_config
@@ -53,7 +53,17 @@ def customer_id(in_business, acme, db) -> int:
 
 
 @pytest.fixture
-def draft_id(console, customer_id) -> int:
+def sales_tax(in_business, acme, db) -> int:
+    """Acme's default tax rate, "Sales tax" at 8.25 %; returns its id (the form's choice for it)."""
+    with in_business(acme):
+        rate = TaxRate(name="Sales tax", rate_bp=825, is_default=True)
+        db.session.add(rate)
+        db.session.commit()
+        return rate.id
+
+
+@pytest.fixture
+def draft_id(console, customer_id, sales_tax) -> int:
     """A draft created through the form: two lines, one taxed."""
     response = submit_form(
         console,
@@ -65,12 +75,12 @@ def draft_id(console, customer_id) -> int:
             "lines-0-description": "Water heater",
             "lines-0-quantity": "1",
             "lines-0-unit_price": "1,250.50",
-            "lines-0-tax_rate": "8.25",
+            "lines-0-tax": str(sales_tax),
             "lines-0-unit_cost": "800",
             "lines-1-description": "Labour (hours)",
             "lines-1-quantity": "2.5",
             "lines-1-unit_price": "90",
-            "lines-1-tax_rate": "0",
+            "lines-1-tax": "",
         },
     )
     assert response.status_code == 302, response.get_data(as_text=True)
@@ -128,6 +138,12 @@ class ProbePlugin:
             ),
             Setting("loud", "Loud", kind="bool", default=False),
         ]
+
+    @hookimpl
+    def plugin_settings_problems(self, settings):
+        if settings["mode"] == "live" and settings["greeting"] == "Hello":
+            return {"greeting": "Live mode needs a greeting of your own."}
+        return None
 
 
 @pytest.fixture(scope="session")

@@ -45,7 +45,7 @@ def test_new_invoice_totals_are_computed_on_the_server(app, db, acme, draft_id, 
         for line in invoice.lines
     ]
     assert lines == [
-        ("Water heater", Decimal("1"), 125050, 825, 80000, 125050, 10317),
+        ("Water heater", Decimal("1"), 125050, Decimal(825), 80000, 125050, 10317),
         ("Labour (hours)", Decimal("2.5"), 9000, 0, None, 22500, 0),
     ]
     assert (invoice.subtotal, invoice.tax_total, invoice.total) == (147550, 10317, 157867)
@@ -62,7 +62,7 @@ def test_posted_totals_are_ignored(app, db, acme, console, customer_id):
             "lines-0-description": "Inspection",
             "lines-0-quantity": "1",
             "lines-0-unit_price": "100.00",
-            "lines-0-tax_rate": "0",
+            "lines-0-tax": "",
             "total": "1",
             "subtotal": "1",
             "lines-0-amount": "1",
@@ -82,12 +82,27 @@ def test_posted_totals_are_ignored(app, db, acme, console, customer_id):
         ({"lines-0-unit_price": "99999999999"}, "unit_price", "That amount is too large."),
         ({"lines-0-quantity": "0"}, "quantity", "Enter a quantity above zero."),
         ({"lines-0-quantity": "-2"}, "quantity", "Enter a number that is not negative."),
-        ({"lines-0-tax_rate": "150"}, "tax_rate", "That tax rate is too large."),
+        ({"lines-0-tax": "999"}, None, "Choose one of the tax rates."),
+        ({"lines-0-tax": "bp:825.25"}, None, "Choose one of the tax rates."),
+        ({"lines-0-discount": "12.345"}, "discount", "Use at most 2 decimal places."),
+        ({"lines-0-discount": "10.0001%"}, "discount", "Use at most 3 decimal places."),
+        ({"lines-0-discount": "150.00"}, "discount", "The discount is larger than the line."),
+        ({"lines-0-discount": "120%"}, "discount", "A rate is at most 100 %."),
+        ({"lines-0-quantity": "1.0005"}, "quantity", "Use at most 3 decimal places."),
+        ({"discount": "101"}, None, "The discount is larger than the invoice&#39;s lines."),
+        ({"deposit": "150"}, None, "The deposit is larger than the invoice&#39;s total."),
+        ({"deposit": "-5"}, None, "Enter a number that is not negative."),
         ({"lines-0-unit_cost": "-5"}, "unit_cost", "Enter a number that is not negative."),
         ({"lines-0-description": ""}, "description", "Describe the work or item."),
         ({"lines-0-unit_price": "-50"}, None, "The invoice total can&#39;t be negative."),
         (
             {"lines-0-quantity": "1000000", "lines-0-unit_price": "9000000"},
+            None,
+            "That line&#39;s amount is too large.",
+        ),
+        (
+            {"lines-0-unit_price": "6000000", "lines-1-description": "More", "lines-1-quantity": "1",
+             "lines-1-unit_price": "6000000"},
             None,
             "The invoice total is too large.",
         ),
@@ -104,7 +119,7 @@ def test_invalid_invoice_input_gives_field_errors(
         "lines-0-description": "Inspection",
         "lines-0-quantity": "1",
         "lines-0-unit_price": "100",
-        "lines-0-tax_rate": "0",
+        "lines-0-tax": "",
         **fields,
     }
     response = submit_form(console, f"/b/acme/console/invoices/new?customer={customer_id}", data)
@@ -137,10 +152,11 @@ def test_add_a_line_shows_another_row_and_saves_nothing(app, db, acme, console, 
         assert db.session.scalar(select(Invoice)) is None
 
 
-def test_drafts_can_be_edited_and_sent_ones_cannot(app, db, acme, console, draft_id):
+def test_drafts_are_edited_and_sent_ones_corrected(app, db, acme, console, draft_id):
     edit = f"/b/acme/console/invoices/{draft_id}/edit"
     form = console.get(edit).get_data(as_text=True)
-    assert 'value="1250.50"' in form and 'value="8.25"' in form and 'value="2.5"' in form
+    assert 'value="1250.50"' in form and 'value="2.5"' in form
+    assert re.search(r'<option selected value="\d+">Sales tax 8.25 %</option>', form)
     response = submit_form(
         console,
         edit,
@@ -149,7 +165,7 @@ def test_drafts_can_be_edited_and_sent_ones_cannot(app, db, acme, console, draft
             "lines-0-description": "Annual service",
             "lines-0-quantity": "1",
             "lines-0-unit_price": "300",
-            "lines-0-tax_rate": "0",
+            "lines-0-tax": "",
         },
     )
     assert response.status_code == 302
@@ -157,7 +173,7 @@ def test_drafts_can_be_edited_and_sent_ones_cannot(app, db, acme, console, draft
     assert (invoice.kind, invoice.total, len(invoice.lines)) == ("service_agreement", 30000, 1)
 
     _post_button(console, f"/b/acme/console/invoices/{draft_id}", f"/b/acme/console/invoices/{draft_id}/send")
-    assert console.get(edit).status_code == 302
+    assert "Correct invoice INV-0001" in console.get(edit).get_data(as_text=True)
 
 
 def test_sending_emails_a_pay_link_built_from_the_configured_address(
@@ -177,8 +193,7 @@ def test_sending_emails_a_pay_link_built_from_the_configured_address(
         assert db.session.get(Invoice, draft_id).status == "open"
     assert pay_url.startswith("http://suprata.test/b/acme/pay/")
     forged = {"Host": "evil.example"}
-    assert pay_url in console.get(page, headers=forged).get_data(as_text=True)
-    assert pay_url not in console.get(page, headers=forged).get_data(as_text=True)  # shown once only
+    assert pay_url in console.get(page, headers=forged).get_data(as_text=True)  # there to copy
 
     with app.app_context():
         deliver_due()
@@ -230,7 +245,7 @@ def test_revoking_links_stops_every_link(app, db, acme, console, draft_id):
     _post_button(console, page, f"{page}/send")
     token = _link_token(console.get(page).get_data(as_text=True))
     assert console.get(f"/b/acme/pay/{token}").status_code == 200
-    _post_button(console, page, f"{page}/links/revoke")
+    _post_button(console, f"{page}/links/revoke", f"{page}/links/revoke", confirm="y")
     assert console.get(f"/b/acme/pay/{token}").status_code == 404
 
 
@@ -274,7 +289,7 @@ def test_the_list_filters_by_status(console, draft_id, customer_id):
             "lines-0-description": "Second",
             "lines-0-unit_price": "5",
             "lines-0-quantity": "1",
-            "lines-0-tax_rate": "0",
+            "lines-0-tax": "",
         },
     )
     _post_button(console, f"/b/acme/console/invoices/{draft_id}", f"/b/acme/console/invoices/{draft_id}/send")

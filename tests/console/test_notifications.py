@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from core.models import NotificationTemplate, OutboxMessage
+from core.models import Customer, Invoice, InvoiceLine, NotificationTemplate, OutboxMessage
+from core.money.invoicing import send_invoice
 from core.notifications import templates
+from core.notifications.outbox import deliver_due
 from core.plugin_api import hookimpl, register_template
 from core.tenancy import business_context
 from core.testing.helpers import csrf_token_from, submit_form
@@ -40,17 +42,38 @@ def test_preview_renders_the_draft_with_sample_values_and_saves_nothing(app, db,
         EDIT,
         {
             "subject": "Your bill {{ invoice_number }}",
-            "text": "Hi {{ customer_name }}, pay here: {{ pay_url }}",
-            "html": "<p>Hi <b>{{ customer_name }}</b></p>",
+            "text": "Hi **{{ customer_name }}**, pay here: {{ pay_url }}",
             "preview": "Preview",
         },
     )
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     assert "Your bill INV-0042" in page
-    assert "Hi Jordan Rivera, pay here: https://pay.example.com/i/sample-link" in page
-    assert "sandbox srcdoc=" in page and "&lt;b&gt;Jordan Rivera&lt;/b&gt;" in page
+    assert "Hi Jordan Rivera, pay here: https://pay.example.com/i/sample-link" in page  # the text copy
+    assert "sandbox srcdoc=" in page and "&lt;strong&gt;Jordan Rivera&lt;/strong&gt;" in page  # the HTML copy
     assert _rows(app, db, acme) == []
+
+
+def test_one_edited_body_changes_both_the_text_and_the_html_copy(app, db, acme, console, customer_id,
+                                                                 mailbox):
+    """Editing "in my own voice" used to change only the plain text while the HTML kept the stock words."""
+    body = ("Hi {{ customer_name }}! Your **{{ business.name }}** bill is ready.\n\n"
+            "[Pay it here]({{ pay_url }})")
+    assert submit_form(console, EDIT, {"subject": "", "text": body, "save": "Save"}).status_code == 302
+    with app.app_context(), business_context(acme.id):
+        invoice = Invoice(customer=db.session.get(Customer, customer_id), number="INV-0009", currency="USD",
+                          lines=[InvoiceLine(description="Visit", quantity=1, unit_price=5000)])
+        db.session.add(invoice)
+        db.session.flush()
+        send_invoice(invoice)
+        db.session.commit()
+        deliver_due()
+    [email] = mailbox.wait_for(1)
+    text, html = mailbox.text_of(email).replace("\r\n", "\n"), mailbox.html_of(email)
+    assert text.startswith("Hi Jordan Rivera! Your Acme Plumbing bill is ready.\n\nPay it here: http://")
+    assert "Hi Jordan Rivera! Your <strong>Acme Plumbing</strong> bill is ready." in html
+    assert ">Pay it here</a>" in html
+    assert "has sent you invoice" not in text + html  # nothing of the stock wording is left
 
 
 def test_preview_of_a_broken_draft_says_what_fails(console):
@@ -64,12 +87,7 @@ def test_saving_and_resetting_a_template(app, db, acme, console):
     response = submit_form(console, EDIT, {"subject": "", "text": "Pay {{ pay_url }}", "save": "Save"})
     assert response.status_code == 302
     [row] = _rows(app, db, acme)
-    assert (row.key, row.subject, row.body_text, row.body_html) == (
-        "invoice_sent",
-        None,
-        "Pay {{ pay_url }}",
-        None,
-    )
+    assert (row.key, row.subject, row.body_text) == ("invoice_sent", None, "Pay {{ pay_url }}")
     assert "yours" in console.get(TEMPLATES).get_data(as_text=True)
 
     token = csrf_token_from(console.get(EDIT).get_data(as_text=True))

@@ -23,6 +23,11 @@ PAGES = [
     "/invoices/{invoice}",
     "/invoices/{invoice}/edit",
     "/invoices/{invoice}/void",
+    "/invoices/{invoice}/links/revoke",
+    "/invoices?q=Ann&status=draft&from=2026-01-01",
+    "/items",
+    "/settings/tax-rates",
+    "/staff/{staff}/deactivate",
     "/plugins",
     "/settings",
     "/settings/addresses",
@@ -52,8 +57,9 @@ def ids(app, db, business) -> dict:
 @pytest.mark.parametrize("page", PAGES)
 def test_every_console_page_renders_with_every_plugin_on(app, client, business, ids, password, page):
     create_staff(app, business, password=password)
+    colleague = create_staff(app, business, email="sam@acme.test", name="Sam Lee", password=password)
     login_staff(client, business, password=password)
-    response = client.get("/b/acme/console" + page.format(**ids))
+    response = client.get("/b/acme/console" + page.format(staff=colleague.id, **ids))
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert 'class="console-menu"' in html and "Acme Plumbing" in html

@@ -115,6 +115,9 @@ def test_a_secret_not_set_yet_says_so(probe_console):
         ({"probe-setting_api_key": "k", "probe-setting_retries": "many"}, "Enter a whole number."),
         ({"probe-setting_api_key": "k", "probe-setting_greeting": ""}, "This is required."),
         ({"probe-setting_api_key": "k", "probe-setting_mode": "chaos"}, "Not a valid choice."),
+        # each setting is fine, together they are not (the probe's plugin_settings_problems says so)
+        ({"probe-setting_api_key": "k", "probe-setting_greeting": "Hello"},
+         "Live mode needs a greeting of your own."),
     ],
 )
 def test_invalid_settings_are_shown_on_the_form(probe_app, probe_console, acme, db, fields, message):

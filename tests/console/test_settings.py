@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from werkzeug.test import EnvironBuilder
 
 from core.extensions import db as _db
-from core.models import Business
+from core.models import AuditEntry, Business
 from core.notifications.outbox import deliver_due, enqueue
 from core.tenancy import business_context
 from core.testing.helpers import csrf_token_from, submit_form
@@ -39,6 +40,7 @@ def _valid(**fields) -> dict:
         "unknown_signup_policy": "queue",
         "self_registration": "y",
         "duplicate_payments": "hold",
+        "tax_rounding": "line",
         **fields,
     }
 
@@ -76,6 +78,7 @@ def test_settings_are_saved_and_used_at_once(app, db, acme, console):
         "duplicate_payments": "hold",
         "invite_after_payment": False,
         "self_registration": True,
+        "tax_rounding": "line",
         "unknown_signup_policy": "queue",
         "login_to_pay": False,
         "verify_public_tickets": False,
@@ -168,6 +171,42 @@ def test_logos_are_checked_by_content_and_size(app, db, acme, console, data, nam
     assert _business(app, db, acme).logo is None
 
 
+def test_a_new_logo_is_a_new_address_shown_at_once_in_the_console_and_to_customers(app, db, acme, console):
+    pattern = re.compile(r'src="(/b/acme/logo\?v=[0-9a-f]{16})"')
+    _upload(console, _valid(logo=(io.BytesIO(PNG), "first.png")))
+    first = pattern.search(console.get(SETTINGS).get_data(as_text=True)).group(1)
+    assert pattern.search(console.get("/b/acme/").get_data(as_text=True)).group(1) == first
+    assert "immutable" in console.get(first).headers["Cache-Control"]
+
+    _upload(console, _valid(logo=(io.BytesIO(JPEG), "second.jpg")))
+    second = pattern.search(console.get("/b/acme/console/").get_data(as_text=True)).group(1)
+    assert second != first
+    assert pattern.search(console.get("/b/acme/").get_data(as_text=True)).group(1) == second
+    assert console.get(second).data == JPEG
+
+
+@pytest.mark.parametrize(("fields", "message"), [
+    ({"brand_color": "#ffd600"}, "White text (the header and buttons) on #ffd600 is hard to read: the "
+                                 "contrast is 1.4:1 and at least 4.5:1 is needed (WCAG AA). Try #8a7400, the "
+                                 "same colour darker."),
+    ({"accent_color": "#ea580c"}, "Links and white text on #ea580c is hard to read"),
+])
+def test_a_brand_colour_that_text_cannot_be_read_on_is_refused(app, db, acme, console, fields, message):
+    response = submit_form(console, SETTINGS, _valid(**fields))
+    assert response.status_code == 400 and message in response.get_data(as_text=True)
+    assert _business(app, db, acme).name == "Acme Plumbing"
+
+
+def test_the_audit_trail_says_what_changed(app, db, acme, console):
+    submit_form(console, SETTINGS, _valid())
+    submit_form(console, SETTINGS, _valid(phone="+1 555 010 2999"))
+    with app.app_context(), business_context(acme.id):
+        entry = _db.session.scalars(_db.select(AuditEntry)
+                                    .where(AuditEntry.action == "business.settings_changed")
+                                    .order_by(AuditEntry.id.desc())).first()
+    assert entry.details == {"phone": "+1 555 010 2000 → +1 555 010 2999"}
+    assert "phone: +1 555 010 2000 → +1 555 010 2999" in console.get("/b/acme/console/audit").get_data(
+        as_text=True)
 def test_autopay_and_reminder_settings_are_saved_and_bad_days_explained(app, db, acme, console):
     response = submit_form(console, SETTINGS, _valid(autopay_kinds=["subscription", "recurring_rental"],
                                                      autopay_retry_days="7, 1,3", reminder_days="14, -3, 1",

@@ -42,9 +42,9 @@ def _set_password(client, path: str, password: str = NEW_PASSWORD):
     return submit_form(client, path, {"new_password": password, "confirm_password": password})
 
 
-def _post_button(client, page_url: str, action_url: str):
+def _post_button(client, page_url: str, action_url: str, **data):
     token = csrf_token_from(client.get(page_url).get_data(as_text=True))
-    return client.post(action_url, data={"csrf_token": token})
+    return client.post(action_url, data={"csrf_token": token, **data})
 
 
 @pytest.fixture
@@ -171,7 +171,13 @@ def test_deactivating_someone_locks_them_out_at_once(app, db, acme, console, pas
     submit_form(app.test_client(), FORGOT, {"email": sam.email})
     [link] = _messages(app, db, acme, "staff_password_reset")
 
-    assert _post_button(console, STAFF, f"{STAFF}/{sam.id}/deactivate").status_code == 302
+    asked = console.get(f"{STAFF}/{sam.id}/deactivate").get_data(as_text=True)
+    assert "Sam Lee (sam@acme.test) is logged out at once" in asked
+    unconfirmed = _post_button(console, STAFF, f"{STAFF}/{sam.id}/deactivate")
+    assert unconfirmed.status_code == 400 and "Tick the box to confirm." in unconfirmed.get_data(as_text=True)
+    assert sams_browser.get("/b/acme/console/").status_code == 200  # nothing happened without a yes
+
+    assert _post_button(console, STAFF, f"{STAFF}/{sam.id}/deactivate", confirm="y").status_code == 302
 
     assert sams_browser.get("/b/acme/console/").status_code == 302
     assert login_staff(app.test_client(), acme, email=sam.email, password=password).status_code == 401

@@ -10,14 +10,12 @@ Plugins that add customer pages (portal, help site) add their paths to ``custome
 from __future__ import annotations
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from sqlalchemy import select
 
 from core.models import Business, Invoice
 from core.money.invoicing import issue_pay_link
 from core.tenancy import business_context
-
-BLOCKING = {"serious", "critical"}
+from core.testing.browser import accessibility_problems, policy_breaches
 
 
 @pytest.fixture
@@ -47,20 +45,14 @@ def customer_pages(app, db) -> list[str]:
 
 
 def test_every_customer_page_passes_axe_and_its_policy(served_app, browser, customer_pages):
-    axe = Axe()
     context = browser.new_context()
     page = context.new_page()
-    policy_breaches = []
-    page.on("console", lambda message: policy_breaches.append(message.text)
-            if "Content Security Policy" in message.text else None)
+    breaches = policy_breaches(page)
     problems = []
     for path in customer_pages:
         page.goto(served_app.url + path)
-        for violation in axe.run(page).response["violations"]:
-            if violation["impact"] in BLOCKING:
-                targets = [node["target"] for node in violation["nodes"]]
-                problems.append(f"{path}: {violation['id']} ({violation['impact']}) at {targets}")
+        problems += [f"{path}: {problem}" for problem in accessibility_problems(page)]
     context.close()
     assert problems == [], "\n".join(problems)
-    assert policy_breaches == []
+    assert breaches == []
     assert len(customer_pages) >= 31

@@ -51,7 +51,12 @@ def mailbox_server(tmp_path):
         yield smtp_port, f"http://127.0.0.1:{http_port}", tmp_path / "mailbox"
     finally:
         process.send_signal(signal.SIGINT)
-        process.communicate(timeout=10)
+        try:
+            process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()  # never leave it running for later tests to trip over
+            process.communicate()
+            raise
 
 
 def test_received_mail_is_stored_and_readable_with_its_html_defused(mailbox_server):

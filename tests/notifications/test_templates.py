@@ -16,12 +16,13 @@ from core.notifications.templates import (
 )
 from core.plugin_api import register_template
 
-CORE_KEYS = ["invoice_sent", "payment_receipt", "portal_invitation", "payment_failed", "payment_failed_staff",
+CORE_KEYS = ["invoice_sent", "payment_receipt", "refund_receipt", "invoice_corrected", "invoice_reminder",
+             "portal_invitation", "payment_failed", "payment_failed_staff",
              "payment_unapplied_staff", "staff_password_changed", "staff_invitation", "staff_password_reset"]
 
 
-def save_template(db, key, *, subject=None, text, html=None) -> None:
-    db.session.add(NotificationTemplate(key=key, subject=subject, body_text=text, body_html=html))
+def save_template(db, key, *, subject=None, text) -> None:
+    db.session.add(NotificationTemplate(key=key, subject=subject, body_text=text))
     db.session.commit()
 
 
@@ -51,10 +52,12 @@ def test_money_and_dates_are_shown_in_the_business_currency_and_time_zone(app, d
                                                                           mailbox):
     with in_business(business):  # Acme is in America/New_York
         send(app, db, "payment_receipt", {"invoice_number": "INV-0007", "amount": 123456, "currency": "EUR",
-                                          "paid_at": "2026-07-02T15:04:00+00:00",
-                                          "receipt_url": "http://suprata.test/r/1"})
-    text = mailbox.text_of(mailbox.wait_for(1)[0])
-    assert "We received €1,234.56 for invoice INV-0007 on Jul 2, 2026 at 11:04 AM EDT." in text
+                                          "paid_at": "2026-07-02T15:04:00+00:00", "paid_with": "Cash",
+                                          "balance": 0, "lines": [], "receipt_url": "http://suprata.test/r/1",
+                                          "card_saved": None})
+    text = mailbox.text_of(mailbox.wait_for(1)[0]).replace("\r\n", "\n")
+    assert "We received €1,234.56 for invoice INV-0007 on Jul 2, 2026 at 11:04 AM EDT,\npaid with Cash." in (
+        text)
 
 
 def test_a_business_template_replaces_the_default(app, db, business, in_business, mailbox):
@@ -68,7 +71,7 @@ def test_a_business_template_replaces_the_default(app, db, business, in_business
     assert email["Subject"] == "Thanks for invoice INV-0007"
     assert mailbox.text_of(email).splitlines() == ["Thanks from Acme Plumbing! Your receipt:",
                                                    "http://suprata.test/i/1"]
-    # without an HTML version of its own, the HTML part is made from the text, links clickable
+    # the HTML part is made from the same body, links clickable
     assert '<a href="http://suprata.test/i/1">http://suprata.test/i/1</a>' in mailbox.html_of(email)
 
 
@@ -127,7 +130,7 @@ def test_validate_reports_syntax_and_unknown_variables_per_part():
     assert validate(draft, key="invoice_sent") == []
     assert validate(Wording("Hi {{", "ok")) == ["Subject, line 1: unexpected 'end of template'"]
     [problem] = validate(Wording("Hi", "{{ pay_link }}"), key="invoice_sent")
-    assert problem.startswith("Text: unknown variable pay_link; available: amount_due, business, currency")
+    assert problem.startswith("Text: unknown variable pay_link; available: amount_due, autopay_card,")
     assert validate(Wording("Hi", "   ")) == ["The text version can't be empty."]
 
 
@@ -141,6 +144,17 @@ def test_plugin_templates_preview_unknown_values_as_placeholders(business, in_bu
     with in_business(business):
         result = preview("ticket_replied", Wording("", "{{ reply }} ({{ amount|money }})"))
     assert (result.error, result.subject, result.text) == (None, "Re: [ticket_subject]", "[reply] ([amount])")
+
+
+def test_a_text_message_is_sent_as_written_not_as_markdown(business, in_business, monkeypatch):
+    monkeypatch.setattr(templates, "_defaults", dict(templates._defaults))
+    register_template("visit_sms", subject="", text="Hi {{ name }}: *{{ when }}* - {{ url }}", channel="sms",
+                      description="A text about a visit", sample={"name": "Jo *Star*", "when": "9 am",
+                                                                  "url": "https://x.test/a_b_c"})
+    with in_business(business):
+        result = preview("visit_sms", Wording("", "Hi {{ name }}: *{{ when }}* - {{ url }}"))
+    assert (result.error, result.html) == (None, None)
+    assert result.text == "Hi Jo *Star*: *9 am* - https://x.test/a_b_c"
 
 
 def test_dates_and_money_in_messages_follow_the_business_locale(make_business, in_business):

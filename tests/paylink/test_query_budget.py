@@ -10,6 +10,8 @@ from core.models import Invoice, InvoiceView
 from core.testing.records import issue_invoice
 
 QUERY_BUDGET = 4
+# An invoice's first view also tells whoever the business chose (one read of its choice for that event).
+FIRST_VIEW_BUDGET = QUERY_BUDGET + 1
 
 
 @contextmanager
@@ -57,7 +59,7 @@ def test_the_page_stays_within_its_query_budget(app, client, shop, cached_busine
     first = _page_statements(app, client, token)
     again = _page_statements(app, client, token)
 
-    assert len(first) <= QUERY_BUDGET, first
+    assert len(first) <= FIRST_VIEW_BUDGET, first
     assert len(again) <= QUERY_BUDGET, again
     with in_business(shop):
         assert db.session.get(Invoice, invoice_id).lines[-1].description == f"Part {lines - 1}"

@@ -4,7 +4,8 @@ import pytest
 from sqlalchemy import select
 
 from core.extensions import db
-from core.models import AuditEntry, Payment, Refund
+from core.models import AuditEntry, Invoice, OutboxMessage, Payment, Refund
+from core.notifications.outbox import deliver_due
 from core.testing.helpers import create_staff, csrf_token_from, login_staff
 from core.testing.records import issue_invoice
 from plugins.payments_stripe.testing import deliver, pay_now, pay_on_hosted_page
@@ -32,19 +33,24 @@ def staff(app, client, shop):
 
 
 def refund(staff, invoice_id, payment_id, amount=""):
+    """Refund from the invoice page: the amount typed, reviewed, then confirmed; returns the last page."""
     page = staff.get(f"/b/acme/console/invoices/{invoice_id}").get_data(as_text=True)
     assert f"/payments/{payment_id}/refund" in page
-    return staff.post(f"/b/acme/console/invoices/{invoice_id}/payments/{payment_id}/refund",
-                      data={"csrf_token": csrf_token_from(page), "amount": amount, "reason": "goodwill"},
-                      follow_redirects=True).get_data(as_text=True)
+    url = f"/b/acme/console/invoices/{invoice_id}/payments/{payment_id}/refund"
+    fields = {"csrf_token": csrf_token_from(page), "amount": amount, "reason": "goodwill"}
+    review = staff.post(url, data=fields)
+    if review.status_code != 200:
+        return review.get_data(as_text=True)
+    assert "to Visa ending 4242?</h1>" in review.get_data(as_text=True)  # how much, and to which card
+    return staff.post(url, data={**fields, "confirmed": "yes"}, follow_redirects=True).get_data(as_text=True)
 
 
 def test_a_partial_then_a_full_refund_go_through_stripe_once_each(app, client, shop, stripe_api, inbox, paid,
                                                                   staff, in_business):
     invoice_id, payment_id, intent_id = paid
 
-    assert "Refunded $50.00." in refund(staff, invoice_id, payment_id, "50.00")
-    assert "Refunded $158.92." in refund(staff, invoice_id, payment_id)
+    assert "Refunded $50.00 to Visa ending 4242." in refund(staff, invoice_id, payment_id, "50.00")
+    assert "Refunded $158.92 to Visa ending 4242." in refund(staff, invoice_id, payment_id)
 
     at_stripe = stripe_api.v1.refunds.list(params={"payment_intent": intent_id}).data
     assert sorted(r.amount for r in at_stripe) == [5000, 15892]
@@ -110,3 +116,36 @@ def test_staff_see_where_a_payment_came_from_in_words(app, shop, paid, staff, in
         customer_id = db.session.get(Payment, payment_id).customer_id
     for page in (f"/b/acme/console/invoices/{invoice_id}", f"/b/acme/console/customers/{customer_id}"):
         assert "Pay link · Stripe" in staff.get(page).get_data(as_text=True)
+
+
+def test_a_partial_refund_is_confirmed_emailed_and_shown_as_paid_refunded_and_net(
+        app, client, shop, stripe_api, inbox, paid, staff, in_business, mailbox):
+    invoice_id, payment_id, intent_id = paid
+    url = f"/b/acme/console/invoices/{invoice_id}/payments/{payment_id}/refund"
+    page = staff.get(f"/b/acme/console/invoices/{invoice_id}").get_data(as_text=True)
+    review = staff.post(url, data={"csrf_token": csrf_token_from(page), "amount": "50.00",
+                                   "reason": "goodwill"})
+    asked = review.get_data(as_text=True)
+    assert "Refund $50.00 to Visa ending 4242?" in asked and "$158.92 of the payment stays paid" in asked
+    assert stripe_api.v1.refunds.list(params={"payment_intent": intent_id}).data == []  # nothing yet
+
+    assert "Refunded $50.00 to Visa ending 4242." in refund(staff, invoice_id, payment_id, "50.00")
+    with in_business(shop):
+        invoice = db.session.get(Invoice, invoice_id)
+        assert (invoice.amount_refunded, invoice.net_paid) == (5000, 15892)
+        message = db.session.scalar(select(OutboxMessage)
+                                    .where(OutboxMessage.template_key == "refund_receipt"))
+        assert (message.context["refunded_to"], message.context["net_paid"]) == ("Visa ending 4242", 15892)
+        receipt_url = message.context["receipt_url"].removeprefix("http://suprata.test")
+        deliver_due()
+    email = next(m for m in mailbox.wait_for(3) if str(m["Subject"]).startswith("Refund of $50.00"))
+    text = mailbox.text_of(email)
+    assert "We refunded $50.00 of your $208.92 payment for invoice INV-0001" in text
+    assert "to Visa ending 4242" in text and "You have paid $158.92 for this invoice, net of refunds." in text
+
+    for shown in (client.get(receipt_url).get_data(as_text=True),
+                  client.get(receipt_url.removesuffix("/receipt")).get_data(as_text=True),
+                  staff.get(f"/b/acme/console/invoices/{invoice_id}").get_data(as_text=True)):
+        assert "<span>Paid</span><span>$208.92</span>" in shown
+        assert "<span>Refunded</span><span>−$50.00</span>" in shown
+        assert '<span id="net-paid">$158.92</span>' in shown

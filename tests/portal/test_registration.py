@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from core.extensions import db, limiter
 from core.models import ActionToken, Business, CustomerEmail, CustomerUser
 from core.tenancy import utcnow
-from core.testing.helpers import login_customer, submit_form, without_nonces
+from core.testing.helpers import csrf_token_from, login_customer, submit_form, without_nonces
 from plugins.portal.models import PortalApplication
 from tests.portal.conftest import PASSWORD, local
 
@@ -251,17 +251,25 @@ def test_sign_up_answers_the_same_for_every_address(app, client, acme, every_kin
 
 
 def test_sign_up_takes_as_long_for_every_address(app, client, acme, every_kind_of_address, monkeypatch):
-    """Medians of many sign-ups per kind of address lie within 20 % of each other."""
+    """Medians of many sign-ups per kind of address lie within 20 % of each other. A difference in the code
+    shows in every measurement; other work on a shared machine shows in one, so up to three are taken."""
     monkeypatch.setattr(limiter, "enabled", False)
-    page = client.get(SIGNUP).get_data(as_text=True)
-    from core.testing.helpers import csrf_token_from
-
-    token = csrf_token_from(page)
+    token = csrf_token_from(client.get(SIGNUP).get_data(as_text=True))
     kinds = list(every_kind_of_address.items())
-    timings = {kind: [] for kind, _ in kinds}
     for _ in range(3):  # warm up every path
         for _, email in kinds:
             client.post(SIGNUP, data={"csrf_token": token, "email": email})
+    measured = []
+    for _ in range(3):
+        medians = _sign_up_medians(client, token, kinds)
+        measured.append(medians)
+        if max(medians.values()) <= 1.2 * min(medians.values()):
+            return
+    pytest.fail(f"medians differ by more than 20 % in every measurement: {measured}")
+
+
+def _sign_up_medians(client, token: str, kinds: list[tuple[str, str]]) -> dict[str, float]:
+    timings = {kind: [] for kind, _ in kinds}
     gc.disable()  # a collection in the middle of one request is noise, not a difference between paths
     try:
         for round_ in range(60):
@@ -272,5 +280,4 @@ def test_sign_up_takes_as_long_for_every_address(app, client, acme, every_kind_o
                 assert response.status_code == 200
     finally:
         gc.enable()
-    medians = {kind: statistics.median(values) for kind, values in timings.items()}
-    assert max(medians.values()) <= 1.2 * min(medians.values()), medians
+    return {kind: statistics.median(values) for kind, values in timings.items()}

@@ -1,7 +1,7 @@
 """oidc provider: signing keys, clients, authorization codes
 
 Revision ID: 0012_core
-Revises: 0006_core
+Revises: 0010_core
 Create Date: 2026-12-01 02:55:32.862308
 """
 
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0012_core"
-down_revision = "0006_core"
+down_revision = "0010_core"
 branch_labels = None
 depends_on = None
 

@@ -23,6 +23,7 @@ from core.database import lock_row
 from core.extensions import db
 from core.models import Invoice, Payment
 from core.money.payments.commands import cancel_payment, check_payable, record_checkout_started, start_payment
+from core.money.payments.health import record_processor_status
 from core.money.payments.processor import PaymentProcessor, connected_processor, processor_named
 from core.money.payments.task_runner import OPENING_ABANDONED, close_checkout_now
 from core.money.payments.tasks import close_checkouts, live_checkouts
@@ -57,6 +58,10 @@ class _Wanted:
     source: str
     save_card: bool
     returns_to: str
+
+
+BEING_CHARGED = ("This invoice is being paid automatically with your saved card: there is nothing to pay "
+                 "here, and the receipt follows by email.")
 
 
 def open_checkout(invoice: Invoice, *, source: str, consent: Consent | None, success_url,
@@ -97,6 +102,9 @@ def _next_step(invoice_id: int, processor: PaymentProcessor, wanted: _Wanted, co
     close the others first ("close"), or start a new one ("open"). The caller commits."""
     invoice = lock_row(Invoice, invoice_id)
     check_payable(invoice)
+    if invoice.autopay_state in ("scheduled", "charging"):
+        # The worker is about to charge the saved card: a second, manual payment would be money taken twice.
+        raise PaymentError(BEING_CHARGED)
     now = utcnow()
     live = live_checkouts(invoice.id)
     if any(_being_opened(payment, now) for payment in live):
@@ -131,11 +139,13 @@ def _open_page(payment: Payment, processor: PaymentProcessor, consent: Consent |
     try:
         hosted = processor.create_checkout(payment, save_card=consent is not None,
                                            success_url=success_url(payment.id), cancel_url=cancel_url)
-    except ProcessorError:
+    except ProcessorError as exc:
         log.exception("could not open the %s checkout for payment %s", processor.name, payment.id)
         cancel_payment(payment)
+        record_processor_status(processor.name, f"a payment page could not be opened ({exc})")
         db.session.commit()
         raise PaymentError(COULD_NOT_OPEN) from None
+    record_processor_status(processor.name, None)
     opened = record_checkout_started(payment, hosted)
     db.session.commit()
     if not opened:

@@ -14,6 +14,7 @@ from core.database import lock_row
 from core.extensions import db
 from core.models import Invoice, Payment, Refund, SavedPaymentMethod
 from core.money.amounts import format_money
+from core.money.payments.health import record_processor_status
 from core.money.payments.ledger import record_refund, refunds_of
 from core.money.payments.processor import processor_named
 from core.money.payments.tasks import CLOSE_CHECKOUT, schedule
@@ -145,6 +146,9 @@ def refund_payment(payment: Payment, amount: int, *, reason: str = "", staff_use
     payment = lock_row(Payment, payment.id)
     if payment.status not in CAPTURED_STATUSES:
         raise PaymentError("Only a completed payment can be refunded.")
+    if payment.method is not None:
+        raise PaymentError("A payment recorded by hand is not refunded here: give the money back as you "
+                           "took it, and reverse the payment.")
     in_flight = sum(r.amount for r in refunds_of(payment) if r.status == "pending")
     refundable = payment.amount - payment.amount_refunded - in_flight
     if amount > refundable:
@@ -164,8 +168,10 @@ def refund_payment(payment: Payment, amount: int, *, reason: str = "", staff_use
         refund.status = "failed"
         audit("payment.refund_failed", f"invoice {invoice.number}", actor=actor, amount=amount,
               error=str(exc))
+        record_processor_status(payment.processor, f"a refund did not go through ({exc})")
         db.session.commit()
         raise PaymentError(f"The refund did not go through: {exc}") from exc
+    record_processor_status(payment.processor, None)
     refund = record_refund(payment.processor, payment.processor_ref, refund_ref=refund_ref, amount=amount,
                            refund_id=refund.id)
     db.session.commit()

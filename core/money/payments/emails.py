@@ -11,20 +11,21 @@ from datetime import date
 
 from core.account.invitations import send_invitation
 from core.account.logins import login_of_customer
-from core.models import Customer, Invoice, Payment, SavedPaymentMethod
-from core.money.invoicing import issue_pay_link
+from core.models import Customer, Invoice, Payment, Refund, SavedPaymentMethod
+from core.money.invoicing import issue_pay_link, pay_link_to_share
 from core.money.payments.processor import connected_processor
-from core.money.payments.wording import PROBLEMS, card_label, decline_in_words
+from core.money.payments.wording import PROBLEMS, card_label, decline_in_words, paid_with
 from core.notifications.events import notify_event
 from core.notifications.outbox import enqueue
+from core.tenancy import utcnow
 from core.tenancy.state import current_business
 from core.tenancy.urls import public_url_for
 
 
 def queue_receipt(payment: Payment, invoice: Invoice, *, card_saved: str | None) -> None:
-    """The receipt of a captured payment; ``card_saved`` names the card kept with the customer's consent."""
-    # Only hashes of pay-link tokens are stored, so the receipt gets a link of its own.
-    receipt_token = issue_pay_link(invoice)
+    """The receipt of a payment (a processor's, or one staff recorded): how it was paid, what is left, the
+    invoice's lines; ``card_saved`` names the card kept with the customer's consent."""
+    receipt_url = public_url_for("paylink.receipt", token=pay_link_to_share(invoice))
     notify_event(
         "payment_captured",
         customer=invoice.customer,
@@ -34,11 +35,27 @@ def queue_receipt(payment: Payment, invoice: Invoice, *, card_saved: str | None)
             "amount": payment.amount,
             "currency": payment.currency,
             "paid_at": payment.captured_at.isoformat(),
-            "receipt_url": public_url_for("paylink.receipt", token=receipt_token),
+            "paid_with": paid_with(payment),
+            "balance": invoice.balance,
+            "lines": [{"description": line.description, "quantity": f"{line.quantity.normalize():f}",
+                       "amount": line.amount} for line in invoice.lines],
+            "receipt_url": receipt_url,
             "card_saved": card_saved,
             "invoice_url": public_url_for("console.invoice", invoice_id=invoice.id),
         },
     )
+
+
+def queue_refund_receipt(refund: Refund, payment: Payment, invoice: Invoice) -> None:
+    """Tell the customer money went back to them: how much, to what, and what they paid net."""
+    recipient = invoice.customer.primary_email
+    if not recipient:
+        return
+    enqueue("refund_receipt", to=recipient, customer_id=invoice.customer_id, context={
+        "customer_name": invoice.customer.name, "invoice_number": invoice.number, "amount": refund.amount,
+        "currency": payment.currency, "refunded_to": paid_with(payment), "payment_amount": payment.amount,
+        "net_paid": invoice.net_paid, "refunded_at": utcnow().isoformat(),
+        "receipt_url": public_url_for("paylink.receipt", token=pay_link_to_share(invoice))})
 
 
 def queue_failure_notices(payment: Payment, invoice: Invoice, code: str, *, next_try: date | None = None

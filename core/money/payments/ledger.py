@@ -40,14 +40,15 @@ log = logging.getLogger("suprata.payments")
 
 def record_payment_captured(processor_name: str, processor_ref: str, *, amount: int, currency: str,
                             checkout_ref: str | None = None, payment_id: int | None = None,
-                            saved_method: CardDetails | None = None, live: bool | None = None
-                            ) -> Payment | None:
+                            saved_method: CardDetails | None = None,
+                            card: CardDetails | None = None, live: bool | None = None) -> Payment | None:
     """The processor confirmed ``amount`` in ``currency`` for one of our payments; apply it exactly once.
 
     The payment is found by ``processor_ref`` (e.g. a PaymentIntent), ``checkout_ref`` or ``payment_id``
     (which the processor echoes back from the metadata we gave it). ``saved_method`` is the card the
-    processor kept for later; it is stored only if the customer consented on this payment. ``live`` says
-    whether it was real money (False: the processor's test mode), when the processor tells.
+    processor kept for later; it is stored only if the customer consented on this payment. ``card`` is the
+    card it was paid with (brand and last four shown on the receipt), kept or not. ``live`` says whether it
+    was real money (False: the processor's test mode), when the processor tells.
 
     Returns the payment, or None when it is not one of ours. A repeated report changes nothing. On the first
     report the invoice is marked paid (``on_payment_captured`` fires after commit, the receipt and maybe a
@@ -68,6 +69,9 @@ def record_payment_captured(processor_name: str, processor_ref: str, *, amount: 
     payment.processor_ref = processor_ref
     payment.checkout_ref = payment.checkout_ref or checkout_ref
     payment.captured_at = now
+    paid_with = card or saved_method
+    if paid_with is not None:
+        payment.card_brand, payment.card_last4 = paid_with.brand, paid_with.last4
     payment.live = live
     problem = _why_not_applicable(payment, invoice, amount, currency)
     if problem:
@@ -75,15 +79,7 @@ def record_payment_captured(processor_name: str, processor_ref: str, *, amount: 
         return payment
 
     payment.status = "succeeded"
-    invoice.amount_paid += amount
-    apply_to_reservation(invoice, amount)
-    if invoice.amount_due == 0:
-        invoice.status = "paid"
-        invoice.paid_at = now
-        if invoice.autopay_state is not None:
-            invoice.autopay_state = "paid" if payment.source == "autopay" else None
-        stop_reminders(invoice)
-    close_checkouts(invoice, keep=payment)
+    apply_payment(invoice, payment, now)
     kept = _keep_consented_card(payment, invoice, saved_method)
     money = format_money(amount, currency)
     record(invoice.customer_id, surface=surface_of(payment), kind="payment.captured",
@@ -95,6 +91,20 @@ def record_payment_captured(processor_name: str, processor_ref: str, *, amount: 
         emails.invite_to_portal(invoice)
     emit_after_commit("on_payment_captured", payment=payment, invoice=invoice)
     return payment
+
+
+def apply_payment(invoice: Invoice, payment: Payment, when) -> None:
+    """Count ``payment`` towards ``invoice`` (both locked by the caller): paid once nothing is left. What is
+    due changed, so every other checkout page of the invoice is closed."""
+    invoice.amount_paid += payment.amount
+    apply_to_reservation(invoice, payment.amount)
+    if invoice.balance == 0:
+        invoice.status = "paid"
+        invoice.paid_at = when
+        if invoice.autopay_state is not None:
+            invoice.autopay_state = "paid" if payment.source == "autopay" else None
+        stop_reminders(invoice)
+    close_checkouts(invoice, keep=payment)
 
 
 def record_payment_failed(processor_name: str, processor_ref: str | None, *, code: str, message: str,
@@ -160,6 +170,7 @@ def record_refund(processor_name: str, processor_ref: str, *, refund_ref: str, a
     found = find_payment(processor_name, processor_ref, None, None)
     if found is None:
         return None
+    invoice = lock_row(Invoice, found.invoice_id)
     payment = lock_row(Payment, found.id)
     existing = db.session.scalar(select(Refund).where(Refund.processor_ref == refund_ref))
     if existing is not None:
@@ -174,13 +185,16 @@ def record_refund(processor_name: str, processor_ref: str, *, refund_ref: str, a
     refund.processor_ref = refund_ref
     refund.status = "succeeded"
     payment.amount_refunded += amount
-    invoice = db.session.get(Invoice, payment.invoice_id)
     money = format_money(amount, payment.currency)
     record(payment.customer_id, surface="console", kind="payment.refunded",
            summary=f"Refunded {money} of the payment for invoice {invoice.number}", invoice_id=invoice.id,
            payment_id=payment.id)
     audit("payment.refunded", f"invoice {invoice.number}", actor=_actor_for_refund(refund), amount=amount,
           currency=payment.currency, processor_ref=refund_ref)
+    if payment.status == "succeeded":
+        # Money that was counted towards the invoice: the customer gets a receipt of the refund.
+        invoice.amount_refunded += amount
+        emails.queue_refund_receipt(refund, payment, invoice)
     return refund
 
 
@@ -226,7 +240,7 @@ def _why_not_applicable(payment: Payment, invoice: Invoice, amount: int, currenc
         return "amount_mismatch"
     if invoice.status == "void":
         return "invoice_void"
-    if invoice.status == "paid" or amount > invoice.amount_due:
+    if invoice.status == "paid" or amount > invoice.balance:
         return "invoice_already_paid"
     return None
 

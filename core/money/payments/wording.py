@@ -39,6 +39,24 @@ def card_label(method: SavedPaymentMethod) -> str:
     return f"{(method.brand or 'Card').title()} ending {method.last4 or '????'}"
 
 
+# How money reached the business outside the payment processor (core.money.payments.offline).
+OFFLINE_METHODS = {"cash": "Cash", "cheque": "Cheque", "bank_transfer": "Bank transfer", "other": "Other"}
+_REFERENCE_WORDS = {"cheque": "no.", "bank_transfer": "ref.", "other": "ref."}
+
+
+def paid_with(payment: Payment) -> str:
+    """How a payment was made, for receipts and payment tables: "Visa ending 4242", "Cheque no. 1042",
+    "Cash"; "Card" when the processor did not say which."""
+    if payment.method in OFFLINE_METHODS:
+        label = OFFLINE_METHODS[payment.method]
+        if payment.reference and payment.method in _REFERENCE_WORDS:
+            label += f" {_REFERENCE_WORDS[payment.method]} {payment.reference}"
+        return label
+    brand = payment.card_brand or (payment.saved_method.brand if payment.saved_method else None)
+    last4 = payment.card_last4 or (payment.saved_method.last4 if payment.saved_method else None)
+    return f"{(brand or 'Card').title()} ending {last4}" if last4 else "Card"
+
+
 def surface_of(payment: Payment) -> str:
     """Where the customer's timeline says the payment happened."""
     return {"pay_link": "pay_link", "portal": "portal"}.get(payment.source, "console")
