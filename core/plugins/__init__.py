@@ -18,5 +18,6 @@ hooks per business (:mod:`.host`), blueprints with a login realm (:mod:`.bluepri
 #: ``plugin_settings_problems`` hook, ``record_webhook_received`` and ``record_processor_status`` (payments
 #: that cannot stop silently), the ``card`` a payment was made with to ``record_payment_captured``, and
 #: payments staff record outside the processor in ``on_payment_captured``; 2.9 ``emit_after_commit`` (a hook
-#: called once the caller's transaction commits) and ``StaffUser``.
-API_VERSION = "2.9"
+#: called once the caller's transaction commits) and ``StaffUser``; 2.10 ``notify_event(..., email=...)``
+#: (the customer's email to the address a conversation came from, or to an address with no record).
+API_VERSION = "2.10"
