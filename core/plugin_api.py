@@ -8,7 +8,7 @@ group whose module implements hooks from :mod:`core.plugins.hookspecs`::
 
     from core.plugin_api import hookimpl, PortalTab
 
-    API_VERSION = "2.9"
+    API_VERSION = "2.11"
 
     @hookimpl
     def render_portal_tab(customer, request):

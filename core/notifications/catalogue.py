@@ -112,20 +112,24 @@ on {{ paid_at|datetime }}.
                 "paid_at": "2026-07-02T15:04:00+00:00",
                 "invoice_url": "https://suprata.example.com/b/acme/console/invoices/42"},
     )
-    ticket = {"customer_name": "Jordan Rivera", "ticket_reference": "T-1042",
+    ticket = {"customer_name": "Jordan Rivera", "ticket_reference": "#1042",
               "ticket_subject": "Water heater makes a noise", "message": "It started after the last visit.",
-              "ticket_url": "https://help.example.com/tickets/1042"}
+              "ticket_url": "https://suprata.example.com/b/acme/help/tickets/1042"}
+    in_queue = {"queue_url": "https://suprata.example.com/b/acme/console/help/tickets/1042"}
     register_default(
         "ticket_submitted",
-        description="To the customer when their ticket enters the queue. "
-                    "Variables: customer_name, ticket_reference, ticket_subject, ticket_url.",
+        description="To the customer when their ticket enters the queue. Variables: customer_name, "
+                    "ticket_reference, ticket_subject, message, ticket_url (or none when they cannot sign "
+                    "in to see it).",
         subject="We received your request {{ ticket_reference }}",
         text="""Hello {{ customer_name }},
 
-We received your request "{{ ticket_subject }}" ({{ ticket_reference }}) and will answer soon.
+We received your request "{{ ticket_subject }}" ({{ ticket_reference }}) and will answer you by email soon.
+{% if ticket_url %}
 
 Follow it here:
 {{ ticket_url }}
+{% endif %}
 
 {{ business.name }}
 """,
@@ -133,43 +137,58 @@ Follow it here:
     )
     register_default(
         "ticket_submitted_staff",
-        description="To the business's inbox when a ticket enters the queue. "
-                    "Variables: customer_name, ticket_reference, ticket_subject, message, ticket_url.",
+        description="To the business's inbox when a ticket enters the queue. Variables: customer_name, "
+                    "customer_email, ticket_reference, ticket_subject, message, queue_url (the ticket in the "
+                    "console).",
         subject="New ticket {{ ticket_reference }}: {{ ticket_subject }}",
-        text="""{{ customer_name }} wrote:
+        text="""{{ customer_name }} ({{ customer_email }}) wrote:
 
 {{ message }}
 
-{{ ticket_url }}
+{{ queue_url }}
 """,
-        sample=ticket,
+        sample=ticket | in_queue | {"customer_email": "jordan@example.com"},
     )
     register_default(
         "ticket_replied",
-        description="To the customer when staff reply to their ticket. "
-                    "Variables: customer_name, ticket_reference, ticket_subject, message, ticket_url.",
+        description="To the customer when staff reply to their ticket. Variables: customer_name, "
+                    "ticket_reference, ticket_subject, message (the reply), staff_name, ticket_status (open, "
+                    "pending, resolved or closed), ticket_url (or none when they cannot sign in to see it).",
         subject="Re: {{ ticket_subject }} ({{ ticket_reference }})",
         text="""Hello {{ customer_name }},
 
+{{ staff_name }} replied to your request {{ ticket_reference }}:
+
 {{ message }}
+{% if ticket_url %}
 
 Read and answer here:
 {{ ticket_url }}
+{% if ticket_status == "resolved" %}
+
+We think this is solved. If it is not, answer there and the request opens again.
+{% endif %}
+{% else %}
+
+Reply to this email if you need anything else.
+{% endif %}
 
 {{ business.name }}
 """,
-        sample=ticket,
+        sample=ticket | {"message": "Our plumber can flush the tank on Thursday morning.",
+                         "staff_name": "Pat", "ticket_status": "pending"},
     )
     register_default(
         "ticket_replied_staff",
-        description="To the business's inbox when a customer replies to a ticket. "
-                    "Variables: customer_name, ticket_reference, ticket_subject, message, ticket_url.",
+        description="To the business's inbox when a customer replies to a ticket. Variables: customer_name, "
+                    "ticket_reference, ticket_subject, message (the reply), queue_url (the ticket in the "
+                    "console).",
         subject="{{ customer_name }} replied to {{ ticket_reference }}: {{ ticket_subject }}",
         text="""{{ message }}
 
-{{ ticket_url }}
+{{ queue_url }}
 """,
-        sample=ticket,
+        sample=ticket | in_queue,
     )
     appointment = {"customer_name": "Jordan Rivera", "job_title": "Water heater flush",
                    "starts_at": "2026-07-03T13:00:00+00:00"}

@@ -230,27 +230,33 @@ def text_number(customer: Customer) -> str | None:
     return None
 
 
-def notify_event(key: str, *, customer: Customer | None = None, context: dict,
+def notify_event(key: str, *, customer: Customer | None = None, email: str | None = None, context: dict,
                  audiences: tuple[str, ...] = AUDIENCES, channels: tuple[str, ...] | None = None
                  ) -> list[OutboxMessage]:
     """Queue event ``key``'s messages in the caller's transaction, as the business and customer chose.
 
     ``context`` holds the variables of every template of the event (JSON values). ``audiences`` limits who
     may be told (a reply by staff tells the customer, one by the customer tells the business), ``channels``
-    how (no text about a charge the customer was on the phone for). Returns the
-    queued messages; an audience or channel with nowhere to send (no email on file, no verified number, the
-    SMS plugin off) is skipped.
+    how (no text about a charge the customer was on the phone for). ``email`` is the address the customer's
+    email goes to instead of their primary one (a conversation is answered where it came from); with no
+    ``customer`` record, the customer is told at that address by email alone, if the business chose email
+    for them. Returns the queued messages; an audience or channel with nowhere to send (no email on file, no
+    verified number, the SMS plugin off) is skipped.
     """
     choice = event_choice(key)
     queued = []
-    if "customer" in audiences and customer is not None:
-        for channel in _customer_channels(choice, customer.id):
+    if "customer" in audiences and (customer is not None or email):
+        customer_id = customer.id if customer is not None else None
+        for channel in _customer_channels(choice, customer_id):
             if channels is not None and channel not in channels:
                 continue
-            to = customer.primary_email if channel == "email" else text_number(customer)
+            if channel == "email":
+                to = email or customer.primary_email
+            else:
+                to = text_number(customer) if customer is not None else None
             if to and (channel == "email" or channel_available(channel)):
                 queued.append(enqueue(choice.event.customer.templates[channel], to=to, channel=channel,
-                                      customer_id=customer.id, context=context))
+                                      customer_id=customer_id, context=context))
     if "business" in audiences:
         business = current_business()
         inbox = getattr(business, choice.event.inbox) or business.email
@@ -259,9 +265,11 @@ def notify_event(key: str, *, customer: Customer | None = None, context: dict,
     return queued
 
 
-def _customer_channels(choice: EventChoice, customer_id: int) -> tuple[str, ...]:
-    if not choice.customer_channels:
-        return ()
+def _customer_channels(choice: EventChoice, customer_id: int | None) -> tuple[str, ...]:
+    """The channels the business chose for the customer, narrowed by the customer's own choice (an address
+    with no record has none)."""
+    if not choice.customer_channels or customer_id is None:
+        return choice.customer_channels
     own = db.session.scalar(select(CustomerChannelChoice.channels).where(
         CustomerChannelChoice.customer_id == customer_id, CustomerChannelChoice.event == choice.event.key))
     return _narrow(choice.customer_channels, own, choice.event.customer.required)

@@ -20,5 +20,6 @@ hooks per business (:mod:`.host`), blueprints with a login realm (:mod:`.bluepri
 #: payments staff record outside the processor in ``on_payment_captured``; 2.9 ``emit_after_commit`` (a hook
 #: called once the caller's transaction commits) and ``StaffUser``; 2.10 single sign-on for a plugin that is a
 #: client of the business's OpenID Connect provider: ``sso_client``, ``sso_issuer``,
-#: ``report_sso_clock_offset`` and ``SSO_LOGOUT_EVENT``.
-API_VERSION = "2.10"
+#: ``report_sso_clock_offset`` and ``SSO_LOGOUT_EVENT``; 2.11 ``notify_event(..., email=...)`` (the
+#: customer's email to the address a conversation came from, or to an address with no record).
+API_VERSION = "2.11"

@@ -1,9 +1,8 @@
-"""The help site's emails, each a default template a business may rewrite in its console."""
+"""The help site's own email: the link that confirms a public ticket, a default a business may rewrite in its
+console. A ticket entering the queue and each reply are core's "Ticket submitted" and "Ticket replied"
+events, sent with core's templates (see :mod:`plugins.helpdesk.tickets`)."""
 
 from core.plugin_api import register_template
-
-_TICKET_SAMPLE = {"customer_name": "Jordan Rivera", "ticket_number": 1042,
-                  "subject": "Water heater makes a knocking noise"}
 
 register_template(
     "helpdesk_ticket_confirm",
@@ -33,60 +32,4 @@ then it is deleted. If you did not write to us, ignore this email.</p>
     sample={"customer_name": "Jordan Rivera", "subject": "Water heater makes a knocking noise",
             "confirm_url": "https://suprata.example.com/b/acme/help/tickets/confirm/sample-token",
             "expires_at": "2026-07-16T15:04:00+00:00"},
-)
-register_template(
-    "helpdesk_ticket_received",
-    description="To the customer when their ticket reaches the queue. Variables: customer_name, "
-                "ticket_number, subject, ticket_url (or none when they have no login).",
-    subject="We have your request #{{ ticket_number }}: {{ subject }}",
-    text="""Hello {{ customer_name }},
-
-Your request #{{ ticket_number }} “{{ subject }}” is with our team. We'll email you as soon as we answer.
-{% if ticket_url %}
-See it, and add to it, here: {{ ticket_url }}
-{% endif %}
-
-{{ business.name }}
-""",
-    sample=_TICKET_SAMPLE | {"ticket_url": "https://suprata.example.com/b/acme/help/tickets/1042"},
-)
-register_template(
-    "helpdesk_ticket_new",
-    description="To the business's email address: a ticket reached the queue. Variables: customer_name, "
-                "customer_email, ticket_number, subject, queue_url.",
-    subject="New ticket #{{ ticket_number }}: {{ subject }}",
-    text="""{{ customer_name }} ({{ customer_email }}) sent ticket #{{ ticket_number }}: {{ subject }}
-
-Open it in the queue: {{ queue_url }}
-""",
-    sample=_TICKET_SAMPLE | {"customer_email": "jordan@example.com",
-                             "queue_url": "https://suprata.example.com/b/acme/console/help/tickets/1042"},
-)
-register_template(
-    "helpdesk_ticket_reply",
-    description="To the customer on every reply from staff. Variables: customer_name, ticket_number, "
-                "subject, reply, staff_name, status (open, pending, resolved or closed), ticket_url (or "
-                "none).",
-    subject="Re: {{ subject }} [#{{ ticket_number }}]",
-    text="""Hello {{ customer_name }},
-
-{{ staff_name }} replied to your request #{{ ticket_number }}:
-
-{{ reply }}
-{% if ticket_url %}
-
-Reply, or see the whole conversation: {{ ticket_url }}
-{% else %}
-
-Reply to this email if you need anything else.
-{% endif %}
-{% if status == "resolved" %}
-We think this is solved. If it is not, reply and the request opens again.
-{% endif %}
-
-{{ business.name }}
-""",
-    sample=_TICKET_SAMPLE | {"reply": "Our plumber can flush the tank on Thursday morning.",
-                             "staff_name": "Pat", "status": "pending",
-                             "ticket_url": "https://suprata.example.com/b/acme/help/tickets/1042"},
 )

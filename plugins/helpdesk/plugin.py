@@ -10,7 +10,7 @@ from plugins.helpdesk.settings import SETTINGS, verification_warning
 from plugins.helpdesk.tickets import purge_unverified
 
 TITLE = "Help desk"
-API_VERSION = "2.10"
+API_VERSION = "2.11"
 
 
 @hookimpl

@@ -6,6 +6,10 @@ by a signed-in customer goes straight in, on their record. Entering the queue is
 ``on_ticket_submitted`` is called after, so a plugin that fails there loses nothing. Unverified tickets are
 deleted, files and all, once their link has expired.
 
+Who is told of a ticket entering the queue and of each reply is the business's choice for core's "Ticket
+submitted" and "Ticket replied" events (``notify_event``), as for any other event; only the link that
+confirms a public ticket is the help desk's own email.
+
 Internal notes are messages marked ``internal``: :func:`customer_thread` never selects them, and no email
 to the customer carries one.
 """
@@ -18,15 +22,16 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import selectinload
 
 from core.plugin_api import (
+    Customer,
     CustomerEmail,
     consume_token,
-    current_business,
     db,
     emit_after_commit,
     issue_token,
     lock_row,
     login_of_customer,
     notify,
+    notify_event,
     peek_token,
     public_url,
     record_activity,
@@ -126,20 +131,27 @@ def confirm(token: str) -> Ticket | None:
 def _enter_queue(ticket: Ticket) -> None:
     now = utcnow()
     ticket.status, ticket.queued_at, ticket.expires_at, ticket.last_activity_at = "open", now, None, now
-    ticket_url = _customer_url(ticket)
-    notify("helpdesk_ticket_received", to=ticket.email, customer_id=ticket.customer_id,
-           context={"customer_name": ticket.name, "ticket_number": ticket.id, "subject": ticket.subject,
-                    "ticket_url": ticket_url})
-    office = current_business().email
-    if office:
-        notify("helpdesk_ticket_new", to=office,
-               context={"customer_name": ticket.name, "customer_email": ticket.email,
-                        "ticket_number": ticket.id, "subject": ticket.subject,
-                        "queue_url": public_url("helpdesk_console.ticket", ticket_id=ticket.id)})
+    first = db.session.scalar(select(TicketMessage.body).where(TicketMessage.ticket_id == ticket.id)
+                              .order_by(TicketMessage.id).limit(1))
+    _tell("ticket_submitted", ticket, message=first, extra={"customer_email": ticket.email})
     if ticket.customer_id is not None:
         record_activity(ticket.customer_id, surface="help", kind="ticket.submitted",
                         summary=f"Sent request #{ticket.id}: {ticket.subject}", ticket_id=ticket.id)
     emit_after_commit("on_ticket_submitted", ticket=ticket)
+
+
+def _tell(event: str, ticket: Ticket, *, message: str, extra: dict | None = None,
+          audiences: tuple[str, ...] = ("customer", "business")) -> None:
+    """Queue ``event`` about ``ticket`` and one of its messages, as the business and the customer chose."""
+    context = {"customer_name": ticket.name, "ticket_reference": f"#{ticket.id}",
+               "ticket_subject": ticket.subject, "message": message, "ticket_url": _customer_url(ticket),
+               "queue_url": public_url("helpdesk_console.ticket", ticket_id=ticket.id)} | (extra or {})
+    customer = db.session.get(Customer, ticket.customer_id) if ticket.customer_id is not None else None
+    # The customer's email goes to the address the ticket came from, even when their record names another
+    # as primary: it is the one they wrote from and proved (by its link, or by signing in with it), so the
+    # answer lands where they expect it. A ticket on no record (verification off, or an address the business
+    # does not know) is answered there too, by email alone.
+    notify_event(event, customer=customer, email=ticket.email, context=context, audiences=audiences)
 
 
 def _customer_url(ticket: Ticket) -> str | None:
@@ -157,6 +169,7 @@ def customer_reply(ticket: Ticket, customer, *, body: str, files: list[CheckedFi
     if ticket.status in REOPENED_BY_REPLY:
         ticket.status = "open"
     message = _add_message(ticket, author="customer", author_name=customer.name, body=body, files=files)
+    _tell("ticket_replied", ticket, message=message.body, audiences=("business",))
     record_activity(customer.id, surface="help", kind="ticket.replied",
                     summary=f"Replied to request #{ticket.id}", ticket_id=ticket.id)
     emit_after_commit("on_ticket_replied", ticket=ticket, message=message)
@@ -164,15 +177,13 @@ def customer_reply(ticket: Ticket, customer, *, body: str, files: list[CheckedFi
 
 
 def staff_reply(ticket: Ticket, staff, *, body: str, status: str) -> TicketMessage:
-    """Staff answer the customer, who is emailed the reply; the ticket takes ``status``."""
+    """Staff answer the customer, who is told of the reply; the ticket takes ``status``."""
     _check_status(status)
     ticket = lock_row(Ticket, ticket.id)
     ticket.status = status
     message = _add_message(ticket, author="staff", author_name=staff.name, body=body, staff_id=staff.id)
-    notify("helpdesk_ticket_reply", to=ticket.email, customer_id=ticket.customer_id,
-           context={"customer_name": ticket.name, "ticket_number": ticket.id, "subject": ticket.subject,
-                    "reply": message.body, "staff_name": staff.name, "status": status,
-                    "ticket_url": _customer_url(ticket)})
+    _tell("ticket_replied", ticket, message=message.body, audiences=("customer",),
+          extra={"staff_name": staff.name, "ticket_status": status})
     emit_after_commit("on_ticket_replied", ticket=ticket, message=message)
     return message
 

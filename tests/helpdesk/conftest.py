@@ -79,6 +79,21 @@ def public_ticket(client, slug: str = "acme", **fields):
     return post_form(client, f"/b/{slug}/help/tickets/new", data, content_type="multipart/form-data")
 
 
+def send_signed_in(client, subject="Leaking tap", message="Drips all night.", **extra):
+    """A ticket from the signed-in ``client``'s help site form."""
+    return post_form(client, "/b/acme/help/tickets/new", {"subject": subject, "message": message, **extra},
+                     content_type="multipart/form-data")
+
+
+def staff_post(client, ticket_id: int, action: str, data: dict):
+    """Staff ``action`` (reply, note, assign, status) on Acme's ticket, from its console page."""
+    page = client.get(f"/b/acme/console/help/tickets/{ticket_id}")
+    assert page.status_code == 200
+    token = csrf_token_from(page.get_data(as_text=True))
+    return client.post(f"/b/acme/console/help/tickets/{ticket_id}/{action}",
+                       data={"csrf_token": token, **data})
+
+
 @pytest.fixture
 def emailed(in_business, acme):
     """``emailed(template_key)``: (recipient, context) of that template's outbox messages, oldest first."""

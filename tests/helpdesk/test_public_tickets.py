@@ -73,8 +73,8 @@ def test_a_public_ticket_reaches_the_queue_only_once_its_link_is_followed(client
     [ticket] = tickets_of(in_business, acme)
     assert (ticket.status, ticket.customer_id) == ("open", maria)  # the proven address is Maria's
     assert recorder.submitted == [ticket.id]
-    assert [to for to, _ in emailed("helpdesk_ticket_received")] == ["maria@example.com"]
-    assert [to for to, _ in emailed("helpdesk_ticket_new")] == ["office@acme.test"]
+    assert [to for to, _ in emailed("ticket_submitted")] == ["maria@example.com"]
+    assert [to for to, _ in emailed("ticket_submitted_staff")] == ["office@acme.test"]
     assert "Boiler noise" in as_support.get("/b/acme/console/help/tickets").get_data(as_text=True)
 
 

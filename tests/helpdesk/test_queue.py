@@ -15,11 +15,11 @@ from core.extensions import db
 from core.models import ActivityEvent
 from core.plugin_api import hookimpl
 from core.testing.background import run_background_work
-from core.testing.helpers import csrf_token_from, sign_in, sign_in_staff, staff_routes_without_a_role_decision
+from core.testing.helpers import sign_in, sign_in_staff, staff_routes_without_a_role_decision
 from core.testing.records import switch_plugin
 from plugins.helpdesk.models import Ticket, TicketAttachment
 from plugins.helpdesk.testing import sign_in_on_help_site
-from tests.helpdesk.conftest import add_customer, post_form, tickets_of
+from tests.helpdesk.conftest import add_customer, post_form, send_signed_in, staff_post, tickets_of
 
 NOTE = "INTERNAL-NOTE-MARKER"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
@@ -45,19 +45,6 @@ def recorder(app, acme, register_plugin):
     return plugin
 
 
-def send_signed_in(client, subject="Leaking tap", message="Drips all night.", **extra):
-    return post_form(client, "/b/acme/help/tickets/new", {"subject": subject, "message": message, **extra},
-                     content_type="multipart/form-data")
-
-
-def staff_post(client, ticket_id: int, action: str, data: dict):
-    page = client.get(f"/b/acme/console/help/tickets/{ticket_id}")
-    assert page.status_code == 200
-    token = csrf_token_from(page.get_data(as_text=True))
-    return client.post(f"/b/acme/console/help/tickets/{ticket_id}/{action}",
-                       data={"csrf_token": token, **data})
-
-
 def test_a_signed_in_customer_files_straight_to_the_queue_on_their_record(as_maria, acme, maria, in_business,
                                                                          emailed, recorder):
     form = as_maria.get("/b/acme/help/tickets/new").get_data(as_text=True)
@@ -68,7 +55,7 @@ def test_a_signed_in_customer_files_straight_to_the_queue_on_their_record(as_mar
     assert (ticket.status, ticket.customer_id, ticket.source, ticket.email) == (
         "open", maria, "signed_in", "maria@example.com")
     assert emailed("helpdesk_ticket_confirm") == []
-    assert [to for to, _ in emailed("helpdesk_ticket_received")] == ["maria@example.com"]
+    assert [to for to, _ in emailed("ticket_submitted")] == ["maria@example.com"]
     assert recorder.calls == [("submitted", ticket.id)]
     with in_business(acme):
         [event] = db.session.scalars(select(ActivityEvent).where(ActivityEvent.kind == "ticket.submitted"))
@@ -154,7 +141,7 @@ def test_internal_notes_are_in_no_customer_response(app, as_maria, acme, maria, 
         responses[path] = response.get_data().decode("utf-8", "replace")
     assert "Visible answer" in responses[f"/b/acme/help/tickets/{ticket.id}"]
     assert [path for path, body in responses.items() if NOTE in body] == []
-    for key in ("helpdesk_ticket_received", "helpdesk_ticket_reply"):
+    for key in ("ticket_submitted", "ticket_submitted_staff", "ticket_replied", "ticket_replied_staff"):
         assert all(NOTE not in str(context) for _, context in emailed(key))
 
 

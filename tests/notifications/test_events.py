@@ -101,6 +101,19 @@ def test_audiences_limit_who_is_told(app, db, acme, ann):
         ("ticket_replied_staff", "email", "office@acme.test")]
 
 
+def test_email_sends_the_customers_email_elsewhere_or_tells_an_address_with_no_record(app, db, acme, ann):
+    assert queued(app, db, acme, "appointment_reminder", ann, email="ann.work@example.test") == [
+        ("appointment_reminder", "email", "ann.work@example.test"),
+        ("appointment_reminder_sms", "sms", "+12125550142")]
+    # No record: email alone (no number to text), and only while the business has email on for customers.
+    assert queued(app, db, acme, "appointment_reminder", email="visitor@example.test") == [
+        ("appointment_reminder", "email", "visitor@example.test")]
+    with app.app_context(), business_context(acme.id):
+        save_event_choice("appointment_reminder", customer=["sms"], business=[])
+        db.session.commit()
+    assert queued(app, db, acme, "appointment_reminder", email="visitor@example.test") == []
+
+
 def test_the_notifications_page_saves_the_choices(app, client, db, acme, ann):
     sign_in_staff(app, client, acme, role="owner")
     page = client.get("/b/acme/console/notifications").get_data(as_text=True)
