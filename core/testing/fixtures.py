@@ -239,6 +239,13 @@ def in_business(app):
 
 
 @pytest.fixture
+def cached_businesses(app, monkeypatch):
+    """Business snapshots cached as in production (tests otherwise re-read them on every request), for
+    tests that count a page's SQL statements."""
+    monkeypatch.setattr(app.extensions["suprata"].businesses, "ttl", 60)
+
+
+@pytest.fixture
 def register_plugin(app):
     """Register a plugin object (module, class instance) with the app for one test; its hooks only.
 

@@ -4,6 +4,10 @@ role) or as a customer, run a command line."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import event
 
 from core.extensions import db
 from core.identity.passwords import hash_password
@@ -137,3 +141,21 @@ def create_customer_login(app, business, customer_id: int, *, email: str, passwo
 def login_customer(client, business, *, email: str, password: str = DEFAULT_PASSWORD):
     """Log in through the customer login form; returns the response of the POST."""
     return submit_form(client, f"/b/{business.slug}/account/login", {"email": email, "password": password})
+
+
+@contextmanager
+def sql_statements(app) -> Iterator[list[str]]:
+    """The SQL of every statement the app runs inside the block, for tests that hold a page to a budget of
+    statements whatever the size of the data."""
+    with app.app_context():
+        engine = db.engine
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)

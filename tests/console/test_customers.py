@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
-from core.extensions import db as _db
 from core.models import (
     ActivityEvent,
     Agreement,
@@ -23,7 +21,7 @@ from core.models import (
     SavedPaymentMethod,
 )
 from core.tenancy import utcnow
-from core.testing.helpers import submit_form
+from core.testing.helpers import sql_statements, submit_form
 
 
 @pytest.fixture
@@ -43,22 +41,6 @@ def add_customer(in_business, acme, db):
             return customer.id
 
     return add
-
-
-@contextmanager
-def counted_queries(app):
-    statements = []
-
-    def count(*_args):
-        statements.append(1)
-
-    with app.app_context():
-        engine = _db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 def _text(response) -> str:
@@ -87,7 +69,7 @@ def test_search_finds_customers_by_name_company_email_or_phone(console, add_cust
 
 def test_the_list_is_paged_with_the_same_number_of_queries_for_any_page_size(app, console, add_customer):
     add_customer("Only One", emails=["one@example.com"], phones=["+15550200001"])
-    with counted_queries(app) as few:
+    with sql_statements(app) as few:
         assert console.get("/b/acme/console/customers").status_code == 200
     for i in range(30):
         add_customer(
@@ -95,7 +77,7 @@ def test_the_list_is_paged_with_the_same_number_of_queries_for_any_page_size(app
             emails=[f"c{i}@example.com", f"c{i}b@example.com"],
             phones=[f"+1555010{i:04d}"],
         )
-    with counted_queries(app) as many:
+    with sql_statements(app) as many:
         first = _text(console.get("/b/acme/console/customers"))
     assert len(many) == len(few)
     assert "Page 1 of 2" in first
@@ -324,10 +306,10 @@ def test_detail_page_queries_do_not_grow_with_the_records(app, console, add_cust
             db.session.commit()
 
     add_records(1)
-    with counted_queries(app) as few:
+    with sql_statements(app) as few:
         console.get(f"/b/acme/console/customers/{customer_id}")
     add_records(10)
-    with counted_queries(app) as many:
+    with sql_statements(app) as many:
         console.get(f"/b/acme/console/customers/{customer_id}")
     assert len(many) == len(few)
 

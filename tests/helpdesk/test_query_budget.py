@@ -9,10 +9,10 @@ from sqlalchemy import insert
 from core.extensions import db
 from core.models import Customer
 from core.tenancy import utcnow
+from core.testing.helpers import sql_statements
 from plugins.helpdesk import tickets
 from plugins.helpdesk.models import HelpArticle, Ticket, TicketMessage
 from tests.helpdesk.conftest import publish
-from tests.portal.test_query_budget import cached_businesses, recorded_statements  # noqa: F401  (fixture)
 
 # Visitors' pages: the business snapshot is cached, so each is its own queries only.
 VISITOR_BUDGET = {"/b/acme/help/": 3, "/b/acme/help/search?q=boiler+pressure": 1,
@@ -43,9 +43,7 @@ def add_thread(in_business, business, ticket_id: int, count: int) -> None:
 
 def measure(app, client, path: str) -> list[str]:
     client.get(path)  # warm: the business snapshot, the compiled templates
-    with app.app_context():
-        engine = db.engine
-    with recorded_statements(engine) as statements:
+    with sql_statements(app) as statements:
         response = client.get(path)
     assert response.status_code == 200, path
     return statements

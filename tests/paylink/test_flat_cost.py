@@ -13,7 +13,6 @@ from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal
 
-import pytest
 from sqlalchemy import event, insert, update
 
 from core.extensions import db
@@ -148,12 +147,6 @@ def page_time(client, url: str, runs: int = 25) -> float:
         assert client.get(url).status_code == 200
         times.append(time.perf_counter() - started)
     return min(times)
-
-
-@pytest.fixture
-def cached_businesses(app, monkeypatch):
-    """Business snapshots cached as in production (tests otherwise re-read them on every request)."""
-    monkeypatch.setattr(app.extensions["suprata"].businesses, "ttl", 60)
 
 
 def test_the_page_costs_the_same_with_100000_views_of_its_invoice_as_with_100(

@@ -1,12 +1,11 @@
 """The pay-link page runs a fixed, small number of SQL statements, however much data the business has."""
 
-from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event
 
 from core.extensions import db
 from core.models import Invoice, InvoiceView
+from core.testing.helpers import sql_statements
 from core.testing.records import issue_invoice
 
 QUERY_BUDGET = 4
@@ -14,30 +13,8 @@ QUERY_BUDGET = 4
 FIRST_VIEW_BUDGET = QUERY_BUDGET + 1
 
 
-@contextmanager
-def recorded_statements(engine):
-    statements = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-
-
-@pytest.fixture
-def cached_businesses(app, monkeypatch):
-    """Business snapshots cached as in production (tests otherwise re-read them on every request)."""
-    monkeypatch.setattr(app.extensions["suprata"].businesses, "ttl", 60)
-
-
 def _page_statements(app, client, token):
-    with app.app_context():
-        engine = db.engine
-    with recorded_statements(engine) as statements:
+    with sql_statements(app) as statements:
         response = client.get(f"/b/acme/pay/{token}")
     assert response.status_code == 200
     return statements

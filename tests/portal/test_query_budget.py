@@ -2,37 +2,17 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import event, insert
+from sqlalchemy import insert
 
 from core.extensions import db
 from core.models import Invoice
 from core.tenancy import utcnow
+from core.testing.helpers import sql_statements
 
 QUERY_BUDGET = 5
-
-
-@contextmanager
-def recorded_statements(engine):
-    statements = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-
-
-@pytest.fixture
-def cached_businesses(app, monkeypatch):
-    """Business snapshots cached as in production (tests otherwise re-read them on every request)."""
-    monkeypatch.setattr(app.extensions["suprata"].businesses, "ttl", 60)
 
 
 def add_invoices(in_business, business, customer_id: int, count: int) -> None:
@@ -53,9 +33,7 @@ def test_the_invoices_tab_stays_within_its_budget(app, portal, acme, maria, in_b
                                                   invoices, query):
     add_invoices(in_business, acme, maria, invoices)
     portal.get("/b/acme/portal/invoices")  # warm: the business snapshot, the compiled templates
-    with app.app_context():
-        engine = db.engine
-    with recorded_statements(engine) as statements:
+    with sql_statements(app) as statements:
         response = portal.get(f"/b/acme/portal/invoices{query}")
     assert response.status_code == 200
     assert len(statements) <= QUERY_BUDGET, statements

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from core.plugin_api import CustomerPhone, business_context, db, utcnow
 from core.testing.background import run_background_work
-from core.testing.helpers import csrf_token_from, sign_in_customer, sign_in_staff
+from core.testing.helpers import csrf_token_from, sign_in_customer, sign_in_staff, sql_statements
 from plugins.sms_twilio.models import SmsVerification
 
 UNVERIFIED = "+12125550143"  # Ann's home number (see conftest.py)
@@ -213,21 +213,12 @@ def test_a_customer_chooses_their_channels(app, client, acme, ann, twilio):
 
 
 def test_the_customer_page_runs_the_same_queries_whatever_the_phones(app, client, acme, add_customer):
-    from sqlalchemy import event
-
     customer_id = add_customer(acme, "Pat Jones", verified=["+12125550161"], email="pat@example.com")
     sign_in_customer(app, client, acme, customer_id, email="pat@example.com")
 
     def count() -> int:
-        statements = []
-        with app.app_context():
-            engine = db.engine
-        listener = lambda *args: statements.append(args[2])  # noqa: E731 - (conn, cursor, statement, ...)
-        event.listen(engine, "before_cursor_execute", listener)
-        try:
+        with sql_statements(app) as statements:
             assert client.get(PORTAL).status_code == 200
-        finally:
-            event.remove(engine, "before_cursor_execute", listener)
         return len(statements)
 
     few = count()
