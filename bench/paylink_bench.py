@@ -240,25 +240,41 @@ def run(kind: str, args) -> tuple[Measurement, Measurement]:
     return hello, paylink
 
 
+def add_load_arguments(parser: argparse.ArgumentParser, *, seconds: int = 10, connections: int = 16) -> None:
+    """The options every load run shares: how long each measurement lasts, gunicorn's workers, wrk's
+    connections and threads."""
+    parser.add_argument("--seconds", type=int, default=seconds, help="length of each measurement")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="gunicorn worker processes")
+    parser.add_argument("--connections", type=int, default=connections)
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+
+
+def print_measurements(results: dict) -> None:
+    """A table of every measurement: ``results`` maps each database to its measurements, bare Flask first."""
+    print(f"\n{'database':<11} {'app':<9} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8}")
+    for kind, measurements in results.items():
+        for m in measurements:
+            print(f"{kind:<11} {m.app:<9} {m.requests_per_second:>9.0f} {m.p50_ms:>8.2f} {m.p99_ms:>8.2f}")
+
+
+def print_ratios(results: dict, what: str, *, note: str = "") -> None:
+    """Per database, what the app measured (second) serves as a share of bare Flask (first)."""
+    for kind, (bare, measured) in results.items():
+        ratio = measured.requests_per_second / bare.requests_per_second
+        print(f"{kind}: {what} / bare Flask = {ratio:.2f}{note}")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", nargs="+", choices=("sqlite", "postgresql"), default=["sqlite", "postgresql"])
     parser.add_argument("--invoices", type=int, default=10_000)
-    parser.add_argument("--seconds", type=int, default=10, help="length of each measurement")
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="gunicorn worker processes")
-    parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    add_load_arguments(parser)
     args = parser.parse_args(argv)
 
     results = {kind: run(kind, args) for kind in args.db}
 
-    print(f"\n{'database':<11} {'app':<9} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8}")
-    for kind, pair in results.items():
-        for m in pair:
-            print(f"{kind:<11} {m.app:<9} {m.requests_per_second:>9.0f} {m.p50_ms:>8.2f} {m.p99_ms:>8.2f}")
-    for kind, (hello, paylink) in results.items():
-        ratio = paylink.requests_per_second / hello.requests_per_second
-        print(f"{kind}: pay-link page / bare Flask = {ratio:.2f} (target 0.25, goal 0.50)")
+    print_measurements(results)
+    print_ratios(results, "pay-link page", note=" (target 0.25, goal 0.50)")
     return 0
 
 

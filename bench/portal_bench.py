@@ -24,7 +24,7 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-from paylink_bench import database, measure
+from paylink_bench import add_load_arguments, database, measure, print_measurements, print_ratios
 
 INVOICES = 1000
 PER_PAGE = 20
@@ -107,21 +107,13 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", nargs="+", choices=("sqlite", "postgresql"), default=["sqlite", "postgresql"])
     parser.add_argument("--invoices", type=int, default=INVOICES)
-    parser.add_argument("--seconds", type=int, default=10, help="length of each measurement")
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="gunicorn worker processes")
-    parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    add_load_arguments(parser)
     args = parser.parse_args(argv)
 
     results = {kind: run(kind, args) for kind in args.db}
 
-    print(f"\n{'database':<11} {'app':<9} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8}")
-    for kind, pair in results.items():
-        for m in pair:
-            print(f"{kind:<11} {m.app:<9} {m.requests_per_second:>9.0f} {m.p50_ms:>8.2f} {m.p99_ms:>8.2f}")
-    for kind, (hello, tab) in results.items():
-        ratio = tab.requests_per_second / hello.requests_per_second
-        print(f"{kind}: portal invoices tab / bare Flask = {ratio:.2f}")
+    print_measurements(results)
+    print_ratios(results, "portal invoices tab")
     return 0
 
 

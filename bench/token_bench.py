@@ -29,7 +29,15 @@ from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask, jsonify, request
-from paylink_bench import Measurement, _percentile, database, gunicorn
+from paylink_bench import (
+    Measurement,
+    add_load_arguments,
+    database,
+    gunicorn,
+    percentile,
+    print_measurements,
+    print_ratios,
+)
 
 CODES = 40_000
 TOKEN_PATH = "/b/acme/oidc/token"  # noqa: S105 - an address, not a secret
@@ -142,7 +150,7 @@ end
         raise RuntimeError(f"errors during the run:\n{output}")
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
     total = int(re.search(r"(\d+) requests in", output).group(1))
-    return rps, _percentile(output, "50"), _percentile(output, "99"), total
+    return rps, percentile(output, "50"), percentile(output, "99"), total
 
 
 def run(kind: str, args) -> tuple[Measurement, Measurement]:
@@ -173,21 +181,13 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", nargs="+", choices=("sqlite", "postgresql"), default=["sqlite"])
     parser.add_argument("--codes", type=int, default=CODES)
-    parser.add_argument("--seconds", type=int, default=10, help="length of each measurement")
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="gunicorn worker processes")
-    parser.add_argument("--connections", type=int, default=8)
-    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    add_load_arguments(parser, connections=8)
     args = parser.parse_args(argv)
 
     results = {kind: run(kind, args) for kind in args.db}
 
-    print(f"\n{'database':<11} {'app':<7} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8}")
-    for kind, pair in results.items():
-        for m in pair:
-            print(f"{kind:<11} {m.app:<7} {m.requests_per_second:>9.0f} {m.p50_ms:>8.2f} {m.p99_ms:>8.2f}")
-    for kind, (bare, token) in results.items():
-        ratio = token.requests_per_second / bare.requests_per_second
-        print(f"{kind}: token endpoint / bare Flask = {ratio:.2f}")
+    print_measurements(results)
+    print_ratios(results, "token endpoint")
     return 0
 
 

@@ -35,7 +35,16 @@ import tempfile
 import time
 from pathlib import Path
 
-from paylink_bench import Measurement, database, free_port, gunicorn, measure, percentile
+from paylink_bench import (
+    Measurement,
+    add_load_arguments,
+    database,
+    free_port,
+    gunicorn,
+    measure,
+    percentile,
+    print_measurements,
+)
 
 WEBHOOK_SECRET = "whsec_bench"  # noqa: S105 - known to the benchmark only
 SECRET_KEY = "sk_test_bench"  # noqa: S105
@@ -243,18 +252,12 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", nargs="+", choices=("sqlite", "postgresql"), default=["sqlite", "postgresql"])
     parser.add_argument("--events", type=int, default=10_000, help="distinct events (more than a run sends)")
-    parser.add_argument("--seconds", type=int, default=5, help="length of each measurement")
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="gunicorn worker processes")
-    parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    add_load_arguments(parser, seconds=5)
     args = parser.parse_args(argv)
 
     results = {kind: run(kind, args) for kind in args.db}
 
-    print(f"\n{'database':<11} {'app':<9} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8}")
-    for kind, (hello, webhooks, _) in results.items():
-        for m in (hello, webhooks):
-            print(f"{kind:<11} {m.app:<9} {m.requests_per_second:>9.0f} {m.p50_ms:>8.2f} {m.p99_ms:>8.2f}")
+    print_measurements({kind: (hello, webhooks) for kind, (hello, webhooks, _) in results.items()})
     for kind, (hello, webhooks, applied) in results.items():
         print(f"{kind}: {webhooks.requests_per_second:.0f} events/s (target 500), "
               f"{webhooks.requests_per_second / hello.requests_per_second:.2f} of bare Flask; "
