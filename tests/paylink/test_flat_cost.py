@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import event, insert, update
 
 from core.extensions import db
@@ -166,8 +167,14 @@ def test_the_page_costs_the_same_with_100000_views_of_its_invoice_as_with_100(
     [last_view] = [plan for statement, plan in explained if "max(invoice_view.viewed_at)" in statement]
     assert "ix_invoice_view_latest" in " ".join(last_view)  # answered from the index alone
 
-    ratio = page_time(client, many) / page_time(client, few)
-    assert ratio < 1.5, f"100,000 views cost {ratio:.2f} times what 100 do"
+    # A cost that grows with the views shows in every measurement (the old index measured 4.7 times); a busy
+    # machine disturbs one, so up to three are taken.
+    ratios = []
+    for _ in range(3):
+        ratios.append(page_time(client, many) / page_time(client, few))
+        if ratios[-1] < 1.5:
+            return
+    pytest.fail(f"100,000 views cost {min(ratios):.2f} times what 100 do, at best of three measurements")
 
 
 def test_no_pay_link_page_reads_a_whole_table(app, client, db, business, in_business, cached_businesses):
